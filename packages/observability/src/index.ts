@@ -1,0 +1,2 @@
+export type { Logger, LogFn } from './logger-types.js';
+export { silentLogger } from './logger-types.js';
