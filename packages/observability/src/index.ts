@@ -1,2 +1,13 @@
 export type { Logger, LogFn } from './logger-types.js';
 export { silentLogger } from './logger-types.js';
+export type { CreateLoggerOptions, GameLogger, LogLevel, RedactOptions } from './logger.js';
+export { createLogger, defaultRedactKeys, redactPaths } from './logger.js';
+export type { LogContext } from './context.js';
+export { bindContext, getContext, getCorrelationId, newCorrelationId, withContext } from './context.js';
+export type { LatencyHistogramOptions, ProcessMetricsOptions, TimedOptions } from './metrics.js';
+export { createLatencyHistogram, latencyBuckets, registerProcessMetrics, timed } from './metrics.js';
+export type { SlowOperationLog, SlowOperationLogOptions } from './slow.js';
+export { createSlowOperationLog } from './slow.js';
+export type { SpanOptions } from './tracing.js';
+export { getTracer, withSpan } from './tracing.js';
+export { ObservabilityConfigError } from './errors.js';

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, defaultRedactKeys, ObservabilityConfigError, redactPaths, withContext } from '../src/index.js';
+import type { Logger } from '../src/index.js';
+import { capture } from './helpers.js';
+
+describe('createLogger', () => {
+  it('writes one valid JSON object per line with the documented fields', () => {
+    const { logger, raw } = capture({ name: 'server', base: { version: '1.2.3' } });
+    logger.info({ roomId: 'ABCD' }, 'room created');
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.endsWith('\n')).toBe(true);
+    expect(raw[0]!.trimEnd().includes('\n')).toBe(false);
+    const line = JSON.parse(raw[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      level: 'info',
+      name: 'server',
+      msg: 'room created',
+      roomId: 'ABCD',
+      version: '1.2.3',
+      pid: process.pid,
+    });
+    expect(typeof line['hostname']).toBe('string');
+    expect(new Date(line['time'] as string).toISOString()).toBe(line['time']);
+  });
+
+  it('honours the configured level', () => {
+    const { logger, lines } = capture({ level: 'warn' });
+    logger.info('dropped');
+    logger.debug('dropped');
+    logger.warn('kept');
+    logger.error('kept too');
+    expect(lines().map((l) => l['level'])).toEqual(['warn', 'error']);
+  });
+
+  it('rejects an unknown level with a config error naming the option', () => {
+    expect(() => createLogger({ level: 'verbose' })).toThrow(ObservabilityConfigError);
+    try {
+      createLogger({ level: 'verbose' });
+    } catch (err) {
+      expect((err as ObservabilityConfigError).code).toBe('OBSERVABILITY_CONFIG');
+      expect((err as ObservabilityConfigError).option).toBe('level');
+    }
+  });
+
+  it('child loggers add their bindings and keep the parent level', () => {
+    const { logger, lines } = capture({ level: 'info' });
+    const child = logger.child({ roomId: 'R1' }).child({ seat: 2 });
+    child.debug('dropped');
+    child.info('hello');
+    expect(lines()).toEqual([expect.objectContaining({ roomId: 'R1', seat: 2, msg: 'hello' })]);
+  });
+
+  it('serializes errors with type, message and stack', () => {
+    const { logger, lines } = capture();
+    logger.error({ err: new TypeError('boom') }, 'failed');
+    const err = lines()[0]!['err'] as Record<string, unknown>;
+    expect(err['type']).toBe('TypeError');
+    expect(err['message']).toBe('boom');
+    expect(String(err['stack'])).toContain('TypeError: boom');
+  });
+
+  it('is assignable to the Logger interface every package accepts', () => {
+    const { logger, lines } = capture();
+    const asPort: Logger = logger;
+    asPort.child({ a: 1 }).warn({ b: 2 }, 'via port');
+    expect(lines()[0]).toMatchObject({ a: 1, b: 2, msg: 'via port', level: 'warn' });
+  });
+});
+
+describe('redaction', () => {
+  it('redacts secrets at the top level and in nested objects', () => {
+    const { logger, raw, lines } = capture();
+    logger.info(
+      {
+        password: 'p0',
+        user: { name: 'ann', password: 'p1', email: 'ann@example.com' },
+        req: { headers: { authorization: 'Bearer abc', cookie: 'sid=1', 'set-cookie': 's=2', host: 'h' } },
+        a: { b: { c: { token: 't3', apiKey: 'k3' } } },
+      },
+      'login',
+    );
+    const text = raw.join('');
+    for (const secret of ['p0', 'p1', 'ann@example.com', 'Bearer abc', 'sid=1', 's=2', 't3', 'k3']) {
+      expect(text).not.toContain(secret);
+    }
+    const line = lines()[0]!;
+    expect(line['user']).toEqual({ name: 'ann', password: '[REDACTED]', email: '[REDACTED]' });
+    expect((line['req'] as { headers: Record<string, unknown> }).headers['host']).toBe('h');
+  });
+
+  it('redacts child bindings and context fields too', () => {
+    const { logger, raw } = capture();
+    withContext({ correlationId: 'c1', token: 'ctx-secret' }, () => {
+      logger.child({ session: { cookie: 'child-secret' } }).info('x');
+    });
+    expect(raw.join('')).not.toContain('ctx-secret');
+    expect(raw.join('')).not.toContain('child-secret');
+    expect(raw.join('')).toContain('c1');
+  });
+
+  it('supports configured paths, extra keys and a censor', () => {
+    const { logger, lines } = capture({
+      redact: { paths: ['game.seatSecret', 'players[*].ip'], extraKeys: ['sessionToken'], censor: '***' },
+    });
+    logger.info({
+      game: { seatSecret: 's', seat: 1 },
+      players: [{ ip: '1.2.3.4', name: 'a' }],
+      deep: { x: { sessionToken: 'q' } },
+    });
+    const line = lines()[0]!;
+    expect(line['game']).toEqual({ seatSecret: '***', seat: 1 });
+    expect(line['players']).toEqual([{ ip: '***', name: 'a' }]);
+    expect(line['deep']).toEqual({ x: { sessionToken: '***' } });
+  });
+
+  it('searches keys to the configured depth and no deeper', () => {
+    const { logger, lines } = capture({ redact: { depth: 1 } });
+    logger.info({ a: { password: 'one' }, b: { c: { password: 'two' } } });
+    const line = lines()[0]!;
+    expect(line['a']).toEqual({ password: '[REDACTED]' });
+    expect(line['b']).toEqual({ c: { password: 'two' } });
+  });
+
+  it('builds one path per key and level and validates the depth', () => {
+    const paths = redactPaths({ keys: ['password', 'set-cookie'], depth: 2 });
+    expect(paths).toEqual(['password', '*.password', '*.*.password', '["set-cookie"]', '*["set-cookie"]', '*.*["set-cookie"]']);
+    expect(defaultRedactKeys).toContain('authorization');
+    expect(() => redactPaths({ depth: -1 })).toThrow(/redact.depth/);
+  });
+
+  it('does not change the logged object', () => {
+    const { logger } = capture();
+    const obj = { user: { password: 'kept-in-memory' } };
+    logger.info(obj);
+    expect(obj.user.password).toBe('kept-in-memory');
+  });
+});
