@@ -1,0 +1,27 @@
+export { createDatabase } from './create.js';
+export {
+  parseDatabaseUrl,
+  redactUrl,
+  type BreakerState,
+  type CommonDatabaseOptions,
+  type Database,
+  type DatabaseOptions,
+  type DriverHandle,
+  type ParsedDatabaseUrl,
+  type PostgresDatabaseOptions,
+  type SqliteDatabaseOptions,
+} from './database.js';
+export { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
+export { transaction, currentExecutor, inTransaction, withRetry, type TransactionOptions } from './transaction.js';
+export { compareAndSet, type CompareAndSetArgs } from './optimistic.js';
+export { migrate, appliedMigrations, MIGRATIONS_TABLE, type Migration, type MigrationSet, type MigrationResult } from './migrate.js';
+export { createCache, cached, type Cache, type CacheOptions, type CacheStats } from './cache.js';
+export {
+  PersistenceError,
+  InvalidDatabaseConfigError,
+  DatabaseConnectionError,
+  DatabaseUnavailableError,
+  OptimisticLockError,
+  MigrationError,
+} from './errors.js';
+export { silentLogger, type Logger, type LogFn } from './logger.js';

@@ -1,0 +1,16 @@
+import type { Registry } from 'prom-client';
+import { counter, histogram } from './metrics.js';
+
+/** Query count and duration, per database name and outcome. */
+export function queryObserver(registry: Registry | undefined, name: string): (seconds: number, ok: boolean) => void {
+  if (!registry) return () => undefined;
+  const total = counter(registry, 'db_queries_total', 'Queries executed, by database and outcome', ['db', 'outcome']);
+  const duration = histogram(registry, 'db_query_duration_seconds', 'Query duration in seconds', ['db']);
+  const ok = total.labels(name, 'ok');
+  const failed = total.labels(name, 'error');
+  const timer = duration.labels(name);
+  return (seconds, success) => {
+    (success ? ok : failed).inc();
+    timer.observe(seconds);
+  };
+}

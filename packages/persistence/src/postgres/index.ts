@@ -1,0 +1,2 @@
+export { createPostgresDatabase, isPostgresConnectionError, isPostgresRetryable } from './open.js';
+export { postgresCapabilities } from '../capabilities.js';

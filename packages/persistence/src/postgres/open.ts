@@ -1,0 +1,240 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  IsolatedCircuitError,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+} from 'cockatiel';
+import { Kysely, PostgresAdapter, PostgresDriver, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import type pg from 'pg';
+import { postgresCapabilities } from '../capabilities.js';
+import {
+  parseDatabaseUrl,
+  redactUrl,
+  registerInternals,
+  type BreakerState,
+  type Database,
+  type PostgresDatabaseOptions,
+} from '../database.js';
+import { DatabaseConnectionError, DatabaseUnavailableError, InvalidDatabaseConfigError, describe } from '../errors.js';
+import { InstrumentedDriver } from '../internal/instrumented-driver.js';
+import { counter, gauge } from '../internal/metrics.js';
+import { queryObserver } from '../internal/query-metrics.js';
+import { silentLogger } from '../logger.js';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/** True for errors that mean the server or the network failed, not the query. */
+export function isPostgresConnectionError(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  if (err instanceof AggregateError) return err.errors.some(isPostgresConnectionError);
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  const m = err.message;
+  return (
+    m.includes('Connection terminated') ||
+    m.includes('timeout exceeded when trying to connect') ||
+    m.includes('Query read timeout') ||
+    m.includes('not queryable') ||
+    m.includes('Client was closed') ||
+    m.includes('connection error')
+  );
+}
+
+/** Postgres errors worth retrying a whole unit of work for: serialization failure, deadlock. */
+export function isPostgresRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01';
+}
+
+function loadPg(): typeof pg {
+  try {
+    return createRequire(import.meta.url)('pg') as typeof pg;
+  } catch (err) {
+    throw new InvalidDatabaseConfigError(
+      `PostgreSQL needs the optional peer dependency pg (8.x); install it next to @game/persistence (${String(err)})`,
+    );
+  }
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number, min = 1): number {
+  const n = v ?? dflt;
+  if (!Number.isInteger(n) || n < min) throw new InvalidDatabaseConfigError(`${name} must be an integer >= ${min} (got ${v})`);
+  return n;
+}
+
+const STATE_NAMES: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
+/** Opens a PostgreSQL pool, connecting with retries; every query passes a circuit breaker and timeouts. */
+export async function createPostgresDatabase<DB = any>(options: PostgresDatabaseOptions): Promise<Database<DB>> {
+  const parsed = parseDatabaseUrl(options.url);
+  if (parsed.kind !== 'postgres') throw new InvalidDatabaseConfigError(`Not a PostgreSQL URL: ${redactUrl(options.url)}`);
+  const name = options.name ?? 'main';
+  const logger = (options.logger ?? silentLogger).child({ db: name });
+  const target = redactUrl(parsed.url);
+
+  const max = positiveInt('pool.max', options.pool?.max, 10);
+  const idleTimeoutMillis = positiveInt('pool.idleTimeoutMs', options.pool?.idleTimeoutMs, 30_000);
+  const connectionTimeoutMillis = positiveInt('pool.connectionTimeoutMs', options.pool?.connectionTimeoutMs, 5_000);
+  const statementTimeout = positiveInt('statementTimeoutMs', options.statementTimeoutMs, 30_000);
+  const queryTimeout = positiveInt('queryTimeoutMs', options.queryTimeoutMs, statementTimeout + 5_000);
+  const attempts = positiveInt('connectRetry.maxAttempts', options.connectRetry?.maxAttempts, 5);
+  const threshold = positiveInt('breaker.consecutiveFailures', options.breaker?.consecutiveFailures, 5);
+  const halfOpenAfter = positiveInt('breaker.halfOpenAfterMs', options.breaker?.halfOpenAfterMs, 5_000);
+
+  const { Pool } = loadPg();
+  const pool = new Pool({
+    connectionString: parsed.url,
+    max,
+    idleTimeoutMillis,
+    connectionTimeoutMillis,
+    statement_timeout: statementTimeout,
+    query_timeout: queryTimeout,
+    application_name: options.applicationName ?? 'game',
+  });
+  // An idle client losing its server emits here; without a listener the process would crash.
+  pool.on('error', (err) => logger.warn({ err: describe(err) }, 'idle postgres connection failed'));
+
+  // Start-up: retry with exponential backoff and jitter, then fail with what was tried.
+  const connectPolicy = retry(handleAll, {
+    maxAttempts: attempts - 1,
+    backoff: new ExponentialBackoff({
+      initialDelay: options.connectRetry?.initialDelayMs ?? 100,
+      maxDelay: options.connectRetry?.maxDelayMs ?? 2_000,
+    }),
+  });
+  connectPolicy.onRetry((e) =>
+    logger.warn({ attempt: e.attempt, delayMs: Math.round(e.delay), err: 'error' in e ? describe(e.error) : undefined }, `cannot reach ${target}, retrying`),
+  );
+  let tried = 0;
+  try {
+    await connectPolicy.execute(async () => {
+      tried++;
+      await pool.query('select 1');
+    });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseConnectionError(target, tried, err);
+  }
+
+  const breaker = circuitBreaker(handleWhen(isPostgresConnectionError), {
+    halfOpenAfter,
+    breaker: new ConsecutiveBreaker(threshold),
+  });
+  const transitions = options.metrics
+    ? counter(options.metrics, 'db_breaker_transitions_total', 'Circuit breaker state changes', ['db', 'to'])
+    : undefined;
+  breaker.onStateChange((s) => {
+    const to = STATE_NAMES[s];
+    transitions?.inc({ db: name, to });
+    if (to === 'open') logger.error({ breaker: to }, 'database circuit breaker opened: calls fail fast');
+    else logger.warn({ breaker: to }, `database circuit breaker ${to}`);
+  });
+
+  const readers = options.metrics ? readersFor(options.metrics) : undefined;
+  if (options.metrics && readers) {
+    const { breakerReaders, poolReaders } = readers;
+    const registry = options.metrics;
+    gauge(registry, 'db_breaker_state', 'Circuit breaker state (0 closed, 1 half-open, 2 open)', ['db'], function () {
+      for (const [dbName, fn] of breakerReaders) this.set({ db: dbName }, fn());
+    });
+    gauge(registry, 'db_pool_connections', 'Pool connections by state', ['db', 'state'], function () {
+      for (const [dbName, p] of poolReaders) {
+        this.set({ db: dbName, state: 'in_use' }, p.totalCount - p.idleCount);
+        this.set({ db: dbName, state: 'idle' }, p.idleCount);
+        this.set({ db: dbName, state: 'waiting' }, p.waitingCount);
+      }
+    });
+    breakerReaders.set(name, () => ({ closed: 0, 'half-open': 1, open: 2 })[STATE_NAMES[breaker.state]]);
+    poolReaders.set(name, pool);
+  }
+
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await breaker.execute(fn);
+    } catch (err) {
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw new DatabaseUnavailableError(name, err);
+      throw err;
+    }
+  };
+  const driver = new InstrumentedDriver(new PostgresDriver({ pool }), { guard, observe: queryObserver(options.metrics, name) });
+  const kysely = new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+
+  let closed = false;
+  const db: Database<DB> = {
+    name,
+    kysely,
+    capabilities: postgresCapabilities,
+    driver: { kind: 'postgres', pool },
+    target,
+    logger,
+    async ping() {
+      await guard(() => pool.query('select 1'));
+    },
+    breakerState: () => STATE_NAMES[breaker.state],
+    async close() {
+      if (closed) return;
+      closed = true;
+      readers?.breakerReaders.delete(name);
+      readers?.poolReaders.delete(name);
+      await kysely.destroy();
+    },
+  };
+  registerInternals(db, {
+    tx: new AsyncLocalStorage(),
+    isRetryableTxError: isPostgresRetryable,
+    isConnectionError: isPostgresConnectionError,
+  });
+  logger.debug({ target, max }, 'postgres database opened');
+  return db;
+}
+
+// Gauges are registered once per registry; each open database adds its readers to that registry's maps.
+interface Readers {
+  breakerReaders: Map<string, () => number>;
+  poolReaders: Map<string, pg.Pool>;
+}
+const readersByRegistry = new WeakMap<object, Readers>();
+function readersFor(registry: object): Readers {
+  let r = readersByRegistry.get(registry);
+  if (!r) {
+    r = { breakerReaders: new Map(), poolReaders: new Map() };
+    readersByRegistry.set(registry, r);
+  }
+  return r;
+}

@@ -1,0 +1,92 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import type { IsolationLevel, Kysely, Transaction } from 'kysely';
+import { internalsOf, type Database } from './database.js';
+
+/** Options for {@link transaction}. */
+export interface TransactionOptions {
+  /**
+   * Retry the whole unit on serialization failure, deadlock or SQLITE_BUSY. Only declare this when `fn`
+   * can run again safely (it has no side effects outside the database). Off by default.
+   */
+  retry?: boolean | { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number };
+  /** Isolation level where the backend supports choosing one (Postgres). */
+  isolationLevel?: IsolationLevel;
+}
+
+/** Throws when `n` is not a positive integer. */
+function attemptsOf(opt: TransactionOptions['retry']): number {
+  if (!opt) return 1;
+  const n = opt === true ? 5 : (opt.maxAttempts ?? 5);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`retry.maxAttempts must be a positive integer (got ${n})`);
+  return n;
+}
+
+/**
+ * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. A call made inside
+ * another `transaction(db, ...)` (in the same async flow) joins the outer one instead of opening a new
+ * one, so repositories can each declare a unit of work and still compose.
+ *
+ * @example
+ * await transaction(db, async (trx) => {
+ *   await trx.insertInto('events').values(row).execute();
+ *   await trx.updateTable('directory').set(update).where('id', '=', id).execute();
+ * }, { retry: true });
+ */
+export async function transaction<DB, T>(
+  db: Database<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const internals = internalsOf(db);
+  const outer = internals.tx.getStore() as Transaction<DB> | undefined;
+  if (outer) return fn(outer);
+
+  const run = () => {
+    let builder = db.kysely.transaction();
+    if (options.isolationLevel && db.capabilities.dialect === 'postgres') builder = builder.setIsolationLevel(options.isolationLevel);
+    return builder.execute((trx) => internals.tx.run(trx, () => fn(trx)));
+  };
+  const maxAttempts = attemptsOf(options.retry);
+  if (maxAttempts === 1) return run();
+
+  const cfg = typeof options.retry === 'object' ? options.retry : {};
+  const policy = retry(handleWhen(internals.isRetryableTxError), {
+    maxAttempts: maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: cfg.initialDelayMs ?? 5, maxDelay: cfg.maxDelayMs ?? 250 }),
+  });
+  policy.onRetry((e) => db.logger.debug({ attempt: e.attempt, err: 'error' in e ? String(e.error) : undefined }, 'retrying transaction'));
+  return policy.execute(run);
+}
+
+/** The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the database. */
+export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
+  return (internalsOf(db).tx.getStore() as Transaction<DB> | undefined) ?? db.kysely;
+}
+
+/** True while the current async flow is inside {@link transaction} on this database. */
+export function inTransaction(db: Database): boolean {
+  return internalsOf(db).tx.getStore() !== undefined;
+}
+
+/**
+ * Runs an idempotent operation (a read, or a write keyed so that repeating it is harmless) with retries
+ * on connection failures: exponential backoff with jitter, 3 attempts by default. Inside a transaction
+ * it runs once: a broken connection ends the transaction, so only the whole unit can be retried.
+ */
+export async function withRetry<T>(
+  db: Database,
+  fn: () => Promise<T>,
+  options: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } = {},
+): Promise<T> {
+  const internals = internalsOf(db);
+  if (internals.tx.getStore()) return fn();
+  const maxAttempts = options.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer (got ${maxAttempts})`);
+  if (maxAttempts === 1) return fn();
+  const policy = retry(handleWhen(internals.isConnectionError), {
+    maxAttempts: maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 50, maxDelay: options.maxDelayMs ?? 1_000 }),
+  });
+  policy.onRetry((e) => db.logger.warn({ attempt: e.attempt, err: 'error' in e ? String(e.error) : undefined }, 'retrying idempotent call'));
+  return policy.execute(fn);
+}
