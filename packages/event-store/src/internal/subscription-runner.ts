@@ -1,0 +1,211 @@
+import { InvalidArgumentError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionHealth } from '../types.js';
+import { defaultBackoff, errorMessage } from './common.js';
+
+/** A batch read for a subscription, with the visibility fence it was read under. */
+export interface FencedBatch {
+  events: RecordedEvent[];
+  /**
+   * Everything that committed in a transaction older than this mark has been returned (or lies
+   * before `after`). Backends with a single writer return 0n and marks of 0n.
+   */
+  fence: bigint;
+}
+
+/** A dead letter marked for redelivery, with its event (null when the event no longer exists). */
+export interface PendingRetry {
+  id: number;
+  attempts: number;
+  event: RecordedEvent | null;
+}
+
+/** What a backend gives the shared subscription loop. */
+export interface SubscriptionPort {
+  read(after: number, limit: number): Promise<FencedBatch>;
+  /** A mark such that a read whose fence is >= it has seen every transaction committed before this call. */
+  mark(): Promise<bigint>;
+  head(): Promise<number>;
+  /** Events after the checkpoint. */
+  lag(checkpoint: number): Promise<number>;
+  loadCheckpoint(name: string): Promise<number | null>;
+  saveCheckpoint(name: string, position: number): Promise<void>;
+  /** Runs `handle`, then saves the checkpoint, atomically where the backend can. */
+  deliver(name: string, position: number, handle: () => Promise<void>): Promise<void>;
+  /** Records a dead letter and moves the checkpoint past it, atomically where the backend can. */
+  deadLetter(name: string, event: RecordedEvent, error: string, attempts: number): Promise<void>;
+  pendingRetries(name: string): Promise<PendingRetry[]>;
+  /** Runs `handle`, then removes the dead letter, atomically where the backend can. */
+  resolveDeadLetter(id: number, handle: () => Promise<void>): Promise<void>;
+  failDeadLetter(id: number, error: string, attempts: number): Promise<void>;
+  countDeadLetters(name: string): Promise<number>;
+  /** Wake-ups on new appends (in-process or LISTEN/NOTIFY); returns an unsubscribe function. */
+  onAppend(listener: () => void): () => void;
+}
+
+interface Waiter {
+  mark: bigint;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** The catch-up subscription loop shared by every backend. */
+export function startSubscription(port: SubscriptionPort, options: SubscribeOptions, onStop: () => void): Subscription {
+  const name = options.name;
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('name', 'must be a non-empty string');
+  if (typeof options.handler !== 'function') throw new InvalidArgumentError('handler', 'must be a function');
+  const batchSize = options.batchSize ?? 100;
+  const maxAttempts = options.maxAttempts ?? 5;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError('batchSize', 'must be an integer >= 1');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidArgumentError('maxAttempts', 'must be an integer >= 1');
+  const backoff = options.backoff ?? defaultBackoff;
+  const poll = options.pollInterval ?? { min: 20, max: 1000 };
+  const types = options.eventTypes ? new Set(options.eventTypes) : null;
+  const log = (options.logger ?? silentLogger).child({ subscription: name });
+
+  let running = true;
+  let state: SubscriptionHealth['state'] = 'running';
+  let checkpoint = 0;
+  let lastError: SubscriptionHealth['lastError'] = null;
+  let lastProgressAt: Date | null = null;
+  let wake: (() => void) | null = null;
+  let woken = false;
+  const waiters: Waiter[] = [];
+
+  const unlisten = port.onAppend(() => {
+    woken = true;
+    wake?.();
+  });
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (!running || woken) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        woken = false;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const handle = async (event: RecordedEvent, attempt: number) => {
+    if (types && !types.has(event.type)) return;
+    await options.handler(event, { subscription: name, attempt });
+  };
+
+  const noteError = (err: unknown, position: number) => {
+    lastError = { message: err instanceof Error ? err.message : String(err), at: new Date(), position };
+  };
+
+  const deliverWithRetries = async (event: RecordedEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await port.deliver(name, event.position, () => handle(event, attempt));
+        return;
+      } catch (err) {
+        noteError(err, event.position);
+        log.warn({ err, position: event.position, streamId: event.streamId, attempt }, 'subscription handler failed');
+        if (attempt >= maxAttempts) {
+          await port.deadLetter(name, event, errorMessage(err), attempt);
+          log.error({ position: event.position, streamId: event.streamId, attempts: attempt }, 'event moved to the dead-letter table');
+          return;
+        }
+        if (!running) throw err;
+        await pause(backoff(attempt));
+      }
+    }
+  };
+
+  const redrive = async () => {
+    for (const retry of await port.pendingRetries(name)) {
+      if (!running) return;
+      const attempts = retry.attempts + 1;
+      try {
+        await port.resolveDeadLetter(retry.id, async () => {
+          if (retry.event) await handle(retry.event, attempts);
+        });
+      } catch (err) {
+        noteError(err, retry.event?.position ?? 0);
+        await port.failDeadLetter(retry.id, errorMessage(err), attempts);
+      }
+    }
+  };
+
+  const loop = async () => {
+    const stored = await port.loadCheckpoint(name);
+    if (stored !== null) checkpoint = stored;
+    else {
+      const from = options.from ?? 'start';
+      checkpoint = from === 'start' ? 0 : from === 'end' ? await port.head() : from;
+      await port.saveCheckpoint(name, checkpoint);
+    }
+    let idle = poll.min;
+    while (running) {
+      await redrive();
+      const before = waiters.length;
+      const batch = await port.read(checkpoint, batchSize);
+      for (const event of batch.events) {
+        if (!running) break;
+        await deliverWithRetries(event);
+        checkpoint = event.position;
+        lastProgressAt = new Date();
+      }
+      if (batch.events.length === 0) {
+        // Waiters registered before this read are satisfied once the fence passed their mark.
+        for (let i = 0; i < Math.min(before, waiters.length); ) {
+          const w = waiters[i]!;
+          if (batch.fence >= w.mark) {
+            waiters.splice(i, 1);
+            w.resolve();
+          } else i++;
+        }
+        await pause(idle);
+        idle = Math.min(poll.max, idle * 2);
+      } else idle = poll.min;
+    }
+  };
+
+  const finished = loop().then(
+    () => {
+      state = 'stopped';
+    },
+    (err: unknown) => {
+      state = 'failed';
+      running = false;
+      noteError(err, checkpoint);
+      log.error({ err }, 'subscription stopped on an error');
+      for (const w of waiters.splice(0)) w.reject(err);
+    },
+  );
+
+  return {
+    name,
+    async waitFor() {
+      if (!running) throw new Error(`subscription "${name}" is ${state}`);
+      const mark = await port.mark();
+      await new Promise<void>((resolve, reject) => {
+        waiters.push({ mark, resolve, reject });
+        woken = true;
+        wake?.();
+      });
+    },
+    async health() {
+      const [head, lag, deadLetters] = await Promise.all([port.head(), port.lag(checkpoint), port.countDeadLetters(name)]);
+      return { name, state, position: checkpoint, head, lag, lastError, lastProgressAt, deadLetters };
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await finished;
+      unlisten();
+      onStop();
+      for (const w of waiters.splice(0)) w.reject(new Error(`subscription "${name}" stopped`));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createMemoryEventStore } from './memory-event-store.js';
+export type { MemoryEventStoreOptions } from './memory-event-store.js';

@@ -1,0 +1,471 @@
+/**
+ * The event store conformance suite: every backend runs it.
+ * @example describeEventStoreConformance('sqlite', async (options) => ({ store: createEventStore({ db, ...options }), close }))
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { withEventContext } from '../context.js';
+import { ConcurrencyError, EventIdConflictError, InvalidArgumentError, StreamLiveError } from '../errors.js';
+import { handleCommand, loadState, type Decider } from '../decider.js';
+import type { EventStore, EventStoreOptions, RecordedEvent } from '../types.js';
+
+/** A store under test plus what the suite needs around it. */
+export interface EventStoreHarness {
+  store: EventStore;
+  /** Runs `fn` in a database transaction, when the backend has them (unit-of-work tests). */
+  transaction?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Releases the store's storage (drop tables, close the database). */
+  close(): Promise<void>;
+}
+
+/** Creates a fresh, empty store with the given options. */
+export type EventStoreHarnessFactory = (options: EventStoreOptions) => Promise<EventStoreHarness>;
+
+/** A clock the tests move by hand. */
+export function createManualClock(start = new Date('2026-01-01T00:00:00.000Z')): { now: () => Date; advance: (ms: number) => void } {
+  let t = start.getTime();
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+const ev = (type: string, data: unknown = {}, id?: string) => (id === undefined ? { type, data } : { id, type, data });
+
+interface CounterState {
+  count: number;
+}
+type CounterCommand = { type: 'add'; by: number };
+type CounterEvent = { type: 'added'; by: number };
+const counter: Decider<CounterState, CounterCommand, CounterEvent> = {
+  initialState: { count: 0 },
+  decide: (_s, c) => [{ type: 'added', by: c.by }],
+  evolve: (s, e) => ({ count: s.count + e.by }),
+};
+
+/** Registers the conformance tests for one backend under `describe(name)`. */
+export function describeEventStoreConformance(
+  name: string,
+  factory: EventStoreHarnessFactory,
+  features: { transactions?: boolean } = {},
+): void {
+  describe(`event store conformance: ${name}`, () => {
+    const open: EventStoreHarness[] = [];
+    const make = async (options: EventStoreOptions = {}) => {
+      const h = await factory(options);
+      open.push(h);
+      return h;
+    };
+    afterEach(async () => {
+      for (const h of open.splice(0)) {
+        await h.store.close();
+        await h.close();
+      }
+    });
+
+    describe('append', () => {
+      it('numbers a new stream 1..n, assigns increasing global positions and stamps the clock', async () => {
+        const clock = createManualClock();
+        const { store } = await make({ clock: clock.now });
+        const r = await store.append('s-1', [ev('a', { n: 1 }), ev('b', { n: 2 }), ev('c', [1, 'x', null])], {
+          expectedVersion: 'no_stream',
+        });
+        expect(r.nextExpectedVersion).toBe(3);
+        expect(r.duplicate).toBe(false);
+        expect(r.events.map((e) => e.version)).toEqual([1, 2, 3]);
+        const positions = r.events.map((e) => e.position);
+        expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+        expect(new Set(positions).size).toBe(3);
+        expect(r.lastPosition).toBe(positions[2]);
+        const read = await store.readStream('s-1');
+        expect(read.map((e) => [e.type, e.data, e.version, e.streamId])).toEqual([
+          ['a', { n: 1 }, 1, 's-1'],
+          ['b', { n: 2 }, 2, 's-1'],
+          ['c', [1, 'x', null], 3, 's-1'],
+        ]);
+        expect(read[0]!.recordedAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+        expect(read.every((e) => typeof e.id === 'string' && e.id.length > 0)).toBe(true);
+        expect(await store.streamVersion('s-1')).toBe(3);
+        expect(await store.streamVersion('nope')).toBe(0);
+      });
+
+      it('round-trips JSON payloads exactly (nested, unicode, numbers, strings that look like JSON)', async () => {
+        const { store } = await make();
+        const payloads = [{ a: { b: [1.5, -2, 1e21] }, s: 'é漢🎲\n"q"' }, 'plain string', '{"not":"parsed"}', 42, true, null, []];
+        await store.append('json', payloads.map((p) => ev('p', p)));
+        expect((await store.readStream('json')).map((e) => e.data)).toEqual(payloads);
+      });
+
+      it('checks every kind of expected version and reports stream, expected and actual', async () => {
+        const { store } = await make();
+        await expect(store.append('s', [ev('a')], { expectedVersion: 'stream_exists' })).rejects.toMatchObject({
+          code: 'CONCURRENCY',
+          streamId: 's',
+          expectedVersion: 'stream_exists',
+          actualVersion: 0,
+        });
+        await expect(store.append('s', [ev('a')], { expectedVersion: 3 })).rejects.toBeInstanceOf(ConcurrencyError);
+        await store.append('s', [ev('a')], { expectedVersion: 0 });
+        await store.append('s', [ev('b')], { expectedVersion: 1 });
+        await store.append('s', [ev('c')], { expectedVersion: 'stream_exists' });
+        await store.append('s', [ev('d')], { expectedVersion: 'any' });
+        await store.append('s', [ev('e')]);
+        const err = await store.append('s', [ev('x')], { expectedVersion: 'no_stream' }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ConcurrencyError);
+        expect(err).toMatchObject({ code: 'CONCURRENCY', streamId: 's', expectedVersion: 'no_stream', actualVersion: 5 });
+        await expect(store.append('s', [ev('x')], { expectedVersion: 4 })).rejects.toMatchObject({ actualVersion: 5, expectedVersion: 4 });
+        expect(await store.streamVersion('s')).toBe(5);
+        expect((await store.readStream('s')).map((e) => e.type)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      });
+
+      it('lets exactly one of many concurrent appends with the same expected version win', async () => {
+        const { store } = await make();
+        await store.append('race', [ev('start')]);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => store.append('race', [ev('w', { i }), ev('w2', { i })], { expectedVersion: 1 })),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results.filter((x) => x.status === 'rejected')) {
+          expect((r).reason).toBeInstanceOf(ConcurrencyError);
+        }
+        expect((await store.readStream('race')).map((e) => e.version)).toEqual([1, 2, 3]);
+      });
+
+      it('rejects bad input with InvalidArgumentError naming the argument', async () => {
+        const { store } = await make();
+        await expect(store.append('', [ev('a')])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'streamId' });
+        await expect(store.append('s', [])).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(store.append('s', [ev('')])).rejects.toMatchObject({ argument: 'events[0].type' });
+        await expect(store.append('s', [ev('a')], { expectedVersion: -1 })).rejects.toMatchObject({ argument: 'expectedVersion' });
+        await expect(store.append('s', [{ type: 'a', data: undefined }])).rejects.toMatchObject({ argument: 'events[0].data' });
+        await expect(store.append('s', [ev('a', {}, 'x'), ev('b', {}, 'x')])).rejects.toMatchObject({ argument: 'events[1].id' });
+        await expect(store.readAll({ after: -1 })).rejects.toMatchObject({ argument: 'after' });
+        await expect(store.readStream('s', { fromVersion: 1.5 })).rejects.toMatchObject({ argument: 'fromVersion' });
+        expect(await store.headPosition()).toBe(0);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('makes a retried append with the same event ids a no-op returning the original result', async () => {
+        const { store } = await make();
+        const first = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], { expectedVersion: 'no_stream' });
+        await store.append('s', [ev('c', 3, 'e3')], { expectedVersion: 2 });
+        // The retry carries its original (now stale) expected version: still a no-op, not a conflict.
+        const retry = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], { expectedVersion: 'no_stream' });
+        expect(retry.duplicate).toBe(true);
+        expect(retry.events.map((e) => [e.id, e.version, e.position])).toEqual(first.events.map((e) => [e.id, e.version, e.position]));
+        const anyRetry = await store.append('s', [ev('c', 3, 'e3')]);
+        expect(anyRetry.duplicate).toBe(true);
+        expect(anyRetry.events[0]!.version).toBe(3);
+        expect(await store.streamVersion('s')).toBe(3);
+        expect((await store.readAll()).length).toBe(3);
+      });
+
+      it('refuses a batch whose ids are only partly stored', async () => {
+        const { store } = await make();
+        await store.append('s', [ev('a', 1, 'e1')]);
+        const err = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')]).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(EventIdConflictError);
+        expect(err).toMatchObject({ code: 'EVENT_ID_CONFLICT', streamId: 's', existingIds: ['e1'] });
+        expect(await store.streamVersion('s')).toBe(1);
+      });
+
+      it('scopes event ids to their stream', async () => {
+        const { store } = await make();
+        await store.append('s1', [ev('a', 1, 'same')]);
+        const r = await store.append('s2', [ev('a', 1, 'same')]);
+        expect(r.duplicate).toBe(false);
+        expect(await store.streamVersion('s2')).toBe(1);
+      });
+    });
+
+    describe('metadata', () => {
+      it('fills correlation, causation and trace ids from the ambient context unless given', async () => {
+        const { store } = await make();
+        await withEventContext({ correlationId: 'c-1', causationId: 'k-1', traceId: 't-1' }, () =>
+          store.append('m', [ev('a'), { type: 'b', data: {}, metadata: { correlationId: 'mine', extra: 7 } }]),
+        );
+        await store.append('m', [ev('c')], { metadata: { causationId: 'opt' } });
+        const [a, b, c] = await store.readStream('m');
+        expect(a!.metadata).toEqual({ correlationId: 'c-1', causationId: 'k-1', traceId: 't-1' });
+        expect(b!.metadata).toEqual({ correlationId: 'mine', causationId: 'k-1', traceId: 't-1', extra: 7 });
+        expect(c!.metadata).toEqual({ causationId: 'opt' });
+      });
+
+      it('uses the store’s context function when one is given', async () => {
+        const { store } = await make({ context: () => ({ correlationId: 'from-fn' }) });
+        await store.append('m', [ev('a')]);
+        expect((await store.readStream('m'))[0]!.metadata.correlationId).toBe('from-fn');
+      });
+    });
+
+    describe('reads', () => {
+      it('reads a stream by version range, direction, limit and as of a time', async () => {
+        const clock = createManualClock();
+        const { store } = await make({ clock: clock.now });
+        for (let i = 1; i <= 6; i++) {
+          await store.append('r', [ev('e', { i })]);
+          clock.advance(1000);
+        }
+        const versions = async (o: Parameters<EventStore['readStream']>[1]) => (await store.readStream('r', o)).map((e) => e.version);
+        expect(await versions({ fromVersion: 2, toVersion: 4 })).toEqual([2, 3, 4]);
+        expect(await versions({ toVersion: 2 })).toEqual([1, 2]);
+        expect(await versions({ direction: 'backward', limit: 2 })).toEqual([6, 5]);
+        expect(await versions({ fromVersion: 3, limit: 2 })).toEqual([3, 4]);
+        expect(await versions({ untilTime: new Date('2026-01-01T00:00:02.000Z') })).toEqual([1, 2, 3]);
+        expect(await versions({ untilTime: new Date('2025-12-31T00:00:00.000Z') })).toEqual([]);
+        expect(await store.readStream('missing')).toEqual([]);
+      });
+
+      it('reads the global log in order, after a position, in pages, with nothing skipped or repeated', async () => {
+        const { store } = await make();
+        const written: string[] = [];
+        for (let i = 0; i < 15; i++) {
+          const r = await store.append(`g-${i % 4}`, [ev('x', { i }), ev('y', { i })]);
+          written.push(...r.events.map((e) => e.id));
+        }
+        const seen: RecordedEvent[] = [];
+        let after = 0;
+        for (;;) {
+          const page = await store.readAll({ after, limit: 7 });
+          if (page.length === 0) break;
+          expect(page.length).toBeLessThanOrEqual(7);
+          seen.push(...page);
+          after = page[page.length - 1]!.position;
+        }
+        expect(seen.map((e) => e.id)).toEqual(written);
+        expect(await store.headPosition()).toBe(seen[seen.length - 1]!.position);
+        expect((await store.readAll()).map((e) => e.id)).toEqual(written);
+      });
+
+      it('lists streams with their versions and live flags', async () => {
+        const { store } = await make();
+        await store.append('room-b', [ev('a'), ev('b')]);
+        await store.append('room-a', [ev('a')]);
+        await store.append('other', [ev('a')]);
+        await store.setStreamLive('room-b', true);
+        expect(await store.listStreams({ prefix: 'room-' })).toEqual([
+          { streamId: 'room-a', version: 1, live: false },
+          { streamId: 'room-b', version: 2, live: true },
+        ]);
+        expect((await store.listStreams({ after: 'other', limit: 1 })).map((s) => s.streamId)).toEqual(['room-a']);
+      });
+    });
+
+    describe('snapshots', () => {
+      it('saves, replaces and loads by schema version, ignoring other schema versions', async () => {
+        const { store } = await make();
+        expect(await store.loadSnapshot('s', { schemaVersion: 1 })).toBeNull();
+        await store.saveSnapshot({ streamId: 's', version: 3, schemaVersion: 1, state: { n: 3 } });
+        await store.saveSnapshot({ streamId: 's', version: 5, schemaVersion: 1, state: { n: 5 } });
+        expect(await store.loadSnapshot('s', { schemaVersion: 1 })).toMatchObject({ streamId: 's', version: 5, state: { n: 5 } });
+        expect(await store.loadSnapshot('s', { schemaVersion: 2 })).toBeNull();
+      });
+    });
+
+    describe('upcasting', () => {
+      it('applies upcaster chains on read, stamps new events with the newest schema version, never rewrites rows', async () => {
+        const { store } = await make({
+          upcasters: [
+            { type: 'joined', fromVersion: 1, upcast: (d) => ({ ...(d as object), seat: null }) },
+            { type: 'joined', fromVersion: 2, upcast: (d) => ({ ...(d as object), v3: true }) },
+            { type: 'old_name', fromVersion: 1, newType: 'renamed', upcast: (d) => ({ wrapped: d }) },
+          ],
+        });
+        await store.append('u', [
+          { type: 'joined', data: { name: 'ann' }, schemaVersion: 1 },
+          { type: 'joined', data: { name: 'bob', seat: 2 }, schemaVersion: 2 },
+          { type: 'joined', data: { name: 'cy', seat: 1, v3: false } },
+          { type: 'old_name', data: 5, schemaVersion: 1 },
+        ]);
+        const read = await store.readStream('u');
+        expect(read.map((e) => [e.type, e.schemaVersion, e.data])).toEqual([
+          ['joined', 3, { name: 'ann', seat: null, v3: true }],
+          ['joined', 3, { name: 'bob', seat: 2, v3: true }],
+          ['joined', 3, { name: 'cy', seat: 1, v3: false }],
+          ['renamed', 2, { wrapped: 5 }],
+        ]);
+        // Reading twice gives the same result: the upcast is applied to what is stored, not stored back.
+        expect(await store.readAll()).toEqual(read);
+      });
+    });
+
+    describe('compaction', () => {
+      it('archives then folds history up to a version into one event, keeping later events and versions', async () => {
+        const { store } = await make();
+        await store.append('c', [1, 2, 3, 4, 5].map((n) => ev('n', n)));
+        const archived: RecordedEvent[] = [];
+        const result = await store.compact('c', {
+          upToVersion: 3,
+          fold: (events) => ({ sum: events.reduce((s, e) => s + (e.data as number), 0) }),
+          archive: (events) => void archived.push(...events),
+        });
+        expect(result).toEqual({ streamId: 'c', removed: 2, compactedVersion: 3 });
+        expect(archived.map((e) => e.data)).toEqual([1, 2, 3]);
+        const read = await store.readStream('c');
+        expect(read.map((e) => [e.version, e.type, e.data])).toEqual([
+          [3, '$compacted', { sum: 6 }],
+          [4, 'n', 4],
+          [5, 'n', 5],
+        ]);
+        expect((await store.readAll()).map((e) => e.version)).toEqual([3, 4, 5]);
+        await store.append('c', [ev('n', 6)], { expectedVersion: 5 });
+        expect(await store.streamVersion('c')).toBe(6);
+      });
+
+      it('refuses live streams and leaves everything in place when the archiver fails', async () => {
+        const { store } = await make();
+        await store.append('c', [ev('a'), ev('b'), ev('c')]);
+        await store.setStreamLive('c', true);
+        const archive = () => undefined;
+        await expect(store.compact('c', { fold: () => ({}), archive })).rejects.toBeInstanceOf(StreamLiveError);
+        await store.setStreamLive('c', false);
+        await expect(
+          store.compact('c', {
+            fold: () => ({}),
+            archive: () => {
+              throw new Error('disk full');
+            },
+          }),
+        ).rejects.toThrow('disk full');
+        expect((await store.readStream('c')).map((e) => e.type)).toEqual(['a', 'b', 'c']);
+      });
+    });
+
+    if (features.transactions) {
+      describe('unit of work', () => {
+        it('rolls back an append together with the caller’s transaction', async () => {
+          const h = await make();
+          const transaction = h.transaction;
+          expect(transaction, 'a harness declaring transactions must provide transaction()').toBeTypeOf('function');
+          await h.store.append('uow', [ev('kept')]);
+          await expect(
+            transaction!(async () => {
+              await h.store.append('uow', [ev('lost-1'), ev('lost-2')], { expectedVersion: 1 });
+              expect(await h.store.streamVersion('uow')).toBe(3);
+              throw new Error('projection failed');
+            }),
+          ).rejects.toThrow('projection failed');
+          expect((await h.store.readStream('uow')).map((e) => e.type)).toEqual(['kept']);
+          await transaction!(() => h.store.append('uow', [ev('committed')], { expectedVersion: 1 }));
+          expect(await h.store.streamVersion('uow')).toBe(2);
+        });
+      });
+    }
+
+    describe('subscriptions', () => {
+      it('delivers history then new appends in global order, and resumes from its checkpoint after a stop', async () => {
+        const { store } = await make();
+        await store.append('a', [ev('x', 1), ev('x', 2)]);
+        const seen: number[] = [];
+        const sub = store.subscribe({ name: 'proj', handler: (e) => void seen.push(e.data as number), pollInterval: { min: 5, max: 20 } });
+        await store.append('b', [ev('x', 3)]);
+        await sub.waitFor();
+        expect(seen).toEqual([1, 2, 3]);
+        await sub.stop();
+        await store.append('a', [ev('x', 4), ev('x', 5)]);
+        const again = store.subscribe({ name: 'proj', handler: (e) => void seen.push(e.data as number), pollInterval: { min: 5, max: 20 } });
+        await again.waitFor();
+        expect(seen).toEqual([1, 2, 3, 4, 5]);
+        const health = await again.health();
+        expect(health).toMatchObject({ name: 'proj', state: 'running', lag: 0, lastError: null, deadLetters: 0 });
+        expect(health.lastProgressAt).toBeInstanceOf(Date);
+        await again.stop();
+        expect((await again.health()).state).toBe('stopped');
+      });
+
+      it("starts at the end when asked and filters by event type", async () => {
+        const { store } = await make();
+        await store.append('a', [ev('x', 1)]);
+        const seen: unknown[] = [];
+        const sub = store.subscribe({ name: 'tail', from: 'end', eventTypes: ['y'], handler: (e) => void seen.push(e.data), pollInterval: { min: 5, max: 20 } });
+        await sub.waitFor();
+        await store.append('a', [ev('x', 2), ev('y', 3)]);
+        await sub.waitFor();
+        expect(seen).toEqual([3]);
+        expect((await sub.health()).lag).toBe(0);
+      });
+
+      it('retries a failing event with backoff, dead-letters it after maxAttempts, and re-drives it on request', async () => {
+        const { store } = await make();
+        let failing = true;
+        const attempts: number[] = [];
+        const seen: unknown[] = [];
+        const sub = store.subscribe({
+          name: 'dlq',
+          maxAttempts: 3,
+          backoff: () => 1,
+          pollInterval: { min: 5, max: 20 },
+          handler: (e, ctx) => {
+            if (e.data === 'poison' && failing) {
+              attempts.push(ctx.attempt);
+              throw new Error('cannot handle poison');
+            }
+            seen.push(e.data);
+          },
+        });
+        await store.append('s', [ev('x', 'ok-1'), ev('x', 'poison'), ev('x', 'ok-2')]);
+        await sub.waitFor();
+        expect(attempts).toEqual([1, 2, 3]);
+        expect(seen).toEqual(['ok-1', 'ok-2']);
+        const letters = await store.listDeadLetters({ subscription: 'dlq' });
+        expect(letters).toHaveLength(1);
+        expect(letters[0]).toMatchObject({ subscription: 'dlq', streamId: 's', version: 2, eventType: 'x', attempts: 3, status: 'failed' });
+        expect(letters[0]!.error).toContain('cannot handle poison');
+        const health = await sub.health();
+        expect(health.deadLetters).toBe(1);
+        expect(health.lastError?.message).toBe('cannot handle poison');
+        failing = false;
+        expect(await store.retryDeadLetters({ subscription: 'dlq' })).toBe(1);
+        await sub.waitFor();
+        expect(seen).toEqual(['ok-1', 'ok-2', 'poison']);
+        expect(await store.listDeadLetters()).toEqual([]);
+      });
+    });
+
+    describe('decider runner', () => {
+      it('loads, decides, appends, snapshots every N and converges under contention', async () => {
+        const { store } = await make();
+        const run = (by: number) => handleCommand({ store, streamId: 'counter', decider: counter, command: { type: 'add', by }, snapshotEvery: 5, maxAttempts: 50 });
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => run(i + 1)));
+        expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+        const loaded = await loadState({ store, streamId: 'counter', decider: counter });
+        expect(loaded.state.count).toBe(78);
+        expect(loaded.version).toBe(12);
+        const snap = await store.loadSnapshot<CounterState>('counter', { schemaVersion: 1 });
+        expect(snap?.version).toBe(10);
+        expect(loaded.fromSnapshot).toBe(true);
+        // A snapshot of another schema version is ignored: the state is rebuilt from events.
+        const rebuilt = await loadState({ store, streamId: 'counter', decider: counter, snapshotSchemaVersion: 2 });
+        expect(rebuilt).toEqual({ state: { count: 78 }, version: 12, fromSnapshot: false });
+      });
+
+      it('is idempotent per commandId', async () => {
+        const { store } = await make();
+        const cmd = { store, streamId: 'c', decider: counter, command: { type: 'add', by: 2 } as const, commandId: 'cmd-1' };
+        const first = await handleCommand(cmd);
+        const second = await handleCommand(cmd);
+        expect(second.duplicate).toBe(true);
+        expect(second.version).toBe(first.version);
+        expect((await loadState({ store, streamId: 'c', decider: counter })).state.count).toBe(2);
+      });
+    });
+
+    describe('import', () => {
+      it('writes exported events with their ids, versions and times, refusing conflicts', async () => {
+        const { store } = await make();
+        const n = await store.importEvents([
+          { id: 'i1', streamId: 'imp', version: 4, type: 'a', data: { x: 1 }, metadata: { correlationId: 'c' }, schemaVersion: 1, recordedAt: '2025-05-05T05:05:05.005Z' },
+          { id: 'i2', streamId: 'imp', version: 5, type: 'b', data: null, metadata: {}, schemaVersion: 2, recordedAt: '2025-05-05T05:05:06.000Z' },
+        ]);
+        expect(n).toBe(2);
+        const read = await store.readStream('imp');
+        expect(read.map((e) => [e.id, e.version, e.type, e.data, e.schemaVersion, e.recordedAt.toISOString(), e.metadata])).toEqual([
+          ['i1', 4, 'a', { x: 1 }, 1, '2025-05-05T05:05:05.005Z', { correlationId: 'c' }],
+          ['i2', 5, 'b', null, 2, '2025-05-05T05:05:06.000Z', {}],
+        ]);
+        expect(await store.streamVersion('imp')).toBe(5);
+        await expect(
+          store.importEvents([{ id: 'i3', streamId: 'imp', version: 5, type: 'a', data: 1, metadata: {}, schemaVersion: 1, recordedAt: '2025-05-05T05:05:06.000Z' }]),
+        ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        expect(await store.streamVersion('imp')).toBe(5);
+      });
+    });
+  });
+}
