@@ -1,0 +1,946 @@
+import { randomBytes } from 'node:crypto';
+import uWS from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+import { codecFor, type Codec, type CodecName } from './codec.js';
+import type { Connection, SendOptions, SendResult } from './connection.js';
+import { HttpError, TransportError } from './errors.js';
+import { HttpContextImpl, type ContextSettings, type HttpContext, type HttpHandler, type HttpMiddleware } from './http/context.js';
+import { StaticFiles, type StaticFilesOptions } from './http/static-files.js';
+import { statusLine } from './http/status.js';
+import { composeSteps } from './internal/compose.js';
+import { parseCookies } from './internal/cookies.js';
+import { silentLogger, type Logger } from './logger.js';
+import { LabelCap, type MetricsHooks, type TransportStats } from './metrics.js';
+import { compose, defaultEventOf, type FrameContext, type Middleware } from './pipeline.js';
+import { RoomHistory, type ResumeRequest, type ResumeResult, type RoomPosition } from './resume.js';
+
+/** What the upgrade hook sees: a copy of the request (safe to keep across `await`). */
+export interface UpgradeRequest {
+  readonly route: string;
+  readonly path: string;
+  readonly query: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly cookies: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+  /** Subprotocols the client offered (`sec-websocket-protocol`). */
+  readonly protocols: readonly string[];
+}
+
+/** The upgrade hook's answer: reject with an HTTP status, or accept with data for the connection. */
+export type UpgradeDecision<A, I> =
+  | { readonly reject: { readonly status: number; readonly message?: string; readonly headers?: Readonly<Record<string, string>> } }
+  | {
+      readonly reject?: undefined;
+      /** Initial `conn.attributes`. */
+      readonly attributes?: A;
+      /** Initial `conn.identity`. */
+      readonly identity?: I;
+      /** Extra headers on the 101 response (e.g. Set-Cookie); repeat a name with an array of values. */
+      readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+      /** Wire format. Default `'json'`. */
+      readonly codec?: CodecName;
+      /** The subprotocol to answer; default: the codec's name when offered, else the first offered. */
+      readonly protocol?: string;
+      /** Rooms the connection joins as it opens (before `onOpen`). */
+      readonly rooms?: readonly string[];
+    };
+
+/** One WebSocket route. */
+export interface WsRoute<A, I> {
+  /** Accept/reject and attach data. Default: accept with empty attributes. */
+  upgrade?: (req: UpgradeRequest) => UpgradeDecision<A, I> | Promise<UpgradeDecision<A, I>>;
+  /** Called once the socket is open. */
+  onOpen?: (conn: Connection<A, I>) => void | Promise<void>;
+  /** Called once the socket closed, with the close code and reason. The connection is already out of its rooms. */
+  onClose?: (conn: Connection<A, I>, code: number, reason: string) => void | Promise<void>;
+  /** The inbound pipeline (see `standardPipeline`). Frames of one connection run through it one at a time, in arrival order. */
+  pipeline: readonly Middleware<A, I>[];
+  /** Seconds without traffic before uWS closes the socket (pings are sent before). 0 disables; otherwise at least 8. Default 120. */
+  idleTimeoutSeconds?: number;
+  /** Hard cap on an inbound frame: uWS closes the socket (1009) above it. Keep it above the pipeline's size limit so ordinary oversize frames get an error frame. Default 1 MiB. */
+  maxPayloadBytes?: number;
+}
+
+/** Backpressure policy: how much may be buffered for one socket. */
+export interface BackpressureOptions {
+  /** Volatile messages are dropped while a socket has more than this buffered. Default 64 KiB. */
+  volatileDropBytes?: number;
+  /** A reliable message that would take a socket's buffer above this closes the socket. Default 1 MiB. */
+  closeBytes?: number;
+  /** Close code for a slow consumer. Default 4008. */
+  closeCode?: number;
+  /** Close reason for a slow consumer. Default `'slow consumer'`. */
+  closeReason?: string;
+}
+
+/** Options of `createTransport`. */
+export interface TransportOptions {
+  logger?: Logger;
+  metrics?: MetricsHooks;
+  /** Clock in ms (for timestamps and dedupe windows). Default `Date.now`. */
+  now?: () => number;
+  backpressure?: BackpressureOptions;
+  /** Frames waiting per connection before new ones are refused with an `OVERLOADED` error frame. Default 64. */
+  maxQueuedFrames?: number;
+  /** Resume support: per-room offsets, an epoch and a bounded history of reliable messages. Off by default. */
+  resume?: {
+    /** Reliable messages kept per room. */
+    historySize: number;
+    /** Builds the frame that carries the position. Default: `{ ...message, offset, epoch }` for objects. */
+    envelope?: (message: unknown, position: RoomPosition) => unknown;
+  };
+  http?: {
+    /** Request body cap. Default 64 KiB. */
+    maxBodyBytes?: number;
+    /** Smallest body worth gzipping. Default 1024 bytes. */
+    gzipMinBytes?: number;
+    /** Headers on every HTTP response; `false` for none. Default: nosniff, frame DENY, no-referrer, COOP same-origin. */
+    securityHeaders?: Readonly<Record<string, string>> | false;
+  };
+}
+
+/** Options of one publish. */
+export interface PublishOptions extends SendOptions {
+  /** A connection that should not get the message (typically the sender). */
+  except?: Connection<unknown, unknown>;
+}
+
+/** The outcome of one publish. */
+export interface PublishResult {
+  /** Connections the message was handed to (excluding `except`, slow consumers closed, drops). */
+  readonly recipients: number;
+  /** Resume position of a reliable message when resume is on. */
+  readonly position: RoomPosition | undefined;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Total time for the drain hook and in-flight handlers. Default 10 s. */
+  budgetMs?: number;
+  /** Close reason sent with 1001. Default `'server shutting down'`. */
+  reason?: string;
+  /** Runs after new connections are refused and before sockets close (e.g. tell clients, flush state). */
+  drain?: () => void | Promise<void>;
+}
+
+/** What `close()` did. */
+export interface ShutdownReport {
+  readonly closedSockets: number;
+  /** Frames still running when the budget ran out (0 means every handler finished). */
+  readonly abandonedFrames: number;
+  readonly drainHookTimedOut: boolean;
+}
+
+/** The HTTP side of a transport. */
+export interface HttpRouter {
+  use(middleware: HttpMiddleware): HttpRouter;
+  get(pattern: string, handler: HttpHandler): HttpRouter;
+  head(pattern: string, handler: HttpHandler): HttpRouter;
+  post(pattern: string, handler: HttpHandler): HttpRouter;
+  put(pattern: string, handler: HttpHandler): HttpRouter;
+  patch(pattern: string, handler: HttpHandler): HttpRouter;
+  del(pattern: string, handler: HttpHandler): HttpRouter;
+  any(pattern: string, handler: HttpHandler): HttpRouter;
+  /** Serves a directory for every path no route matched (GET/HEAD), with an SPA fallback. */
+  static(options: StaticFilesOptions): HttpRouter;
+}
+
+/** Lifecycle state of a transport. */
+export type TransportState = 'created' | 'listening' | 'draining' | 'closed';
+
+/** A uWebSockets.js server: WebSocket routes, rooms, sends, HTTP routes, graceful close. */
+export interface Transport {
+  readonly state: TransportState;
+  /** The bound port (after `listen`). */
+  readonly port: number;
+  /** Registers a WebSocket route (before `listen`). Path parameters as `:name`. */
+  ws<A = Record<string, unknown>, I = unknown>(pattern: string, route: WsRoute<A, I>): Transport;
+  /** The HTTP router for the same port. */
+  readonly http: HttpRouter;
+  /** Starts listening; port 0 picks a free port. */
+  listen(options?: { host?: string; port?: number }): Promise<{ port: number }>;
+  /** Sends one message to one connection (personalised frames). */
+  send(conn: Connection<unknown, unknown>, message: unknown, options?: SendOptions): SendResult;
+  /** Broadcasts to a room (uWS topics), applying the backpressure policy; reliable messages take a resume offset when resume is on. */
+  publish(room: string, message: unknown, options?: PublishOptions): PublishResult;
+  /** Adds a connection to a room. */
+  join(conn: Connection<unknown, unknown>, room: string): void;
+  /** Removes a connection from a room. */
+  leave(conn: Connection<unknown, unknown>, room: string): void;
+  /** Members of a room. */
+  roomSize(room: string): number;
+  /** Rooms with at least one member. */
+  roomNames(): string[];
+  /** The connections of a room (a snapshot). */
+  roomMembers(room: string): Connection<unknown, unknown>[];
+  /** Open connections. */
+  connectionCount(): number;
+  /** Open connections (a snapshot). */
+  connections(): Connection<unknown, unknown>[];
+  /** Closes one connection with a code and reason (no-op when already closed). */
+  closeConnection(conn: Connection<unknown, unknown>, code?: number, reason?: string): void;
+  /** Replays a room's reliable messages after `since` to `conn` and joins it, or says why not (then send a snapshot). */
+  resume(conn: Connection<unknown, unknown>, request: ResumeRequest, options?: { join?: boolean }): ResumeResult;
+  /** The current resume position of a room (undefined when resume is off or nothing was published). */
+  position(room: string): RoomPosition | undefined;
+  /** Drops a room's history and starts a new epoch (clients must then take a snapshot). */
+  resetRoom(room: string): RoomPosition | undefined;
+  /** Counters since start. */
+  stats(): TransportStats;
+  /** Graceful shutdown: refuse new connections, run `drain`, close every socket with 1001, wait for handlers, close the listen socket. */
+  close(options?: CloseOptions): Promise<ShutdownReport>;
+}
+
+type AnyConn = Conn<unknown, unknown>;
+/** uWS copies the user-data object's own properties; a holder keeps our connection's identity and prototype. */
+interface Holder {
+  conn: AnyConn;
+}
+
+const EMPTY_ROOMS: ReadonlySet<string> = new Set<string>();
+const BINARY_PREFIX = 'b\u0000';
+const TEXT_PREFIX = 't\u0000';
+
+interface QueuedFrame {
+  data: Uint8Array;
+  isBinary: boolean;
+}
+
+/** Internal connection state: the public view plus the uWS socket while it is open. */
+class Conn<A, I> implements Connection<A, I> {
+  ws: WebSocket<Holder> | undefined = undefined;
+  isOpen = false;
+  openedAt = 0;
+  rooms: Set<string> | ReadonlySet<string> = EMPTY_ROOMS;
+  queue: QueuedFrame[] | undefined = undefined;
+  processing = false;
+  slowClosed = false;
+  constructor(
+    readonly id: string,
+    readonly route: string,
+    readonly path: string,
+    readonly params: Readonly<Record<string, string>>,
+    readonly query: string,
+    readonly remoteAddress: string,
+    readonly codecImpl: Codec,
+    public attributes: A,
+    public identity: I | undefined,
+    readonly initialRooms: readonly string[] | undefined,
+    readonly routeState: RouteState<unknown, unknown>,
+  ) {}
+  get codec(): CodecName {
+    return this.codecImpl.name;
+  }
+}
+
+interface RouteState<A, I> {
+  pattern: string;
+  route: WsRoute<A, I>;
+  run: (ctx: FrameContext<A, I>) => Promise<void>;
+}
+
+const DEFAULT_SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+function paramNamesOf(pattern: string): string[] {
+  return pattern
+    .split('/')
+    .filter((s) => s.startsWith(':'))
+    .map((s) => s.slice(1));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Creates a transport. Register WebSocket and HTTP routes, then `listen()`.
+ *
+ * @example
+ * const t = createTransport({ logger });
+ * t.ws('/ws/:room', { pipeline: standardPipeline({ handler: (ctx) => { ctx.reply({ type: 'ack' }); } }) });
+ * await t.listen({ port: 5050 });
+ */
+export function createTransport(options: TransportOptions = {}): Transport {
+  const logger = options.logger ?? silentLogger;
+  const metrics: MetricsHooks = options.metrics ?? {};
+  const now = options.now ?? Date.now;
+  const volatileDropBytes = options.backpressure?.volatileDropBytes ?? 64 * 1024;
+  const closeBytes = options.backpressure?.closeBytes ?? 1024 * 1024;
+  const slowCloseCode = options.backpressure?.closeCode ?? 4008;
+  const slowCloseReason = options.backpressure?.closeReason ?? 'slow consumer';
+  const maxQueuedFrames = options.maxQueuedFrames ?? 64;
+  const resumeOpts = options.resume;
+  const envelope =
+    resumeOpts?.envelope ??
+    ((message: unknown, p: RoomPosition): unknown =>
+      typeof message === 'object' && message !== null && !Array.isArray(message) ? { ...message, offset: p.offset, epoch: p.epoch } : message);
+  if (volatileDropBytes <= 0 || closeBytes <= 0) throw new TransportError('INVALID_OPTIONS', 'backpressure bounds must be > 0');
+  if (resumeOpts !== undefined && !(Number.isInteger(resumeOpts.historySize) && resumeOpts.historySize >= 0)) {
+    throw new TransportError('INVALID_OPTIONS', `resume.historySize must be an integer >= 0, got ${resumeOpts.historySize}`);
+  }
+
+  const app: TemplatedApp = uWS.App();
+  const idPrefix = randomBytes(3).toString('hex');
+  let nextId = 0;
+  let state: TransportState = 'created';
+  let listenSocket: us_listen_socket | undefined;
+  let port = -1;
+  const conns = new Set<AnyConn>();
+  const rooms = new Map<string, Set<AnyConn>>();
+  const histories = new Map<string, RoomHistory>();
+  const eventLabels = new LabelCap(64);
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const stats: TransportStats = {
+    connections: 0,
+    rooms: 0,
+    framesIn: 0,
+    framesInFailed: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    sendFailures: 0,
+    drops: 0,
+    backpressureCloses: 0,
+    inboundOverflows: 0,
+    inFlightFrames: 0,
+  };
+
+  // ---------- outbound ----------
+
+  const labelOf = (message: unknown): string =>
+    typeof message === 'object' && message !== null && !Array.isArray(message) && !ArrayBuffer.isView(message)
+      ? eventLabels.label(defaultEventOf(message as Record<string, unknown>))
+      : 'unknown';
+
+  const byteLength = (data: string | Uint8Array): number => (typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+
+  function slowClose(conn: AnyConn): void {
+    if (!conn.isOpen || conn.ws === undefined) return;
+    conn.slowClosed = true;
+    stats.backpressureCloses++;
+    metrics.backpressureClosed?.(conn.route);
+    logger.warn({ conn: conn.id, buffered: conn.ws.getBufferedAmount(), limit: closeBytes }, 'closing slow consumer');
+    conn.ws.end(slowCloseCode, slowCloseReason);
+  }
+
+  /** Writes encoded data to one socket under the backpressure policy. */
+  function writeTo(conn: AnyConn, data: string | Uint8Array, size: number, volatile: boolean, event: string): SendResult {
+    const ws = conn.ws;
+    if (!conn.isOpen || ws === undefined) {
+      stats.sendFailures++;
+      metrics.sendFailed?.('closed');
+      return 'closed';
+    }
+    const buffered = ws.getBufferedAmount();
+    if (volatile) {
+      if (buffered > volatileDropBytes) {
+        stats.drops++;
+        metrics.dropped?.(event);
+        return 'dropped';
+      }
+    } else if (buffered + size > closeBytes) {
+      slowClose(conn);
+      return 'closed';
+    }
+    const r = ws.send(data, conn.codecImpl.binary);
+    if (r === 2) {
+      stats.sendFailures++;
+      metrics.sendFailed?.('refused');
+      return 'dropped';
+    }
+    stats.framesOut++;
+    stats.bytesOut += size;
+    metrics.frameOut?.(event, size, 1);
+    return r === 1 ? 'sent' : 'buffered';
+  }
+
+  function send(conn: Connection<unknown, unknown>, message: unknown, opts?: SendOptions): SendResult {
+    const c = conn as AnyConn;
+    if (!c.isOpen) {
+      stats.sendFailures++;
+      metrics.sendFailed?.('closed');
+      return 'closed';
+    }
+    const data = c.codecImpl.encode(message);
+    return writeTo(c, data, byteLength(data), opts?.volatile === true, labelOf(message));
+  }
+
+  function topicOf(room: string, binary: boolean): string {
+    return (binary ? BINARY_PREFIX : TEXT_PREFIX) + room;
+  }
+
+  function join(conn: Connection<unknown, unknown>, room: string): void {
+    const c = conn as AnyConn;
+    if (!c.isOpen || c.ws === undefined) return;
+    if (c.rooms === EMPTY_ROOMS) c.rooms = new Set<string>();
+    (c.rooms as Set<string>).add(room);
+    let members = rooms.get(room);
+    if (members === undefined) {
+      members = new Set();
+      rooms.set(room, members);
+    }
+    members.add(c);
+    c.ws.subscribe(topicOf(room, c.codecImpl.binary));
+  }
+
+  function detach(c: AnyConn, room: string): void {
+    const members = rooms.get(room);
+    if (members !== undefined) {
+      members.delete(c);
+      if (members.size === 0) rooms.delete(room);
+    }
+    if (c.rooms !== EMPTY_ROOMS) (c.rooms as Set<string>).delete(room);
+  }
+
+  function leave(conn: Connection<unknown, unknown>, room: string): void {
+    const c = conn as AnyConn;
+    if (!c.rooms.has(room)) return;
+    detach(c, room);
+    if (c.isOpen && c.ws !== undefined) c.ws.unsubscribe(topicOf(room, c.codecImpl.binary));
+  }
+
+  function historyFor(room: string): RoomHistory | undefined {
+    if (resumeOpts === undefined) return undefined;
+    let h = histories.get(room);
+    if (h === undefined) {
+      h = new RoomHistory(resumeOpts.historySize);
+      histories.set(room, h);
+    }
+    return h;
+  }
+
+  function publish(room: string, message: unknown, opts: PublishOptions = {}): PublishResult {
+    const t0 = performance.now();
+    const volatile = opts.volatile === true;
+    let frame = message;
+    let position: RoomPosition | undefined;
+    if (!volatile) {
+      const h = historyFor(room);
+      if (h !== undefined) {
+        const offset = h.offset + 1;
+        position = { room, offset, epoch: h.epoch };
+        frame = envelope(message, position);
+        h.append(frame);
+      }
+    }
+    const members = rooms.get(room);
+    if (members === undefined || members.size === 0) return { recipients: 0, position };
+    const except = opts.except as AnyConn | undefined;
+    const event = labelOf(message);
+    let text: string | Uint8Array | undefined;
+    let binary: string | Uint8Array | undefined;
+    let recipients = 0;
+    if (volatile) {
+      // Per-socket check: a slow consumer loses volatile messages, the others still get them.
+      for (const c of members) {
+        if (c === except) continue;
+        const data = c.codecImpl.binary ? (binary ??= c.codecImpl.encode(frame)) : (text ??= c.codecImpl.encode(frame));
+        if (writeTo(c, data, byteLength(data), true, event) !== 'dropped') recipients++;
+      }
+    } else {
+      let textSubs = 0;
+      let binarySubs = 0;
+      let slow: AnyConn[] | undefined;
+      for (const c of members) {
+        if (c.codecImpl.binary) {
+          binary ??= c.codecImpl.encode(frame);
+          binarySubs++;
+        } else {
+          text ??= c.codecImpl.encode(frame);
+          textSubs++;
+        }
+      }
+      const textSize = text === undefined ? 0 : byteLength(text);
+      const binarySize = binary === undefined ? 0 : byteLength(binary);
+      // Reliable: a socket this message would push past the bound is closed (clear code) rather than silently skipped by uWS.
+      for (const c of members) {
+        const ws = c.ws;
+        if (ws === undefined) continue;
+        if (ws.getBufferedAmount() + (c.codecImpl.binary ? binarySize : textSize) > closeBytes) (slow ??= []).push(c);
+      }
+      if (slow !== undefined) {
+        for (const c of slow) {
+          slowClose(c);
+          if (c.codecImpl.binary) binarySubs--;
+          else textSubs--;
+        }
+      }
+      const exceptWs = except !== undefined && except.isOpen && members.has(except) ? except.ws : undefined;
+      if (text !== undefined && textSubs > 0) {
+        const topic = topicOf(room, false);
+        if (exceptWs !== undefined && !except!.codecImpl.binary) {
+          exceptWs.publish(topic, text, false);
+          textSubs--;
+        } else app.publish(topic, text, false);
+        recipients += textSubs;
+        stats.bytesOut += textSize * textSubs;
+        if (textSubs > 0) metrics.frameOut?.(event, textSize, textSubs);
+      }
+      if (binary !== undefined && binarySubs > 0) {
+        const topic = topicOf(room, true);
+        if (exceptWs !== undefined && except!.codecImpl.binary) {
+          exceptWs.publish(topic, binary, true);
+          binarySubs--;
+        } else app.publish(topic, binary, true);
+        recipients += binarySubs;
+        stats.bytesOut += binarySize * binarySubs;
+        if (binarySubs > 0) metrics.frameOut?.(event, binarySize, binarySubs);
+      }
+      stats.framesOut += recipients;
+    }
+    metrics.broadcastDuration?.((performance.now() - t0) / 1000, recipients);
+    return { recipients, position };
+  }
+
+  function resume(conn: Connection<unknown, unknown>, request: ResumeRequest, ropts: { join?: boolean } = {}): ResumeResult {
+    const c = conn as AnyConn;
+    const h = resumeOpts === undefined ? undefined : histories.get(request.room);
+    let result: ResumeResult;
+    if (h === undefined) {
+      result = { recovered: false, reason: 'unknown_room', epoch: undefined, offset: 0 };
+    } else {
+      const r = h.since(request);
+      if (!r.ok) {
+        result = { recovered: false, reason: r.reason, epoch: h.epoch, offset: h.offset };
+      } else {
+        for (const m of r.messages) send(c, m);
+        result = { recovered: true, replayed: r.messages.length, epoch: h.epoch, offset: h.offset };
+      }
+    }
+    // Joining in the same tick as the replay: nothing published in between can be missed.
+    if (ropts.join !== false) join(c, request.room);
+    return result;
+  }
+
+  function closeConnection(conn: Connection<unknown, unknown>, code = 1000, reason = ''): void {
+    const c = conn as AnyConn;
+    if (!c.isOpen || c.ws === undefined) return;
+    c.ws.end(code, reason.slice(0, 120));
+  }
+
+  // ---------- inbound ----------
+
+  function settle(): void {
+    if (inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  async function pump(c: AnyConn): Promise<void> {
+    c.processing = true;
+    inFlight++;
+    stats.inFlightFrames = inFlight;
+    try {
+      const queue = c.queue!;
+      let frame: QueuedFrame | undefined;
+      while ((frame = queue.shift()) !== undefined) {
+        await runFrame(c, frame);
+      }
+    } finally {
+      c.processing = false;
+      inFlight--;
+      stats.inFlightFrames = inFlight;
+      settle();
+    }
+  }
+
+  async function runFrame(c: AnyConn, frame: QueuedFrame): Promise<void> {
+    const t0 = performance.now();
+    const correlation = `${idPrefix}-${(nextId++).toString(36)}`;
+    const ctx: FrameContext<unknown, unknown> = {
+      conn: c,
+      raw: frame.data,
+      isBinary: frame.isBinary,
+      receivedAt: now(),
+      correlationId: correlation,
+      message: undefined,
+      event: 'unknown',
+      messageId: undefined,
+      state: {},
+      log: logger,
+      reply: (message: unknown, o?: SendOptions) => send(c, message, o),
+    };
+    let outcome: 'ok' | 'error' = 'ok';
+    try {
+      await c.routeState.run(ctx);
+    } catch (error) {
+      outcome = 'error';
+      stats.framesInFailed++;
+      logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (add errorFrames() first to answer with an error frame)');
+    }
+    stats.framesIn++;
+    stats.bytesIn += frame.data.byteLength;
+    metrics.frameIn?.(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
+  }
+
+  function onMessage(ws: WebSocket<Holder>, message: ArrayBuffer, isBinary: boolean): void {
+    const c = ws.getUserData().conn;
+    // uWS neuters the ArrayBuffer after this callback: copy before anything async.
+    const data = new Uint8Array(message.slice(0));
+    const queue = (c.queue ??= []);
+    if (queue.length >= maxQueuedFrames) {
+      stats.inboundOverflows++;
+      send(c, { type: 'error', code: 'OVERLOADED', message: `more than ${maxQueuedFrames} frames waiting; frame dropped` });
+      return;
+    }
+    queue.push({ data, isBinary });
+    if (!c.processing) void pump(c);
+  }
+
+  // ---------- WebSocket routes ----------
+
+  function ws<A, I>(pattern: string, route: WsRoute<A, I>): Transport {
+    if (state !== 'created') throw new TransportError('ALREADY_LISTENING', 'register WebSocket routes before listen()');
+    const idle = route.idleTimeoutSeconds ?? 120;
+    if (idle !== 0 && idle < 8) throw new TransportError('INVALID_OPTIONS', `idleTimeoutSeconds must be 0 or >= 8, got ${idle}`);
+    const names = paramNamesOf(pattern);
+    const rs: RouteState<A, I> = { pattern, route, run: compose(route.pipeline) };
+    const maxPayload = route.maxPayloadBytes ?? 1024 * 1024;
+
+    const finishUpgrade = (
+      res: HttpResponse,
+      req: UpgradeRequest,
+      decision: UpgradeDecision<A, I>,
+      key: string,
+      extensions: string,
+      context: us_socket_context_t,
+    ): void => {
+      if (state !== 'listening') {
+        res.writeStatus(statusLine(503)).end('server is shutting down');
+        return;
+      }
+      if (decision.reject !== undefined) {
+        res.writeStatus(statusLine(decision.reject.status));
+        for (const [k, v] of Object.entries(decision.reject.headers ?? {})) res.writeHeader(k, v);
+        res.end(decision.reject.message ?? '');
+        return;
+      }
+      const codec = codecFor(decision.codec ?? 'json');
+      const protocol = decision.protocol ?? (req.protocols.includes(codec.name) ? codec.name : (req.protocols[0] ?? ''));
+      const conn = new Conn<A, I>(
+        `${idPrefix}${(nextId++).toString(36)}`,
+        pattern,
+        req.path,
+        req.params,
+        req.query,
+        req.remoteAddress,
+        codec,
+        decision.attributes ?? ({} as A),
+        decision.identity,
+        decision.rooms,
+        rs as unknown as RouteState<unknown, unknown>,
+      );
+      if (decision.headers !== undefined) {
+        // uWS: custom headers on an upgrade need the 101 status written first.
+        res.writeStatus(statusLine(101));
+        for (const [k, v] of Object.entries(decision.headers)) {
+          if (typeof v === 'string') res.writeHeader(k, v);
+          else for (const one of v) res.writeHeader(k, one);
+        }
+      }
+      res.upgrade<Holder>({ conn: conn }, key, protocol, extensions, context);
+    };
+
+    app.ws<Holder>(pattern, {
+      idleTimeout: idle,
+      sendPingsAutomatically: true,
+      maxPayloadLength: maxPayload,
+      // Our own policy closes slow consumers at `closeBytes`; uWS's limit sits above it as a last resort.
+      maxBackpressure: closeBytes + maxPayload + 64 * 1024,
+      closeOnBackpressureLimit: 1,
+      upgrade: (res, req, context) => {
+        const key = req.getHeader('sec-websocket-key');
+        const protocolHeader = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const headers: Record<string, string> = {};
+        req.forEach((k, v) => {
+          headers[k] = v;
+        });
+        const params: Record<string, string> = {};
+        names.forEach((n, i) => {
+          params[n] = safeDecode(req.getParameter(i));
+        });
+        const ureq: UpgradeRequest = {
+          route: pattern,
+          path: req.getUrl(),
+          query: req.getQuery() ?? '',
+          params,
+          headers,
+          cookies: parseCookies(headers['cookie'] ?? ''),
+          remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+          protocols: protocolHeader === '' ? [] : protocolHeader.split(',').map((p) => p.trim()),
+        };
+        if (state !== 'listening') {
+          res.writeStatus(statusLine(503)).end('server is shutting down');
+          return;
+        }
+        if (route.upgrade === undefined) {
+          finishUpgrade(res, ureq, {}, key, extensions, context);
+          return;
+        }
+        let aborted = false;
+        const fail = (error: unknown): void => {
+          logger.error({ err: error, path: ureq.path }, 'upgrade hook failed');
+          if (aborted) return;
+          res.cork(() => res.writeStatus(statusLine(500)).end('upgrade failed'));
+        };
+        let decision: UpgradeDecision<A, I> | Promise<UpgradeDecision<A, I>>;
+        try {
+          decision = route.upgrade(ureq);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (!(decision instanceof Promise)) {
+          finishUpgrade(res, ureq, decision, key, extensions, context);
+          return;
+        }
+        res.onAborted(() => {
+          aborted = true;
+        });
+        decision.then(
+          (d) => {
+            if (aborted) return;
+            res.cork(() => finishUpgrade(res, ureq, d, key, extensions, context));
+          },
+          (error: unknown) => fail(error),
+        );
+      },
+      open: (socket) => {
+        const c = socket.getUserData().conn;
+        c.ws = socket;
+        c.isOpen = true;
+        c.openedAt = now();
+        conns.add(c);
+        stats.connections = conns.size;
+        metrics.connectionOpened?.(pattern);
+        if (c.initialRooms !== undefined) for (const r of c.initialRooms) join(c, r);
+        if (route.onOpen !== undefined) {
+          try {
+            const p = route.onOpen(c as unknown as Connection<A, I>);
+            if (p instanceof Promise) p.catch((error: unknown) => logger.error({ err: error, conn: c.id }, 'onOpen failed'));
+          } catch (error) {
+            logger.error({ err: error, conn: c.id }, 'onOpen failed');
+          }
+        }
+      },
+      message: onMessage,
+      close: (socket, code, message) => {
+        const c = socket.getUserData().conn;
+        c.isOpen = false;
+        c.ws = undefined;
+        for (const r of [...c.rooms]) detach(c, r);
+        conns.delete(c);
+        stats.connections = conns.size;
+        metrics.connectionClosed?.(pattern, code);
+        const reason = Buffer.from(message).toString('utf8');
+        if (route.onClose !== undefined) {
+          try {
+            const p = route.onClose(c as unknown as Connection<A, I>, code, reason);
+            if (p instanceof Promise) p.catch((error: unknown) => logger.error({ err: error, conn: c.id }, 'onClose failed'));
+          } catch (error) {
+            logger.error({ err: error, conn: c.id }, 'onClose failed');
+          }
+        }
+      },
+    });
+    return transport;
+  }
+
+  // ---------- HTTP ----------
+
+  const httpMiddleware: HttpMiddleware[] = [];
+  let staticFiles: StaticFiles | undefined;
+  const securityHeaders = options.http?.securityHeaders === false ? {} : (options.http?.securityHeaders ?? DEFAULT_SECURITY_HEADERS);
+  const settings: ContextSettings = {
+    maxBodyBytes: options.http?.maxBodyBytes ?? 64 * 1024,
+    gzipMinBytes: options.http?.gzipMinBytes ?? 1024,
+    baseHeaders: Object.entries(securityHeaders),
+    logger,
+    newId: () => `${idPrefix}-${(nextId++).toString(36)}`,
+    closing: () => state !== 'listening',
+  };
+
+  async function runHttp(ctx: HttpContextImpl, routeLabel: string, handler: HttpHandler): Promise<void> {
+    const t0 = performance.now();
+    const chain = composeSteps<HttpContext>([...httpMiddleware, (c) => handler(c)]);
+    try {
+      await chain(ctx);
+      if (ctx.pending !== undefined) await ctx.pending;
+      if (!ctx.responded) await ctx.json(404, { error: { code: 'NOT_FOUND', message: 'no response' } });
+    } catch (error) {
+      if (error instanceof HttpError) {
+        ctx.log.debug({ code: error.code, status: error.status }, 'http error');
+        await ctx.json(error.status, { error: { code: error.code, message: error.message } });
+      } else {
+        ctx.log.error({ err: error, path: ctx.path }, 'http handler failed');
+        await ctx.json(500, { error: { code: 'INTERNAL', message: 'internal error', correlationId: ctx.correlationId } });
+      }
+    }
+    metrics.httpRequest?.(ctx.method, routeLabel, ctx.statusCode, (performance.now() - t0) / 1000);
+  }
+
+  const register = (method: 'get' | 'head' | 'post' | 'put' | 'patch' | 'del' | 'any', pattern: string, handler: HttpHandler): void => {
+    const names = paramNamesOf(pattern);
+    app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+      const ctx = new HttpContextImpl(res, req, names, settings);
+      void runHttp(ctx, pattern, handler);
+    });
+  };
+
+  const http: HttpRouter = {
+    use(mw) {
+      httpMiddleware.push(mw);
+      return http;
+    },
+    get: (p, h) => (register('get', p, h), http),
+    head: (p, h) => (register('head', p, h), http),
+    post: (p, h) => (register('post', p, h), http),
+    put: (p, h) => (register('put', p, h), http),
+    patch: (p, h) => (register('patch', p, h), http),
+    del: (p, h) => (register('del', p, h), http),
+    any: (p, h) => (register('any', p, h), http),
+    static(opts) {
+      staticFiles = new StaticFiles(opts, settings.gzipMinBytes);
+      return http;
+    },
+  };
+
+  // ---------- lifecycle ----------
+
+  function listen(lopts: { host?: string; port?: number } = {}): Promise<{ port: number }> {
+    if (state !== 'created') return Promise.reject(new TransportError('ALREADY_LISTENING', `cannot listen in state ${state}`));
+    // The catch-all: static files (with SPA fallback) or a JSON 404. Registered last so app routes win.
+    app.any('/*', (res, req) => {
+      const ctx = new HttpContextImpl(res, req, [], settings);
+      void runHttp(ctx, '*', async (c) => {
+        if (staticFiles !== undefined && (await staticFiles.serve(c as HttpContextImpl))) return;
+        await c.json(404, { error: { code: 'NOT_FOUND', message: `no route for ${c.method} ${c.path}` } });
+      });
+    });
+    const host = lopts.host ?? '0.0.0.0';
+    const wanted = lopts.port ?? 0;
+    return new Promise((resolve, reject) => {
+      app.listen(host, wanted, (socket) => {
+        if (socket === false) {
+          reject(new TransportError('LISTEN_FAILED', `could not listen on ${host}:${wanted}`));
+          return;
+        }
+        listenSocket = socket;
+        port = uWS.us_socket_local_port(socket);
+        state = 'listening';
+        logger.info({ host, port }, 'transport listening');
+        resolve({ port });
+      });
+    });
+  }
+
+  function waitIdle(ms: number): Promise<boolean> {
+    if (inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        idleWaiters = idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      idleWaiters.push(done);
+    });
+  }
+
+  let closing: Promise<ShutdownReport> | undefined;
+
+  function close(copts: CloseOptions = {}): Promise<ShutdownReport> {
+    closing ??= (async () => {
+      const budget = copts.budgetMs ?? 10_000;
+      const deadline = performance.now() + budget;
+      const wasListening = state === 'listening';
+      state = 'draining';
+      let drainHookTimedOut = false;
+      if (copts.drain !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), budget);
+        });
+        try {
+          const r = await Promise.race([Promise.resolve(copts.drain()).then(() => 'done' as const), timeout]);
+          drainHookTimedOut = r === 'timeout';
+        } catch (error) {
+          logger.error({ err: error }, 'drain hook failed');
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      const reason = (copts.reason ?? 'server shutting down').slice(0, 120);
+      let closedSockets = 0;
+      for (const c of [...conns]) {
+        if (c.isOpen && c.ws !== undefined) {
+          c.ws.end(1001, reason);
+          closedSockets++;
+        }
+      }
+      const idle = await waitIdle(Math.max(0, deadline - performance.now()));
+      const abandonedFrames = idle ? 0 : inFlight;
+      if (listenSocket !== undefined) {
+        uWS.us_listen_socket_close(listenSocket);
+        listenSocket = undefined;
+      }
+      state = 'closed';
+      if (wasListening) logger.info({ closedSockets, abandonedFrames, drainHookTimedOut }, 'transport closed');
+      return { closedSockets, abandonedFrames, drainHookTimedOut };
+    })();
+    return closing;
+  }
+
+  const transport: Transport = {
+    get state() {
+      return state;
+    },
+    get port() {
+      return port;
+    },
+    ws,
+    http,
+    listen,
+    send,
+    publish,
+    join,
+    leave,
+    roomSize: (room) => rooms.get(room)?.size ?? 0,
+    roomNames: () => [...rooms.keys()],
+    roomMembers: (room) => [...(rooms.get(room) ?? [])],
+    connectionCount: () => conns.size,
+    connections: () => [...conns],
+    closeConnection,
+    resume,
+    position(room) {
+      const h = histories.get(room);
+      return h === undefined ? undefined : { room, offset: h.offset, epoch: h.epoch };
+    },
+    resetRoom(room) {
+      const h = historyFor(room);
+      if (h === undefined) return undefined;
+      h.reset();
+      return { room, offset: h.offset, epoch: h.epoch };
+    },
+    stats: () => ({ ...stats, connections: conns.size, rooms: rooms.size, inFlightFrames: inFlight }),
+    close,
+  };
+  return transport;
+}

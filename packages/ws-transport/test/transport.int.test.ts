@@ -1,0 +1,287 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectTestClient, UpgradeRejectedError, type TestClient } from '../src/testing/index.js';
+import { FrameError, serializeCookie, standardPipeline, type Transport } from '../src/index.js';
+import { startTransport, until } from './helpers.js';
+
+const open: Transport[] = [];
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const t of open.splice(0)) await t.close({ budgetMs: 1000 });
+});
+
+async function start(setup: Parameters<typeof startTransport>[0], options?: Parameters<typeof startTransport>[1]) {
+  const s = await startTransport(setup, options);
+  open.push(s.t);
+  return s;
+}
+async function client(url: string, opts?: Parameters<typeof connectTestClient>[1]) {
+  const c = await connectTestClient(url, opts);
+  clients.push(c);
+  return c;
+}
+
+describe('routing and upgrade', () => {
+  it('routes by path and decodes path parameters', async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws/:room', {
+        onOpen: (conn) => void t.send(conn, { type: 'hello', room: conn.params['room'], route: conn.route, query: conn.query }),
+        pipeline: [],
+      });
+      t.ws('/lobby', { onOpen: (conn) => void t.send(conn, { type: 'lobby' }), pipeline: [] });
+    });
+    const a = await client(`${url}/ws/ROOM%201?x=1`);
+    const b = await client(`${url}/lobby`);
+    expect(await a.waitFor((f) => f['type'] === 'hello')).toEqual({ type: 'hello', room: 'ROOM 1', route: '/ws/:room', query: 'x=1' });
+    expect(await b.waitFor((f) => f['type'] === 'lobby')).toEqual({ type: 'lobby' });
+  });
+
+  it('rejects an upgrade with the hook status and accepts with attributes, identity and a Set-Cookie', async () => {
+    const { url } = await start((t) => {
+      t.ws<{ session: string }, string>('/ws/:room', {
+        upgrade: async (req) => {
+          await Promise.resolve();
+          if (req.params['room'] === 'FULL') return { reject: { status: 403, message: 'room full' } };
+          const session = req.cookies['sid'] ?? 'new-session';
+          return {
+            attributes: { session },
+            identity: req.headers['x-player'] ?? 'anon',
+            headers: { 'set-cookie': serializeCookie('sid', session, { maxAgeSeconds: 3600 }) },
+          };
+        },
+        onOpen: (conn) => void t.send(conn, { type: 'who', session: conn.attributes.session, identity: conn.identity }),
+        pipeline: [],
+      });
+    });
+    await expect(connectTestClient(`${url}/ws/FULL`)).rejects.toMatchObject({ status: 403, body: 'room full' });
+    await expect(connectTestClient(`${url}/ws/FULL`)).rejects.toBeInstanceOf(UpgradeRejectedError);
+    const c = await client(`${url}/ws/A`, { headers: { cookie: 'sid=abc; other=1', 'x-player': 'p1' } });
+    expect(await c.waitFor((f) => f['type'] === 'who')).toEqual({ type: 'who', session: 'abc', identity: 'p1' });
+    expect(String(c.upgradeHeaders['set-cookie'])).toContain('sid=abc; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax');
+  });
+
+  it('answers 500 when the upgrade hook throws, and the server keeps serving', async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws/:room', {
+        upgrade: (req) => {
+          if (req.params['room'] === 'BOOM') throw new Error('boom');
+          return {};
+        },
+        onOpen: (conn) => void t.send(conn, { type: 'ok' }),
+        pipeline: [],
+      });
+    });
+    await expect(connectTestClient(`${url}/ws/BOOM`)).rejects.toMatchObject({ status: 500 });
+    const c = await client(`${url}/ws/FINE`);
+    await c.waitFor((f) => f['type'] === 'ok');
+  });
+
+  it('calls onClose with the client close code and reason, after leaving rooms', async () => {
+    const closes: { code: number; reason: string; rooms: number }[] = [];
+    const { t, url } = await start((t) => {
+      t.ws('/ws/:room', {
+        upgrade: (req) => ({ rooms: [req.params['room']!] }),
+        onClose: (conn, code, reason) => void closes.push({ code, reason, rooms: t.roomSize(conn.params['room']!) }),
+        pipeline: [],
+      });
+    });
+    const c = await connectTestClient(`${url}/ws/R`);
+    await until(() => t.roomSize('R') === 1);
+    await c.close(4100, 'bye');
+    await until(() => closes.length === 1);
+    expect(closes[0]).toEqual({ code: 4100, reason: 'bye', rooms: 0 });
+    expect(t.connectionCount()).toBe(0);
+  });
+});
+
+describe('rooms and sends', () => {
+  it('broadcasts to a room, excludes the sender on request, and sends personalised frames', async () => {
+    const { t, url } = await start((t) => {
+      t.ws<Record<string, unknown>, string>('/ws/:room', {
+        upgrade: (req) => ({ identity: req.query.replace('p=', ''), rooms: [req.params['room']!] }),
+        pipeline: standardPipeline<Record<string, unknown>, string>({
+          handler: (ctx) => {
+            const room = ctx.conn.params['room']!;
+            t.publish(room, { type: 'said', by: ctx.conn.identity, text: ctx.message['text'] }, { except: ctx.conn });
+            for (const m of t.roomMembers(room)) t.send(m, { type: 'private', to: m.identity });
+          },
+        }),
+      });
+    });
+    const a = await client(`${url}/ws/R1?p=a`);
+    const b = await client(`${url}/ws/R1?p=b`);
+    const other = await client(`${url}/ws/R2?p=c`);
+    await until(() => t.roomSize('R1') === 2 && t.roomSize('R2') === 1);
+    expect(t.roomNames().sort()).toEqual(['R1', 'R2']);
+    a.send({ type: 'say', text: 'hi' });
+    expect(await b.waitFor((f) => f['type'] === 'said')).toEqual({ type: 'said', by: 'a', text: 'hi' });
+    expect(await a.waitFor((f) => f['type'] === 'private')).toEqual({ type: 'private', to: 'a' });
+    expect(await b.waitFor((f) => f['type'] === 'private')).toEqual({ type: 'private', to: 'b' });
+    // a round trip on `other` proves nothing from R1 reached it
+    t.publish('R2', { type: 'mark' });
+    await other.waitFor((f) => f['type'] === 'mark');
+    expect(other.frames).toEqual([{ type: 'mark' }]);
+    expect(a.frames.some((f) => (f as { type: string }).type === 'said')).toBe(false);
+  });
+
+  it('join/leave change membership and counts; sends to a closed connection report closed', async () => {
+    let conn: Parameters<Transport['send']>[0] | undefined;
+    const { t, url } = await start((t) => {
+      t.ws('/x', { onOpen: (c) => void (conn = c), pipeline: [] });
+    });
+    const c = await connectTestClient(`${url}/x`);
+    await until(() => conn !== undefined);
+    t.join(conn!, 'a');
+    t.join(conn!, 'b');
+    expect([...conn!.rooms].sort()).toEqual(['a', 'b']);
+    expect(t.publish('a', { type: 'in-a' }).recipients).toBe(1);
+    t.leave(conn!, 'a');
+    expect(t.roomSize('a')).toBe(0);
+    expect(t.publish('a', { type: 'in-a-again' }).recipients).toBe(0);
+    t.publish('b', { type: 'in-b' });
+    await c.waitFor((f) => f['type'] === 'in-b');
+    expect(c.frames).toEqual([{ type: 'in-a' }, { type: 'in-b' }]);
+    await c.close();
+    await until(() => !conn!.isOpen);
+    expect(t.send(conn!, { type: 'late' })).toBe('closed');
+    expect(t.stats().sendFailures).toBe(1);
+  });
+
+  it('speaks msgpack binary frames to clients that choose it, JSON to the others, in one room', async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        upgrade: (req) => ({ codec: req.protocols.includes('msgpack') ? 'msgpack' : 'json', rooms: ['r'] }),
+        pipeline: standardPipeline({ handler: (ctx) => void t.publish('r', { type: 'echo', n: ctx.message['n'], codec: ctx.conn.codec }) }),
+      });
+    });
+    const bin = await client(`${url}/ws`, { protocols: ['msgpack'] });
+    const text = await client(`${url}/ws`);
+    expect(bin.socket.protocol).toBe('msgpack');
+    bin.send({ type: 'n', n: 7 });
+    expect(await text.waitFor((f) => f['type'] === 'echo')).toEqual({ type: 'echo', n: 7, codec: 'msgpack' });
+    expect(await bin.waitFor((f) => f['type'] === 'echo')).toEqual({ type: 'echo', n: 7, codec: 'msgpack' });
+  });
+});
+
+describe('inbound pipeline', () => {
+  it('runs middleware in order and handles frames of one connection in arrival order despite async steps', async () => {
+    const trace: string[] = [];
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        pipeline: standardPipeline({
+          rateLimit: async (ctx) => {
+            trace.push(`rate:${String(ctx.message?.['n'])}`);
+            // later frames finish their async step sooner: ordering must still hold
+            await new Promise((r) => setTimeout(r, 10 - Number(ctx.message?.['n'])));
+            return true;
+          },
+          validate: (m) => (trace.push(`validate:${String(m['n'])}`), { ok: true }),
+          identify: (ctx) => void trace.push(`identify:${String(ctx.message?.['n'])}`),
+          handler: (ctx) => {
+            trace.push(`handle:${String(ctx.message['n'])}`);
+            ctx.reply({ type: 'done', n: ctx.message['n'] });
+          },
+        }),
+      });
+    });
+    const c = await client(`${url}/ws`);
+    for (let n = 0; n < 5; n++) c.send({ type: 'step', n });
+    await c.waitFor((f) => f['n'] === 4);
+    expect(c.frames.map((f) => (f as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
+    expect(trace.slice(0, 4)).toEqual(['rate:0', 'validate:0', 'identify:0', 'handle:0']);
+    expect(trace.filter((s) => s.startsWith('handle'))).toEqual(['handle:0', 'handle:1', 'handle:2', 'handle:3', 'handle:4']);
+  });
+
+  it('answers garbage, oversize and non-object frames with error frames and keeps the socket open', async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        maxPayloadBytes: 64 * 1024,
+        pipeline: standardPipeline({ maxFrameBytes: 1024, handler: (ctx) => void ctx.reply({ type: 'ok', n: ctx.message['n'] }) }),
+      });
+    });
+    const c = await client(`${url}/ws`);
+    c.send('{not json');
+    expect(await c.waitFor((f) => f['code'] === 'INVALID_FRAME')).toMatchObject({ type: 'error', code: 'INVALID_FRAME' });
+    c.send('x'.repeat(5000));
+    expect(await c.waitFor((f) => f['code'] === 'FRAME_TOO_LARGE')).toMatchObject({ details: { limit: 1024, size: 5000 } });
+    c.send('[1,2]');
+    c.send('42');
+    c.send('null');
+    c.send(Buffer.from([0xff, 0xfe, 0x00]));
+    await until(() => c.frames.filter((f) => (f as { code?: string }).code !== undefined).length === 6);
+    expect(c.frames.map((f) => (f as { code: string }).code)).toEqual([
+      'INVALID_FRAME',
+      'FRAME_TOO_LARGE',
+      'NOT_AN_OBJECT',
+      'NOT_AN_OBJECT',
+      'NOT_AN_OBJECT',
+      'INVALID_FRAME',
+    ]);
+    c.send({ type: 'x', n: 1 });
+    expect(await c.waitFor((f) => f['type'] === 'ok')).toEqual({ type: 'ok', n: 1 });
+  });
+
+  it('turns a thrown handler error into an error frame (internal details hidden) and a FrameError into its code', async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        pipeline: standardPipeline({
+          handler: (ctx) => {
+            if (ctx.message['type'] === 'bad') throw new FrameError('VALIDATION_FAILED', 'not your turn', { seat: 2 });
+            throw new Error('database password is hunter2');
+          },
+        }),
+      });
+    });
+    const c = await client(`${url}/ws`);
+    c.send({ type: 'bad', correlationId: 'c-1' });
+    expect(await c.waitFor((f) => f['correlationId'] === 'c-1')).toEqual({
+      type: 'error',
+      code: 'VALIDATION_FAILED',
+      message: 'not your turn',
+      correlationId: 'c-1',
+      details: { seat: 2 },
+    });
+    c.send({ type: 'crash', correlationId: 'c-2' });
+    expect(await c.waitFor((f) => f['correlationId'] === 'c-2')).toEqual({ type: 'error', code: 'INTERNAL', message: 'internal error', correlationId: 'c-2' });
+    expect(c.socket.readyState).toBe(c.socket.OPEN);
+  });
+
+  it('deduplicates by client message id, and rate-limit / validation refusals carry their facts', async () => {
+    let handled = 0;
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        pipeline: standardPipeline({
+          rateLimit: (ctx) => (ctx.message?.['type'] === 'spam' ? { allowed: false, retryAfterMs: 250 } : true),
+          validate: (m) => (typeof m['type'] === 'string' ? { ok: true } : { ok: false, issues: ['type must be a string'] }),
+          handler: (ctx) => {
+            handled++;
+            ctx.reply({ type: 'ack', id: ctx.messageId });
+          },
+        }),
+      });
+    });
+    const c = await client(`${url}/ws`);
+    c.send({ type: 'move', id: 'm1' });
+    c.send({ type: 'move', id: 'm1' });
+    c.send({ type: 'move', id: 'm2' });
+    c.send({ type: 'spam' });
+    c.send({ type: 5 });
+    await c.waitFor((f) => f['code'] === 'VALIDATION_FAILED');
+    expect(handled).toBe(2);
+    expect(c.frames).toEqual([
+      { type: 'ack', id: 'm1' },
+      { type: 'ack', id: 'm2' },
+      expect.objectContaining({ code: 'RATE_LIMITED', details: { retryAfterMs: 250 } }),
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: { issues: ['type must be a string'] } }),
+    ]);
+  });
+
+  it("passes the app's own ping/pong frames through to the handler", async () => {
+    const { url } = await start((t) => {
+      t.ws('/ws', { pipeline: standardPipeline({ handler: (ctx) => void (ctx.message['type'] === 'ping' && ctx.reply({ type: 'pong', t: ctx.message['t'] })) }) });
+    });
+    const c = await client(`${url}/ws`);
+    c.send({ type: 'ping', t: 123 });
+    expect(await c.waitFor((f) => f['type'] === 'pong')).toEqual({ type: 'pong', t: 123 });
+  });
+});
