@@ -44,3 +44,6 @@ export type { Logger, LogFn } from './logger.js';
 
 /** Every backend this package exports (the conformance tests assert they all run the suite). */
 export const eventStoreBackends = ['memory', 'sqlite', 'postgres'] as const;
+export { createEventStore } from './create.js';
+export type { CreateEventStoreOptions } from './create.js';
+export { eventStoreMigrations, eventStoreTables } from './migrations.js';

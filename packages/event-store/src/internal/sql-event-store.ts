@@ -1,0 +1,603 @@
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
+import { currentExecutor, transaction, type Database } from '@game/persistence';
+import { ConcurrencyError, EventIdConflictError, InvalidArgumentError, StreamLiveError, UnreadableEventError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import { createUpcasterChain } from '../upcasting.js';
+import type {
+  AppendResult,
+  DeadLetter,
+  EventStore,
+  EventStoreBackend,
+  EventStoreOptions,
+  ExpectedVersion,
+  RecordedEvent,
+  Snapshot,
+  Subscription,
+} from '../types.js';
+import {
+  prepareEvents,
+  validateExpected,
+  validatePositionAndLimit,
+  validateReadStream,
+  validateStreamId,
+  type PreparedEvent,
+} from './common.js';
+import { startSubscription, type FencedBatch, type SubscriptionPort } from './subscription-runner.js';
+import { createPgListener, type AppendListener } from '../postgres/listener.js';
+
+interface EventRow {
+  position: number | string;
+  stream_id: string;
+  version: number | string;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+  schema_version: number;
+  recorded_at: Date | string;
+}
+
+interface Tables {
+  es_events: Omit<EventRow, 'position'> & { position: Generated<number | string> };
+  es_streams: { stream_id: string; version: number; live: number; created_at: unknown; updated_at: unknown };
+  es_snapshots: { stream_id: string; version: number; schema_version: number; state: unknown; created_at: unknown };
+  es_checkpoints: { name: string; position: number; updated_at: unknown };
+  es_dead_letters: {
+    id: Generated<number>;
+    subscription: string;
+    position: number;
+    stream_id: string;
+    version: number;
+    event_id: string;
+    event_type: string;
+    error: string;
+    attempts: number;
+    status: string;
+    failed_at: unknown;
+  };
+}
+
+/** Options of the SQL-backed stores. */
+export interface SqlEventStoreOptions extends EventStoreOptions {
+  /** An open `@game/persistence` database with {@link eventStoreMigrations} applied. */
+  db: Database;
+}
+
+const eventColumns = ['position', 'stream_id', 'version', 'event_id', 'type', 'data', 'metadata', 'schema_version', 'recorded_at'] as const;
+
+// In-process wake-ups, per database: subscriptions on any store over the same database hear appends.
+const localListeners = new WeakMap<Database, Set<() => void>>();
+
+/** The SQL event store shared by the SQLite and PostgreSQL backends; it branches on capabilities. */
+export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
+  const { db } = options;
+  if (!db || typeof db !== 'object' || !('capabilities' in db)) {
+    throw new InvalidArgumentError('db', 'must be a database from @game/persistence createDatabase()');
+  }
+  const caps = db.capabilities;
+  const backend: EventStoreBackend = caps.dialect;
+  const clock = options.clock ?? (() => new Date());
+  const upcasters = createUpcasterChain(options.upcasters);
+  const logger = (options.logger ?? silentLogger).child({ component: 'event-store' });
+  const x = () => currentExecutor(db) as unknown as Kysely<Tables>;
+  const fenced = caps.transactionIds;
+  const subscriptions = new Set<Subscription>();
+  let pgListener: AppendListener | null = null;
+
+  const local = localListeners.get(db) ?? new Set<() => void>();
+  localListeners.set(db, local);
+  const notifyLocal = () => {
+    for (const l of local) l();
+  };
+
+  const jsonIn = (json: string) => json;
+  const jsonOut = (v: unknown): unknown => (caps.jsonb ? v : JSON.parse(v as string));
+  const timeIn = (d: Date): Date | string => (caps.dialect === 'postgres' ? d : d.toISOString());
+  const timeOut = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
+
+  const decode = (row: EventRow): RecordedEvent => {
+    const position = Number(row.position);
+    const version = Number(row.version);
+    try {
+      return upcasters.apply({
+        id: row.event_id,
+        streamId: row.stream_id,
+        version,
+        position,
+        type: row.type,
+        data: jsonOut(row.data),
+        metadata: jsonOut(row.metadata) as RecordedEvent['metadata'],
+        schemaVersion: Number(row.schema_version),
+        recordedAt: timeOut(row.recorded_at),
+      });
+    } catch (err) {
+      throw new UnreadableEventError(row.stream_id, version, position, err);
+    }
+  };
+
+  const streamVersionIn = async (streamId: string): Promise<number> => {
+    const row = await x().selectFrom('es_streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
+    return row ? Number(row.version) : 0;
+  };
+
+  const existingRows = async (streamId: string, ids: string[]): Promise<EventRow[]> =>
+    (await x()
+      .selectFrom('es_events')
+      .select(eventColumns)
+      .where('stream_id', '=', streamId)
+      .where('event_id', 'in', ids)
+      .orderBy('version')
+      .execute());
+
+  /** Compare-and-set on the stream row: returns the new version, or null when `expected` does not hold. */
+  const claimVersions = async (streamId: string, expected: ExpectedVersion, count: number, now: Date): Promise<number | null> => {
+    const t = timeIn(now);
+    let row: { version: number | string } | undefined;
+    if (expected === 'any' || expected === 'no_stream' || expected === 0) {
+      let q = x()
+        .insertInto('es_streams')
+        .values({ stream_id: streamId, version: count, live: 0, created_at: t, updated_at: t });
+      q =
+        expected === 'any'
+          ? q.onConflict((oc) =>
+              oc.column('stream_id').doUpdateSet({ version: sql`es_streams.version + ${count}`, updated_at: t }),
+            )
+          : q.onConflict((oc) =>
+              oc.column('stream_id').doUpdateSet({ version: count, updated_at: t }).where('es_streams.version', '=', 0),
+            );
+      row = await q.returning('version').executeTakeFirst();
+    } else {
+      let q = x()
+        .updateTable('es_streams')
+        .set({ version: sql`version + ${count}`, updated_at: t })
+        .where('stream_id', '=', streamId);
+      q = expected === 'stream_exists' ? q.where('version', '>', 0) : q.where('version', '=', expected);
+      row = await q.returning('version').executeTakeFirst();
+    }
+    return row ? Number(row.version) : null;
+  };
+
+  const duplicateResult = async (streamId: string, rows: EventRow[]): Promise<AppendResult> => {
+    const events = rows.map(decode);
+    return {
+      streamId,
+      nextExpectedVersion: await streamVersionIn(streamId),
+      lastPosition: Math.max(...events.map((e) => e.position)),
+      events,
+      duplicate: true,
+    };
+  };
+
+  const appendInTransaction = async (
+    streamId: string,
+    prepared: PreparedEvent[],
+    expected: ExpectedVersion,
+    callerIds: string[],
+  ): Promise<AppendResult> => {
+    const now = clock();
+    const count = prepared.length;
+    const newVersion = await claimVersions(streamId, expected, count, now);
+    if (newVersion === null) {
+      if (callerIds.length > 0) {
+        const rows = await existingRows(streamId, callerIds);
+        if (rows.length === count) return duplicateResult(streamId, rows);
+        if (rows.length > 0) throw new EventIdConflictError(streamId, rows.map((r) => r.event_id));
+      }
+      throw new ConcurrencyError(streamId, expected, await streamVersionIn(streamId));
+    }
+    if (callerIds.length > 0) {
+      // Checked after the claim: the stream row is now locked, so a concurrent retry has committed or waits.
+      const rows = await existingRows(streamId, callerIds);
+      if (rows.length > 0) {
+        await x()
+          .updateTable('es_streams')
+          .set({ version: sql`version - ${count}` })
+          .where('stream_id', '=', streamId)
+          .execute();
+        if (rows.length === count) return duplicateResult(streamId, rows);
+        throw new EventIdConflictError(streamId, rows.map((r) => r.event_id));
+      }
+    }
+    const first = newVersion - count + 1;
+    const recordedAt = timeIn(now);
+    const inserted = (await x()
+      .insertInto('es_events')
+      .values(
+        prepared.map((e, i) => ({
+          stream_id: streamId,
+          version: first + i,
+          event_id: e.id,
+          type: e.type,
+          data: jsonIn(e.dataJson),
+          metadata: jsonIn(e.metadataJson),
+          schema_version: e.schemaVersion,
+          recorded_at: recordedAt,
+        })),
+      )
+      .returning(['position', 'version'])
+      .execute()) as Array<{ position: number | string; version: number | string }>;
+    const positions = new Map(inserted.map((r) => [Number(r.version), Number(r.position)]));
+    const events = prepared.map((e, i) =>
+      upcasters.apply({
+        id: e.id,
+        streamId,
+        version: first + i,
+        position: positions.get(first + i)!,
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+        schemaVersion: e.schemaVersion,
+        recordedAt: now,
+      }),
+    );
+    return { streamId, nextExpectedVersion: newVersion, lastPosition: Math.max(...positions.values()), events, duplicate: false };
+  };
+
+  /** The (transaction id, position) pair `after` stands for in the fenced global order. */
+  const afterTx = (after: number) =>
+    sql`coalesce(
+      (select transaction_id from es_events where position = ${after}),
+      (select max(transaction_id) from es_events where position <= ${after}),
+      '0'::xid8)`;
+
+  const readFenced = async (after: number, limit: number): Promise<FencedBatch> => {
+    if (!fenced) {
+      const rows = (await x()
+        .selectFrom('es_events')
+        .select(eventColumns)
+        .where('position', '>', after)
+        .orderBy('position')
+        .limit(limit)
+        .execute()) as EventRow[];
+      return { events: rows.map(decode), fence: 0n };
+    }
+    // Rows of transactions older than the snapshot's xmin are final: none can still appear before them.
+    const cond = after > 0 ? sql`and (e.transaction_id, e.position) > (${afterTx(after)}, ${after}::bigint)` : sql``;
+    const result = await sql<EventRow & { fence: string }>`
+      select f.xmin::text as fence, e.position, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata,
+             e.schema_version, e.recorded_at
+      from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin) f
+      left join lateral (
+        select * from es_events e
+        where e.transaction_id < f.xmin ${cond}
+        order by e.transaction_id, e.position
+        limit ${limit}
+      ) e on true`.execute(x());
+    const rows = result.rows;
+    const fence = BigInt(rows[0]?.fence ?? '0');
+    return { events: rows.filter((r) => r.position !== null).map(decode), fence };
+  };
+
+  const head = async (): Promise<number> => {
+    const row = await x().selectFrom('es_events').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
+    return row?.p === null || row?.p === undefined ? 0 : Number(row.p);
+  };
+
+  const saveCheckpoint = async (name: string, position: number) => {
+    const t = timeIn(clock());
+    await x()
+      .insertInto('es_checkpoints')
+      .values({ name, position, updated_at: t })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ position, updated_at: t }))
+      .execute();
+  };
+
+  const toDeadLetter = (r: Selectable<Tables['es_dead_letters']>): DeadLetter => ({
+    id: Number(r.id),
+    subscription: r.subscription,
+    position: Number(r.position),
+    streamId: r.stream_id,
+    version: Number(r.version),
+    eventId: r.event_id,
+    eventType: r.event_type,
+    error: r.error,
+    attempts: Number(r.attempts),
+    failedAt: timeOut(r.failed_at),
+    status: r.status === 'retry' ? 'retry' : 'failed',
+  });
+
+  const port: SubscriptionPort = {
+    read: readFenced,
+    async mark() {
+      if (!fenced) return 0n;
+      const r = await sql<{ xmax: string }>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`.execute(x());
+      return BigInt(r.rows[0]!.xmax);
+    },
+    head,
+    async lag(checkpoint) {
+      let q = x().selectFrom('es_events').select((eb) => eb.fn.countAll().as('n'));
+      if (checkpoint > 0) {
+        q = fenced
+          ? q.where(sql<boolean>`(transaction_id, position) > (${afterTx(checkpoint)}, ${checkpoint}::bigint)`)
+          : q.where('position', '>', checkpoint);
+      }
+      const row = await q.executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    async loadCheckpoint(name) {
+      const row = await x().selectFrom('es_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
+      return row ? Number(row.position) : null;
+    },
+    saveCheckpoint,
+    deliver: (name, position, handle) =>
+      transaction(db, async () => {
+        await handle();
+        await saveCheckpoint(name, position);
+      }),
+    deadLetter: (name, event, error, attempts) =>
+      transaction(db, async () => {
+        await x()
+          .insertInto('es_dead_letters')
+          .values({
+            subscription: name,
+            position: event.position,
+            stream_id: event.streamId,
+            version: event.version,
+            event_id: event.id,
+            event_type: event.type,
+            error,
+            attempts,
+            status: 'failed',
+            failed_at: timeIn(clock()),
+          })
+          .execute();
+        await saveCheckpoint(name, event.position);
+      }),
+    async pendingRetries(name) {
+      const rows = await x()
+        .selectFrom('es_dead_letters')
+        .selectAll()
+        .where('subscription', '=', name)
+        .where('status', '=', 'retry')
+        .orderBy('id')
+        .execute();
+      const out = [];
+      for (const r of rows) {
+        const ev = (await x()
+          .selectFrom('es_events')
+          .select(eventColumns)
+          .where('stream_id', '=', r.stream_id)
+          .where('event_id', '=', r.event_id)
+          .executeTakeFirst()) as EventRow | undefined;
+        out.push({ id: Number(r.id), attempts: Number(r.attempts), event: ev ? decode(ev) : null });
+      }
+      return out;
+    },
+    resolveDeadLetter: (id, handle) =>
+      transaction(db, async () => {
+        await handle();
+        await x().deleteFrom('es_dead_letters').where('id', '=', id).execute();
+      }),
+    async failDeadLetter(id, error, attempts) {
+      await x()
+        .updateTable('es_dead_letters')
+        .set({ error, attempts, status: 'failed', failed_at: timeIn(clock()) })
+        .where('id', '=', id)
+        .execute();
+    },
+    async countDeadLetters(name) {
+      const row = await x()
+        .selectFrom('es_dead_letters')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('subscription', '=', name)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    onAppend(listener) {
+      local.add(listener);
+      if (caps.listenNotify && db.driver.kind === 'postgres') {
+        pgListener ??= createPgListener(db.driver.pool, logger);
+        pgListener.add(listener);
+      }
+      return () => {
+        local.delete(listener);
+        pgListener?.remove(listener);
+      };
+    },
+  };
+
+  const store: EventStore = {
+    backend,
+
+    async append(streamId, events, appendOptions) {
+      validateStreamId(streamId);
+      const expected = appendOptions?.expectedVersion ?? 'any';
+      validateExpected(expected);
+      const prepared = prepareEvents(events, appendOptions, options, upcasters);
+      const callerIds = events.some((e) => e.id !== undefined) ? prepared.map((e) => e.id) : [];
+      const result = await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds));
+      if (!result.duplicate) queueMicrotask(notifyLocal);
+      return result;
+    },
+
+    async readStream(streamId, o) {
+      validateStreamId(streamId);
+      validateReadStream(o);
+      let q = x().selectFrom('es_events').select(eventColumns).where('stream_id', '=', streamId);
+      if (o?.fromVersion !== undefined) q = q.where('version', '>=', o.fromVersion);
+      if (o?.toVersion !== undefined) q = q.where('version', '<=', o.toVersion);
+      if (o?.untilTime !== undefined) q = q.where('recorded_at', '<=', timeIn(o.untilTime));
+      q = q.orderBy('version', o?.direction === 'backward' ? 'desc' : 'asc');
+      if (o?.limit !== undefined) q = q.limit(o.limit);
+      return ((await q.execute()) as EventRow[]).map(decode);
+    },
+
+    async readAll(o) {
+      validatePositionAndLimit(o?.after, o?.limit);
+      return (await readFenced(o?.after ?? 0, o?.limit ?? 1000)).events;
+    },
+
+    async streamVersion(streamId) {
+      return streamVersionIn(streamId);
+    },
+
+    async listStreams(o) {
+      let q = x().selectFrom('es_streams').select(['stream_id', 'version', 'live']).where('version', '>', 0);
+      if (o?.after !== undefined) q = q.where('stream_id', '>', o.after);
+      if (o?.prefix) q = q.where(sql<boolean>`substr(stream_id, 1, ${o.prefix.length}) = ${o.prefix}`);
+      const rows = await q
+        .orderBy('stream_id')
+        .limit(o?.limit ?? 1000)
+        .execute();
+      return rows.map((r) => ({ streamId: r.stream_id, version: Number(r.version), live: Number(r.live) === 1 }));
+    },
+
+    headPosition: head,
+
+    async saveSnapshot(s) {
+      validateStreamId(s.streamId);
+      if (!Number.isSafeInteger(s.version) || s.version < 0) throw new InvalidArgumentError('version', 'must be an integer >= 0');
+      if (!Number.isSafeInteger(s.schemaVersion)) throw new InvalidArgumentError('schemaVersion', 'must be an integer');
+      const stateJson = JSON.stringify(s.state);
+      if (stateJson === undefined) throw new InvalidArgumentError('state', 'must be JSON-serialisable');
+      const row = { version: s.version, schema_version: s.schemaVersion, state: jsonIn(stateJson), created_at: timeIn(clock()) };
+      await x()
+        .insertInto('es_snapshots')
+        .values({ stream_id: s.streamId, ...row })
+        .onConflict((oc) => oc.column('stream_id').doUpdateSet(row))
+        .execute();
+    },
+
+    async loadSnapshot<State>(streamId: string, o: { schemaVersion: number }) {
+      const row = await x().selectFrom('es_snapshots').selectAll().where('stream_id', '=', streamId).executeTakeFirst();
+      if (!row || Number(row.schema_version) !== o.schemaVersion) return null;
+      const snap: Snapshot<State> = {
+        streamId,
+        version: Number(row.version),
+        schemaVersion: Number(row.schema_version),
+        state: jsonOut(row.state) as State,
+        createdAt: timeOut(row.created_at),
+      };
+      return snap;
+    },
+
+    async setStreamLive(streamId, live) {
+      validateStreamId(streamId);
+      const t = timeIn(clock());
+      await x()
+        .insertInto('es_streams')
+        .values({ stream_id: streamId, version: 0, live: live ? 1 : 0, created_at: t, updated_at: t })
+        .onConflict((oc) => oc.column('stream_id').doUpdateSet({ live: live ? 1 : 0, updated_at: t }))
+        .execute();
+    },
+
+    async compact(streamId, o) {
+      validateStreamId(streamId);
+      return transaction(db, async () => {
+        // Lock the stream row (a no-op update) so no append or live flag changes underneath.
+        const s = await x()
+          .updateTable('es_streams')
+          .set({ version: sql`version` })
+          .where('stream_id', '=', streamId)
+          .returning(['version', 'live'])
+          .executeTakeFirst();
+        if (s && Number(s.live) === 1) throw new StreamLiveError(streamId, 'compaction');
+        const current = s ? Number(s.version) : 0;
+        const upTo = Math.min(o.upToVersion ?? current, current);
+        const rows = (await x()
+          .selectFrom('es_events')
+          .select(eventColumns)
+          .where('stream_id', '=', streamId)
+          .where('version', '<=', upTo)
+          .orderBy('version')
+          .execute()) as EventRow[];
+        if (rows.length <= 1) return { streamId, removed: 0, compactedVersion: 0 };
+        const events = rows.map(decode);
+        await o.archive(events);
+        const dataJson = JSON.stringify(o.fold(events));
+        if (dataJson === undefined) throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
+        const last = rows[rows.length - 1]!;
+        const lastVersion = Number(last.version);
+        await x().deleteFrom('es_events').where('stream_id', '=', streamId).where('version', '<', lastVersion).execute();
+        await x()
+          .updateTable('es_events')
+          .set({
+            event_id: `${streamId}:compacted:${lastVersion}`,
+            type: o.type ?? '$compacted',
+            data: jsonIn(dataJson),
+            metadata: jsonIn(JSON.stringify({ compactedFrom: Number(rows[0]!.version), compactedTo: lastVersion })),
+            schema_version: 1,
+          })
+          .where('stream_id', '=', streamId)
+          .where('version', '=', lastVersion)
+          .execute();
+        return { streamId, removed: rows.length - 1, compactedVersion: lastVersion };
+      });
+    },
+
+    subscribe(o) {
+      const sub: Subscription = startSubscription(port, o.logger ? o : { ...o, logger }, () => subscriptions.delete(sub));
+      subscriptions.add(sub);
+      return sub;
+    },
+
+    async listDeadLetters(o) {
+      let q = x().selectFrom('es_dead_letters').selectAll();
+      if (o?.subscription !== undefined) q = q.where('subscription', '=', o.subscription);
+      return (await q.orderBy('id').execute()).map(toDeadLetter);
+    },
+
+    async retryDeadLetters(o) {
+      let q = x().updateTable('es_dead_letters').set({ status: 'retry' }).where('status', '=', 'failed');
+      if (o?.subscription !== undefined) q = q.where('subscription', '=', o.subscription);
+      if (o?.ids) {
+        if (o.ids.length === 0) return 0;
+        q = q.where('id', 'in', [...o.ids]);
+      }
+      const r = await q.executeTakeFirst();
+      const n = Number(r.numUpdatedRows);
+      if (n > 0) queueMicrotask(notifyLocal);
+      return n;
+    },
+
+    async importEvents(exported) {
+      if (exported.length === 0) return 0;
+      await transaction(db, async () => {
+        const last = new Map<string, number>();
+        for (const [i, e] of exported.entries()) {
+          validateStreamId(e.streamId);
+          const prev = last.get(e.streamId) ?? (await streamVersionIn(e.streamId));
+          if (!Number.isSafeInteger(e.version) || e.version <= prev) {
+            throw new InvalidArgumentError(`events[${i}].version`, `stream "${e.streamId}" is at ${prev}, got ${e.version}`);
+          }
+          const dataJson = JSON.stringify(e.data);
+          if (dataJson === undefined) throw new InvalidArgumentError(`events[${i}].data`, 'missing');
+          const at = new Date(e.recordedAt);
+          if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`events[${i}].recordedAt`, 'must be an ISO time');
+          await x()
+            .insertInto('es_events')
+            .values({
+              stream_id: e.streamId,
+              version: e.version,
+              event_id: e.id,
+              type: e.type,
+              data: jsonIn(dataJson),
+              metadata: jsonIn(JSON.stringify(e.metadata ?? {})),
+              schema_version: e.schemaVersion,
+              recorded_at: timeIn(at),
+            })
+            .execute();
+          last.set(e.streamId, e.version);
+        }
+        const t = timeIn(clock());
+        for (const [streamId, version] of last) {
+          await x()
+            .insertInto('es_streams')
+            .values({ stream_id: streamId, version, live: 0, created_at: t, updated_at: t })
+            .onConflict((oc) => oc.column('stream_id').doUpdateSet({ version, updated_at: t }))
+            .execute();
+        }
+      });
+      queueMicrotask(notifyLocal);
+      return exported.length;
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      const l = pgListener;
+      pgListener = null;
+      await l?.close();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,59 @@
+import { createDatabase, migrate, transaction } from '@game/persistence';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { createSqliteEventStore } from '../src/sqlite/index.js';
+import { createEventStore, eventStoreMigrations } from '../src/index.js';
+import { describeEventStoreConformance } from '../src/testing/index.js';
+
+describeEventStoreConformance(
+  'sqlite',
+  async (options) => {
+    const db = await createDatabase('sqlite::memory:');
+    await migrate(db, [eventStoreMigrations]);
+    return {
+      store: createSqliteEventStore({ db, ...options }),
+      transaction: (fn) => transaction(db, () => fn()),
+      close: () => db.close(),
+    };
+  },
+  { transactions: true },
+);
+
+describe('sqlite specifics', () => {
+  it('keeps upcast rows untouched in the table', async () => {
+    const db = await createDatabase('sqlite::memory:');
+    try {
+      await migrate(db, [eventStoreMigrations]);
+      const store = createEventStore({ db, upcasters: [{ type: 't', fromVersion: 1, upcast: () => ({ v: 2 }) }] });
+      await store.append('s', [{ type: 't', data: { v: 1 }, schemaVersion: 1 }]);
+      expect((await store.readStream('s'))[0]!.data).toEqual({ v: 2 });
+      const raw = await sql<{ data: string; schema_version: number }>`select data, schema_version from es_events`.execute(db.kysely);
+      expect(raw.rows).toEqual([{ data: '{"v":1}', schema_version: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('reports a corrupt payload as UnreadableEventError with its stream, version and position', async () => {
+    const db = await createDatabase('sqlite::memory:');
+    try {
+      await migrate(db, [eventStoreMigrations]);
+      const store = createEventStore({ db });
+      await store.append('s', [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+      await sql`update es_events set data = '{broken' where version = 2`.execute(db.kysely);
+      await expect(store.readStream('s')).rejects.toMatchObject({ code: 'UNREADABLE_EVENT', streamId: 's', version: 2, position: 2 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses a database of another dialect', async () => {
+    const db = await createDatabase('sqlite::memory:');
+    try {
+      const { createPostgresEventStore } = await import('../src/postgres/index.js');
+      expect(() => createPostgresEventStore({ db })).toThrow(/PostgreSQL/);
+    } finally {
+      await db.close();
+    }
+  });
+});
