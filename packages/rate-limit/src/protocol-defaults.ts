@@ -1,0 +1,92 @@
+import type { KeyField, KeySpec, PolicyDefinition } from './types.js';
+
+/** One row of the protocol's per-event table (§5): `max` per `windowMs`, optional block after exceeding. */
+interface Row {
+  readonly events: readonly string[];
+  readonly max: number;
+  readonly blockMs?: number;
+}
+
+const MINUTE = 60_000;
+
+// Liap Tui protocol §5 (the reference server's sliding 60 s windows), per client and per event.
+const ROWS: readonly Row[] = [
+  { events: ['ping'], max: 120 },
+  { events: ['ack'], max: 200 },
+  { events: ['sync_request'], max: 10 },
+  { events: ['request_room_list'], max: 30 },
+  { events: ['get_rooms'], max: 30 },
+  { events: ['create_room'], max: 5, blockMs: 300_000 },
+  { events: ['join_room'], max: 10 },
+  { events: ['get_room_state'], max: 60 },
+  { events: ['remove_player'], max: 10 },
+  { events: ['add_bot'], max: 10 },
+  { events: ['leave_room'], max: 5 },
+  { events: ['start_game'], max: 3, blockMs: 600_000 },
+  { events: ['declare'], max: 6 }, // 5 per minute x burst 1.2
+  { events: ['play'], max: 20 },
+  { events: ['play_pieces'], max: 20 },
+  { events: ['request_redeal'], max: 3 },
+  { events: ['accept_redeal'], max: 5 },
+  { events: ['decline_redeal'], max: 5 },
+];
+
+/** Options of {@link createProtocolDefaultPolicies}. */
+export interface ProtocolDefaultsOptions {
+  /** What each per-event budget is keyed by (default `connection`, as the reference server's `host:port`). */
+  readonly key?: KeySpec | undefined;
+  /** Prefix of the policy names (default `ws.`). */
+  readonly namePrefix?: string | undefined;
+}
+
+/**
+ * The protocol's default per-event table (§5) as token-bucket policies: each event gets `max` tokens
+ * of burst refilled at `max` per minute, `declare` 6 (5 × burst 1.2) refilled at 5 per minute, any
+ * other event 60 per minute; `create_room` blocks for 5 minutes and `start_game` for 10 after the
+ * first excess.
+ */
+export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions = {}): PolicyDefinition[] {
+  const key = options.key ?? 'connection';
+  const prefix = options.namePrefix ?? 'ws.';
+  const policies: PolicyDefinition[] = [];
+  const named: string[] = [];
+  for (const row of ROWS) {
+    for (const event of row.events) {
+      named.push(event);
+      const perMinute = event === 'declare' ? 5 : row.max;
+      policies.push({
+        name: `${prefix}${event}`,
+        key,
+        capacity: row.max,
+        refill: { tokens: perMinute, intervalMs: MINUTE },
+        messageTypes: [event],
+        ...(row.blockMs ? { block: { afterViolations: 1, withinMs: MINUTE, durationMs: row.blockMs } } : {}),
+      });
+    }
+  }
+  policies.push({
+    name: `${prefix}other`,
+    key: perEvent(key),
+    capacity: 60,
+    refill: { tokens: 60, intervalMs: MINUTE },
+    exceptMessageTypes: named,
+  });
+  return policies;
+}
+
+// "Any other" event has its own budget per event, like the listed ones.
+function perEvent(key: KeySpec): KeySpec {
+  if (typeof key === 'function') {
+    return (input) => {
+      const k = key(input);
+      return k === undefined ? undefined : `${k}|${input.messageType ?? ''}`;
+    };
+  }
+  const fields: readonly KeyField[] = typeof key === 'string' ? [key] : key;
+  return fields.includes('messageType') ? fields : [...fields, 'messageType'];
+}
+
+/** The protocol's §5 table keyed by connection: the ready-made default limits for the Liap Tui server. */
+export const protocolDefaultPolicies: readonly PolicyDefinition[] = Object.freeze(
+  createProtocolDefaultPolicies(),
+);

@@ -1,0 +1,161 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RateLimitConfigError } from '../src/index.js';
+import { createRateLimiter, type RateLimitConfig, type RateLimiter } from '../src/index.js';
+import { createManualClock } from '../src/testing/index.js';
+import { recordingLogger } from './helpers.js';
+
+let dir: string;
+let limiter: RateLimiter | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'rl-config-'));
+});
+
+afterEach(async () => {
+  limiter?.close();
+  limiter = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+// Editors and config management replace files by rename; a half-written file is never read.
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = path.join(dir, `.tmp-${Math.random().toString(36).slice(2)}`);
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+const yamlPolicy = (capacity: number) => `
+policies:
+  - name: moves
+    key: [player]
+    capacity: ${capacity}
+    refill: { tokens: 1, intervalMs: 1000 }
+    costs: { play: 1 }
+`;
+
+/** Resolves with the first reload (or rejection) matching `match`, fed by the watcher's callbacks. */
+function events() {
+  const waiting: {
+    match: (e: RateLimitConfig | RateLimitConfigError) => boolean;
+    resolve: (e: unknown) => void;
+  }[] = [];
+  const emit = (e: RateLimitConfig | RateLimitConfigError) => {
+    for (const w of waiting.splice(0)) {
+      if (w.match(e)) w.resolve(e);
+      else waiting.push(w);
+    }
+  };
+  return {
+    onReload: (c: RateLimitConfig) => emit(c),
+    onError: (e: RateLimitConfigError) => emit(e),
+    reloadWith: (capacity: number) =>
+      new Promise<RateLimitConfig>((resolve) =>
+        waiting.push({
+          match: (e) => !(e instanceof Error) && e.policies[0]?.capacity === capacity,
+          resolve: resolve as (e: unknown) => void,
+        }),
+      ),
+    rejection: () =>
+      new Promise<RateLimitConfigError>((resolve) =>
+        waiting.push({ match: (e) => e instanceof Error, resolve: resolve as (e: unknown) => void }),
+      ),
+  };
+}
+
+describe('limits from a config file, reloaded without restart', () => {
+  it('applies a changed YAML file to the next check; a broken file keeps the old limits and logs why', async () => {
+    const file = path.join(dir, 'limits.yaml');
+    await writeFile(file, yamlPolicy(2));
+    const logger = recordingLogger();
+    const ev = events();
+    const clock = createManualClock();
+    limiter = createRateLimiter({ clock, logger });
+    const watcher = limiter.watchConfigFile(file, {
+      onReload: ev.onReload,
+      onError: ev.onError,
+      sighup: false,
+      debounceMs: 10,
+    });
+    expect(await watcher.ready).toBe(true);
+
+    expect((await limiter.consume({ player: 'p', messageType: 'play' })).allowed).toBe(true);
+    expect((await limiter.consume({ player: 'p', messageType: 'play' })).allowed).toBe(true);
+    expect((await limiter.consume({ player: 'p', messageType: 'play' })).allowed).toBe(false);
+
+    const reloaded = ev.reloadWith(5);
+    await writeAtomically(file, yamlPolicy(5));
+    await reloaded;
+    // a bigger bucket fills further: after 5 s it holds 5 tokens (it would hold 2 under the old limits)
+    clock.advance(5000);
+    expect(await limiter.consume({ player: 'p', messageType: 'play' })).toMatchObject({
+      allowed: true,
+      limit: 5,
+      remaining: 4,
+    });
+
+    const rejected = ev.rejection();
+    await writeAtomically(file, yamlPolicy(5).replace('capacity: 5', 'capacity: -3'));
+    const error = await rejected;
+    expect(error.code).toBe('RATE_LIMIT_CONFIG_INVALID');
+    expect(error.source).toBe(file);
+    expect(error.issues).toEqual(['policies[0].capacity: Too small: expected number to be >0']);
+    expect(limiter.policies[0]!.capacity).toBe(5);
+    expect(await limiter.consume({ player: 'p', messageType: 'play' })).toMatchObject({
+      allowed: true,
+      limit: 5,
+    });
+    const logged = logger.lines.find((l) => l.level === 'error' && l.msg?.includes('previous limits kept'));
+    expect(logged?.fields['issues']).toEqual(error.issues);
+
+    const notYaml = ev.rejection();
+    await writeAtomically(file, 'policies: [unclosed');
+    expect((await notYaml).issues[0]).toMatch(/^not valid YAML/);
+    expect(limiter.policies[0]!.capacity).toBe(5);
+    watcher.close();
+  });
+
+  it('reloads a JSON file on SIGHUP', async () => {
+    const file = path.join(dir, 'limits.json');
+    const json = (capacity: number) =>
+      JSON.stringify({ policies: [{ name: 'moves', key: 'player', capacity, refillPerSecond: 1 }] });
+    await writeFile(file, json(1));
+    const ev = events();
+    limiter = createRateLimiter({ clock: createManualClock() });
+    const watcher = limiter.watchConfigFile(file, {
+      onReload: ev.onReload,
+      onError: ev.onError,
+      watch: false,
+    });
+    expect(await watcher.ready).toBe(true);
+    expect(limiter.policies[0]!.capacity).toBe(1);
+
+    await writeFile(file, json(7));
+    // without the file watcher, nothing changes until the signal
+    expect(limiter.policies[0]!.capacity).toBe(1);
+    const reloaded = ev.reloadWith(7);
+    process.kill(process.pid, 'SIGHUP');
+    await reloaded;
+    expect((await limiter.consume({ player: 'p' })).limit).toBe(7);
+
+    watcher.close();
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it('rejects an unreadable file at start and keeps the limits from code', async () => {
+    const ev = events();
+    limiter = createRateLimiter({
+      policies: [{ name: 'code', key: 'player', capacity: 4, refillPerSecond: 1 }],
+    });
+    const rejected = ev.rejection();
+    const watcher = limiter.watchConfigFile(path.join(dir, 'missing.yaml'), {
+      onError: ev.onError,
+      sighup: false,
+    });
+    expect(await watcher.ready).toBe(false);
+    expect((await rejected).issues[0]).toMatch(/cannot read the file/);
+    expect(limiter.policies.map((p) => p.name)).toEqual(['code']);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createProtocolDefaultPolicies,
+  createRateLimiter,
+  protocolDefaultPolicies,
+  rateLimitCloseReason,
+  rateLimitErrorFrame,
+  rateLimitHeaders,
+} from '../src/index.js';
+import { createManualClock } from '../src/testing/index.js';
+
+async function burst(
+  rl: ReturnType<typeof createRateLimiter>,
+  messageType: string,
+  connection = 'c1',
+): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < 1000; i++) {
+    if (!(await rl.consume({ connection, messageType })).allowed) break;
+    n++;
+  }
+  return n;
+}
+
+describe('the protocol §5 default table', () => {
+  const expected: Record<string, number> = {
+    ping: 120,
+    ack: 200,
+    sync_request: 10,
+    request_room_list: 30,
+    get_rooms: 30,
+    create_room: 5,
+    join_room: 10,
+    get_room_state: 60,
+    remove_player: 10,
+    add_bot: 10,
+    leave_room: 5,
+    start_game: 3,
+    declare: 6,
+    play: 20,
+    play_pieces: 20,
+    request_redeal: 3,
+    accept_redeal: 5,
+    decline_redeal: 5,
+    some_future_event: 60,
+  };
+
+  it('admits each event its burst per connection and per event', async () => {
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock: createManualClock() });
+    for (const [event, max] of Object.entries(expected))
+      expect([event, await burst(rl, event)]).toEqual([event, max]);
+    // another connection has its own budgets
+    expect(await burst(rl, 'play', 'c2')).toBe(20);
+  });
+
+  it('refills declare at 5 per minute (12 s per token) after its burst of 6', async () => {
+    const clock = createManualClock();
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
+    expect(await burst(rl, 'declare')).toBe(6);
+    expect((await rl.peek({ connection: 'c1', messageType: 'declare' })).retryAfterMs).toBe(12_000);
+  });
+
+  it('blocks create_room for 5 minutes after the first excess, and reports it as abuse', async () => {
+    const clock = createManualClock();
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
+    expect(await burst(rl, 'create_room')).toBe(5);
+    clock.advance(60_000);
+    const blocked = await rl.consume({ connection: 'c1', messageType: 'create_room' });
+    expect(blocked).toMatchObject({ status: 'blocked', retryAfterMs: 240_000 });
+    expect(rateLimitCloseReason(blocked)).toEqual({
+      code: 1008,
+      reason: 'Rate limit exceeded. Retry after 240s',
+    });
+    // other events are not blocked
+    expect((await rl.consume({ connection: 'c1', messageType: 'ping' })).allowed).toBe(true);
+  });
+
+  it('can key the table by player instead', async () => {
+    const rl = createRateLimiter({
+      policies: createProtocolDefaultPolicies({ key: 'player' }),
+      clock: createManualClock(),
+    });
+    for (let i = 0; i < 3; i++)
+      await rl.consume({ player: 'alice', connection: `c${i}`, messageType: 'start_game' });
+    expect((await rl.consume({ player: 'alice', connection: 'c9', messageType: 'start_game' })).allowed).toBe(
+      false,
+    );
+  });
+});
+
+describe('responses', () => {
+  it('produces the protocol error frame with retry_after_ms', async () => {
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock: createManualClock() });
+    await burst(rl, 'play');
+    const r = await rl.consume({ connection: 'c1', messageType: 'play' });
+    expect(rateLimitErrorFrame(r)).toEqual({
+      event: 'error',
+      data: {
+        code: 'RATE_LIMIT_EXCEEDED',
+        message: 'Rate limit exceeded for event: play. Try again in 3 s',
+        event_type: 'play',
+        retry_after_ms: 3000,
+        type: 'rate_limit',
+      },
+    });
+    expect(rateLimitCloseReason(r)).toBeUndefined();
+  });
+
+  it('produces IETF RateLimit headers and Retry-After', async () => {
+    const clock = createManualClock();
+    const rl = createRateLimiter({
+      clock,
+      policies: [{ name: 'api', key: 'ip', capacity: 100, refill: { tokens: 100, intervalMs: 60_000 } }],
+    });
+    const ok = await rl.consume({ ip: '1.2.3.4' });
+    expect(rateLimitHeaders(ok)).toEqual({
+      'RateLimit-Policy': '"api";q=100;w=60',
+      RateLimit: '"api";r=99;t=1',
+    });
+    for (let i = 0; i < 99; i++) await rl.consume({ ip: '1.2.3.4' });
+    const denied = await rl.consume({ ip: '1.2.3.4' });
+    expect(rateLimitHeaders(denied)).toEqual({
+      'RateLimit-Policy': '"api";q=100;w=60',
+      RateLimit: '"api";r=0;t=60',
+      'Retry-After': '1',
+    });
+  });
+});
