@@ -100,7 +100,8 @@ export function createCache<V>(options: CacheOptions): Cache<V> {
   const memory = new LRUCache<string, { v: V }>({
     max: options.max ?? 10_000,
     ttlAutopurge: false,
-    ...(options.clock ? { perf: options.clock } : {}),
+    // An injected clock must be read on every lookup, not cached per millisecond of real time.
+    ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') {
         stats.evictions++;

@@ -32,7 +32,8 @@ const ADVISORY_LOCK_KEY = 7_460_113_001;
 function validate(sets: readonly MigrationSet[]): void {
   const setNames = new Set<string>();
   for (const set of sets) {
-    if (!set || typeof set.name !== 'string' || set.name === '' || !Array.isArray(set.migrations)) {
+    const list: unknown = set?.migrations;
+    if (!set || typeof set.name !== 'string' || set.name === '' || !Array.isArray(list)) {
       throw new MigrationError('Each migration set needs a non-empty name and an array of migrations');
     }
     if (setNames.has(set.name)) throw new MigrationError(`Migration set "${set.name}" is given twice`);

@@ -48,8 +48,15 @@ export class InstrumentedDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const conn = await this.hooks.guard(() => this.driver.acquireConnection());
-    return new InstrumentedConnection(conn, this.hooks);
+    const start = performance.now();
+    try {
+      const conn = await this.hooks.guard(() => this.driver.acquireConnection());
+      return new InstrumentedConnection(conn, this.hooks);
+    } catch (err) {
+      // A query that could not get a connection failed too.
+      this.hooks.observe((performance.now() - start) / 1000, false);
+      throw err;
+    }
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type * as PromClientModule from 'prom-client';
 
-type PromClient = typeof import('prom-client');
+type PromClient = typeof PromClientModule;
 let promClient: PromClient | undefined;
 
 /** prom-client is an optional peer: loaded only when the caller passes a registry. */

@@ -11,7 +11,7 @@ import {
   handleWhen,
   retry,
 } from 'cockatiel';
-import { Kysely, PostgresAdapter, PostgresDriver, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import { Kysely, sql, PostgresAdapter, PostgresDriver, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import type pg from 'pg';
 import { postgresCapabilities } from '../capabilities.js';
 import {
@@ -204,7 +204,7 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     target,
     logger,
     async ping() {
-      await guard(() => pool.query('select 1'));
+      await sql`select 1`.execute(kysely);
     },
     breakerState: () => STATE_NAMES[breaker.state],
     async close() {

@@ -104,7 +104,7 @@ class CachedSqliteConnection implements DatabaseConnection {
       const { changes, lastInsertRowid } = stmt.run(...params);
       return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

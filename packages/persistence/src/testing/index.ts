@@ -183,9 +183,7 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
         const results = await Promise.allSettled(
           [db, racer].map((d, i) =>
             transaction(d, async (trx) => {
-              const row = (await trx.selectFrom('items').select('version').where('id', '=', 'race').executeTakeFirstOrThrow()) as {
-                version: number;
-              };
+              const row = (await trx.selectFrom('items').select('version').where('id', '=', 'race').executeTakeFirstOrThrow());
               return compareAndSet(trx, { table: 'items', key: { id: 'race' }, expectedVersion: Number(row.version), set: { name: `w${i}` } });
             }),
           ),
@@ -198,7 +196,7 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
           expect(fulfilled).toHaveLength(1);
           expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(OptimisticLockError);
         } else {
-          expect(fulfilled.map((f) => (f as PromiseFulfilledResult<number>).value).sort()).toEqual([2, 3]);
+          expect(fulfilled.map((f) => (f).value).sort()).toEqual([2, 3]);
         }
         const stale = await Promise.allSettled([
           compareAndSet(db.kysely, { table: 'items', key: { id: 'race' }, expectedVersion: 1, set: { name: 'x' } }),
