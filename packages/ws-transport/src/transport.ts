@@ -901,6 +901,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
         uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
       }
+      // Idle HTTP keep-alive sockets would otherwise keep the process alive.
+      (app as TemplatedApp & { close?: () => void }).close?.();
       state = 'closed';
       if (wasListening) logger.info({ closedSockets, abandonedFrames, drainHookTimedOut }, 'transport closed');
       return { closedSockets, abandonedFrames, drainHookTimedOut };

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTestClient, UpgradeRejectedError, type TestClient } from '../src/testing/index.js';
 import { FrameError, serializeCookie, standardPipeline, type Transport } from '../src/index.js';
@@ -74,6 +75,33 @@ describe('routing and upgrade', () => {
     await expect(connectTestClient(`${url}/ws/BOOM`)).rejects.toMatchObject({ status: 500 });
     const c = await client(`${url}/ws/FINE`);
     await c.waitFor((f) => f['type'] === 'ok');
+  });
+
+  it('survives a client that disconnects while an async upgrade hook is pending', async () => {
+    let release!: () => void;
+    let hookCalls = 0;
+    const { t, url } = await start((t) => {
+      t.ws('/ws', {
+        upgrade: async () => {
+          hookCalls++;
+          if (hookCalls === 1) await new Promise<void>((r) => (release = r));
+          return {};
+        },
+        onOpen: (conn) => void t.send(conn, { type: 'open' }),
+        pipeline: [],
+      });
+    });
+    const port = Number(new URL(url).port);
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await until(() => hookCalls === 1);
+    sock.destroy();
+    await new Promise((r) => sock.once('close', r));
+    release();
+    const c = await client(`${url}/ws`);
+    await c.waitFor((f) => f['type'] === 'open');
+    expect(t.connectionCount()).toBe(1);
   });
 
   it('calls onClose with the client close code and reason, after leaving rooms', async () => {

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compose,
+  dedupe,
+  errorFrames,
+  FrameError,
+  parse,
+  silentLogger,
+  sizeLimit,
+  standardPipeline,
+  type Connection,
+  type FrameContext,
+  type Middleware,
+} from '../src/index.js';
+import { msgpackCodec } from '../src/codec.js';
+
+function fakeConn(overrides: Partial<Connection> = {}): Connection {
+  return {
+    id: 'c1',
+    route: '/ws',
+    path: '/ws',
+    params: {},
+    query: '',
+    remoteAddress: '127.0.0.1',
+    codec: 'json',
+    attributes: {},
+    identity: undefined,
+    rooms: new Set(),
+    isOpen: true,
+    openedAt: 0,
+    ...overrides,
+  };
+}
+
+function ctxFor(frame: string | Uint8Array, conn = fakeConn()): FrameContext & { replies: unknown[] } {
+  const replies: unknown[] = [];
+  return {
+    conn,
+    raw: typeof frame === 'string' ? new TextEncoder().encode(frame) : frame,
+    isBinary: typeof frame !== 'string',
+    receivedAt: 0,
+    correlationId: 'srv-1',
+    message: undefined,
+    event: 'unknown',
+    messageId: undefined,
+    state: {},
+    log: silentLogger,
+    reply: (m) => (replies.push(m), 'sent'),
+    replies,
+  };
+}
+
+describe('compose', () => {
+  it('runs middleware as an onion in array order and stops when next() is not called', async () => {
+    const trace: string[] = [];
+    const mw = (name: string, stop = false): Middleware => async (_ctx, next) => {
+      trace.push(`${name}>`);
+      if (!stop) await next();
+      trace.push(`<${name}`);
+    };
+    await compose([mw('a'), mw('b', true), mw('c')])(ctxFor('{}'));
+    expect(trace).toEqual(['a>', 'b>', '<b', '<a']);
+  });
+
+  it('rejects a middleware that calls next() twice', async () => {
+    const twice: Middleware = async (_ctx, next) => {
+      await next();
+      await next();
+    };
+    await expect(compose([twice])(ctxFor('{}'))).rejects.toThrow(/more than once/);
+  });
+});
+
+describe('built-in middleware', () => {
+  it('parse sets message, event and message id; rejects non-objects', async () => {
+    const ctx = ctxFor('{"type":"play_pieces","id":"m-1","x":1}');
+    await compose([parse()])(ctx);
+    expect(ctx.message).toEqual({ type: 'play_pieces', id: 'm-1', x: 1 });
+    expect(ctx.event).toBe('play_pieces');
+    expect(ctx.messageId).toBe('m-1');
+    for (const bad of ['[]', '1', '"s"', 'null', 'true']) {
+      await expect(compose([parse()])(ctxFor(bad))).rejects.toMatchObject({ code: 'NOT_AN_OBJECT' });
+    }
+    await expect(compose([parse()])(ctxFor('{'))).rejects.toMatchObject({ code: 'INVALID_FRAME' });
+  });
+
+  it('parse decodes msgpack frames for msgpack connections', async () => {
+    const ctx = ctxFor(msgpackCodec.encode({ type: 'x', n: 2 }), fakeConn({ codec: 'msgpack' }));
+    await compose([parse()])(ctx);
+    expect(ctx.message).toEqual({ type: 'x', n: 2 });
+  });
+
+  it('an event name that is not a short identifier is reported as unknown (bounded metric labels)', async () => {
+    const ctx = ctxFor(JSON.stringify({ type: 'x'.repeat(200) }));
+    await compose([parse()])(ctx);
+    expect(ctx.event).toBe('unknown');
+  });
+
+  it('sizeLimit carries the limit and the size', async () => {
+    await expect(compose([sizeLimit({ maxBytes: 4 })])(ctxFor('{"a":1}'))).rejects.toMatchObject({
+      code: 'FRAME_TOO_LARGE',
+      details: { limit: 4, size: 7 },
+    });
+    expect(() => sizeLimit({ maxBytes: 0 })).toThrow(/maxBytes/);
+  });
+
+  it('dedupe forgets ids after the window (injected clock) and after a failed handling', async () => {
+    let now = 0;
+    let calls = 0;
+    let fail = true;
+    const chain = compose([
+      parse(),
+      dedupe({ ttlMs: 1000, now: () => now }),
+      () => {
+        calls++;
+        if (fail) throw new Error('db down');
+      },
+    ]);
+    await expect(chain(ctxFor('{"id":"a"}'))).rejects.toThrow('db down');
+    fail = false;
+    await chain(ctxFor('{"id":"a"}'));
+    await chain(ctxFor('{"id":"a"}'));
+    expect(calls).toBe(2);
+    now = 1001;
+    await chain(ctxFor('{"id":"a"}'));
+    expect(calls).toBe(3);
+    // scope is per identity when bound: another connection of the same identity is a duplicate
+    const p1 = fakeConn({ id: 'c2', identity: 'player-1' });
+    const p1b = fakeConn({ id: 'c3', identity: 'player-1' });
+    await chain(ctxFor('{"id":"b"}', p1));
+    await chain(ctxFor('{"id":"b"}', p1b));
+    expect(calls).toBe(4);
+  });
+
+  it('errorFrames replies with the formatter, falling back to the default when the formatter throws', async () => {
+    const ctx = ctxFor('{}');
+    await compose([
+      errorFrames({
+        format: () => {
+          throw new Error('formatter bug');
+        },
+      }),
+      () => {
+        throw new FrameError('RATE_LIMITED', 'slow down');
+      },
+    ])(ctx);
+    expect(ctx.replies).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: 'slow down', correlationId: 'srv-1' }]);
+    const ctx2 = ctxFor('{}');
+    await compose([errorFrames({ format: (e) => ({ event: 'error', msg: (e as Error).message }) }), () => Promise.reject(new FrameError('INVALID_FRAME', 'x'))])(ctx2);
+    expect(ctx2.replies).toEqual([{ event: 'error', msg: 'x' }]);
+  });
+
+  it('standardPipeline adopts a client correlation id and passes a transformed message to the handler', async () => {
+    const seen: unknown[] = [];
+    const ctx = ctxFor('{"type":"a","correlationId":"client-7"}');
+    await compose(
+      standardPipeline({
+        validate: (m) => ({ ok: true, value: { ...m, validated: true } }),
+        handler: (c) => void seen.push([c.correlationId, c.message]),
+      }),
+    )(ctx);
+    expect(seen).toEqual([['client-7', { type: 'a', correlationId: 'client-7', validated: true }]]);
+  });
+});
+
+describe('frame parsing fuzz', () => {
+  it('any byte sequence either parses to a plain object or becomes INVALID_FRAME / NOT_AN_OBJECT / FRAME_TOO_LARGE', async () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = '{}[]":,0123456789.-eE truefalsnul\\u"ab';
+    const chain = compose(standardPipeline({ maxFrameBytes: 64, dedupe: false, handler: () => undefined }));
+    for (let i = 0; i < 3000; i++) {
+      const len = rnd(80);
+      const useBytes = rnd(3) === 0;
+      const frame = useBytes
+        ? Uint8Array.from({ length: len }, () => rnd(256))
+        : Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
+      const ctx = ctxFor(frame, fakeConn({ codec: useBytes && rnd(2) === 0 ? 'msgpack' : 'json' }));
+      await chain(ctx);
+      if (ctx.replies.length === 0) {
+        expect(typeof ctx.message).toBe('object');
+        expect(Array.isArray(ctx.message)).toBe(false);
+      } else {
+        expect(ctx.replies).toHaveLength(1);
+        expect(['INVALID_FRAME', 'NOT_AN_OBJECT', 'FRAME_TOO_LARGE']).toContain((ctx.replies[0] as { code: string }).code);
+      }
+    }
+  });
+});
