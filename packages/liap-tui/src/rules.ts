@@ -1,0 +1,206 @@
+/** The pure rules of Liap Tui: play types, comparison, turn winner, scoring, weak hands, declarations. */
+import { colorOf, nameOf, pointsOf, type PieceKind, type PieceName } from './pieces.js';
+
+/** Play types of §6.1 (wire strings). */
+export type PlayType =
+  | 'SINGLE'
+  | 'PAIR'
+  | 'THREE_OF_A_KIND'
+  | 'STRAIGHT'
+  | 'FOUR_OF_A_KIND'
+  | 'EXTENDED_STRAIGHT'
+  | 'EXTENDED_STRAIGHT_5'
+  | 'FIVE_OF_A_KIND'
+  | 'DOUBLE_STRAIGHT'
+  | 'INVALID';
+
+const GENERAL_GROUP: readonly PieceName[] = ['GENERAL', 'ADVISOR', 'ELEPHANT'];
+const CHARIOT_GROUP: readonly PieceName[] = ['CHARIOT', 'HORSE', 'CANNON'];
+
+function groupOf(name: PieceName): 0 | 1 | -1 {
+  if (GENERAL_GROUP.includes(name)) return 0;
+  if (CHARIOT_GROUP.includes(name)) return 1;
+  return -1;
+}
+
+/** Name counts of a same-colour, same-group set, or null when colours or groups are mixed. */
+function groupCounts(pieces: readonly PieceKind[]): { group: 0 | 1; counts: Map<PieceName, number> } | null {
+  const first = pieces[0];
+  if (first === undefined) return null;
+  const color = colorOf(first);
+  const group = groupOf(nameOf(first));
+  if (group === -1) return null;
+  const counts = new Map<PieceName, number>();
+  for (const p of pieces) {
+    const n = nameOf(p);
+    if (colorOf(p) !== color || groupOf(n) !== group) return null;
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return { group, counts };
+}
+
+function sortedCounts(counts: Map<PieceName, number>): string {
+  return [...counts.values()].sort((a, b) => a - b).join(',');
+}
+
+function allSoldiersSameColor(pieces: readonly PieceKind[]): boolean {
+  const first = pieces[0];
+  if (first === undefined) return false;
+  return pieces.every((p) => p === first && nameOf(p) === 'SOLDIER');
+}
+
+/** The play type of a set of pieces, first match wins (§6.1). */
+export function playType(pieces: readonly PieceKind[]): PlayType {
+  const n = pieces.length;
+  switch (n) {
+    case 1:
+      return 'SINGLE';
+    case 2:
+      return pieces[0] === pieces[1] ? 'PAIR' : 'INVALID';
+    case 3: {
+      if (allSoldiersSameColor(pieces)) return 'THREE_OF_A_KIND';
+      const g = groupCounts(pieces);
+      return g !== null && g.counts.size === 3 ? 'STRAIGHT' : 'INVALID';
+    }
+    case 4: {
+      if (allSoldiersSameColor(pieces)) return 'FOUR_OF_A_KIND';
+      const g = groupCounts(pieces);
+      return g !== null && g.counts.size === 3 && sortedCounts(g.counts) === '1,1,2' ? 'EXTENDED_STRAIGHT' : 'INVALID';
+    }
+    case 5: {
+      if (allSoldiersSameColor(pieces)) return 'FIVE_OF_A_KIND';
+      const g = groupCounts(pieces);
+      return g !== null && sortedCounts(g.counts) === '1,2,2' ? 'EXTENDED_STRAIGHT_5' : 'INVALID';
+    }
+    case 6: {
+      const g = groupCounts(pieces);
+      return g !== null && g.group === 1 && sortedCounts(g.counts) === '2,2,2' ? 'DOUBLE_STRAIGHT' : 'INVALID';
+    }
+    default:
+      return 'INVALID';
+  }
+}
+
+/** Sum of points of a set of pieces. */
+export function totalPoints(pieces: readonly PieceKind[]): number {
+  let sum = 0;
+  for (const p of pieces) sum += pointsOf(p);
+  return sum;
+}
+
+/** Core sum of an extended straight: the highest piece of each distinct name, first 3 names (§6.2). */
+export function coreSum(pieces: readonly PieceKind[]): number {
+  const sorted = [...pieces].sort((a, b) => pointsOf(b) - pointsOf(a));
+  const seen = new Set<PieceName>();
+  let sum = 0;
+  for (const p of sorted) {
+    const n = nameOf(p);
+    if (seen.has(n)) continue;
+    seen.add(n);
+    sum += pointsOf(p);
+    if (seen.size === 3) break;
+  }
+  return sum;
+}
+
+/** Strength used to compare two plays of the same type (§6.2). */
+export function playStrength(pieces: readonly PieceKind[], type: PlayType = playType(pieces)): number {
+  return type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreSum(pieces) : totalPoints(pieces);
+}
+
+/** `compare_plays` of §6.2: -1 when the types differ, 1 if a is stronger, 2 if b is stronger, 0 if equal. */
+export function comparePlays(a: readonly PieceKind[], b: readonly PieceKind[]): -1 | 0 | 1 | 2 {
+  const ta = playType(a);
+  const tb = playType(b);
+  if (ta !== tb) return -1;
+  const sa = playStrength(a, ta);
+  const sb = playStrength(b, tb);
+  return sa > sb ? 1 : sb > sa ? 2 : 0;
+}
+
+/**
+ * Index (into `plays`, given in turn order, starter first) of the winning play (§6.4): the first play is the
+ * provisional winner; a later one replaces it only if it has the same type and is strictly stronger.
+ */
+export function turnWinnerIndex(plays: readonly (readonly PieceKind[])[]): number {
+  let best = 0;
+  for (let i = 1; i < plays.length; i++) {
+    if (comparePlays(plays[best] as PieceKind[], plays[i] as PieceKind[]) === 2) best = i;
+  }
+  return best;
+}
+
+/** A hand is weak iff no piece has more than 9 points (§3.1). */
+export function isWeakHand(hand: readonly PieceKind[]): boolean {
+  for (const p of hand) if (pointsOf(p) > 9) return false;
+  return true;
+}
+
+/** One player's round score (§7.1). */
+export interface ScoreBreakdown {
+  readonly declared: number;
+  readonly actual: number;
+  readonly baseScore: number;
+  readonly bonus: number;
+  readonly hitValue: number;
+  readonly multiplier: number;
+  readonly finalScore: number;
+}
+
+/** The scoring table of §7.1 times the (integer) redeal multiplier. */
+export function scoreRound(declared: number, actual: number, multiplier: number): ScoreBreakdown {
+  let baseScore: number;
+  let bonus = 0;
+  let hitValue: number;
+  if (declared === 0 && actual === 0) {
+    baseScore = 3;
+    bonus = 3;
+    hitValue = 0;
+  } else if (declared === 0) {
+    baseScore = -actual;
+    hitValue = -actual;
+  } else if (declared === actual) {
+    baseScore = declared + 5;
+    bonus = 5;
+    hitValue = declared;
+  } else {
+    baseScore = -Math.abs(declared - actual);
+    hitValue = baseScore;
+  }
+  return { declared, actual, baseScore, bonus, hitValue, multiplier, finalScore: baseScore * multiplier };
+}
+
+/** Score at which the game ends (§7.2). */
+export const WINNING_SCORE = 50;
+
+/** Winners of the game given the totals (§7.2): the highest total among those >= 50; empty if nobody is there. */
+export function gameWinners(totals: readonly number[]): number[] {
+  let max = -Infinity;
+  for (const t of totals) if (t >= WINNING_SCORE && t > max) max = t;
+  if (max === -Infinity) return [];
+  const winners: number[] = [];
+  totals.forEach((t, i) => {
+    if (t === max) winners.push(i);
+  });
+  return winners;
+}
+
+/**
+ * Values a player may declare (decision 4, §5): 0..8, minus `8 - earlierTotal` for the last declarer,
+ * minus 0 after two zero declarations in a row.
+ */
+export function validDeclarations(opts: { earlierTotal: number; isLast: boolean; zeroStreak: number }): number[] {
+  const out: number[] = [];
+  const forbidden = opts.isLast ? 8 - opts.earlierTotal : -1;
+  for (let v = 0; v <= 8; v++) {
+    if (v === forbidden) continue;
+    if (v === 0 && opts.zeroStreak >= 2) continue;
+    out.push(v);
+  }
+  return out;
+}
+
+/** Seat rotation starting at `start` (seats 0..3 are the play order, §4). */
+export function rotationFrom(start: number): number[] {
+  return [0, 1, 2, 3].map((i) => (start + i) % 4);
+}
