@@ -1,7 +1,7 @@
 export type { Logger, LogFn } from './logger-types.js';
 export { silentLogger } from './logger-types.js';
 export type { CreateLoggerOptions, GameLogger, LogLevel, RedactOptions } from './logger.js';
-export { createLogger, defaultRedactKeys, redactPaths } from './logger.js';
+export { createLogger, defaultRedactKeys } from './logger.js';
 export type { LogContext } from './context.js';
 export { bindContext, getContext, getCorrelationId, newCorrelationId, withContext } from './context.js';
 export type { LatencyHistogramOptions, ProcessMetricsOptions, TimedOptions } from './metrics.js';

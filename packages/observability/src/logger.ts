@@ -3,6 +3,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { getContext } from './context.js';
 import { ObservabilityConfigError } from './errors.js';
+import { createKeyRedactor } from './internal/redact.js';
 
 /** Log levels, lowest first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -34,11 +35,11 @@ export const defaultRedactKeys: readonly string[] = Object.freeze([
 export interface RedactOptions {
   /** Exact pino paths to redact as well, e.g. `'game.seatToken'` or `'users[*].ip'`. */
   paths?: readonly string[];
-  /** Keys redacted at any nesting level up to `depth`; replaces {@link defaultRedactKeys}. */
+  /** Keys (case-insensitive) redacted at any nesting level up to `depth`; replaces {@link defaultRedactKeys}. */
   keys?: readonly string[];
   /** Extra keys added to the defaults. */
   extraKeys?: readonly string[];
-  /** How many object levels below the top the keys are searched (default 4). */
+  /** How many object levels below the top the keys are searched (default 4; arrays do not count). */
   depth?: number;
   /** The replacement value (default `'[REDACTED]'`). */
   censor?: string;
@@ -65,28 +66,17 @@ export interface CreateLoggerOptions {
 /** The logger {@link createLogger} returns: a pino logger (it satisfies the `Logger` interface). */
 export type GameLogger = pino.Logger;
 
-function escapeKey(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key.replace(/["\\]/g, '')}"]`;
-}
-
-/** The pino redaction paths for `keys` at every level from 0 to `depth`. */
-export function redactPaths(options: RedactOptions = {}): string[] {
+/** Validates the options and returns the keys, depth and exact paths to redact. */
+function redaction(options: RedactOptions = {}): { keys: string[]; depth: number; paths: string[]; censor: string } {
   const depth = options.depth ?? 4;
-  if (!Number.isInteger(depth) || depth < 0 || depth > 8) {
-    throw new ObservabilityConfigError('redact.depth', `must be an integer from 0 to 8, got ${String(depth)}`);
+  if (!Number.isInteger(depth) || depth < 0 || depth > 16) {
+    throw new ObservabilityConfigError('redact.depth', `must be an integer from 0 to 16, got ${String(depth)}`);
   }
   const keys = [...(options.keys ?? defaultRedactKeys), ...(options.extraKeys ?? [])];
-  const paths = new Set<string>();
-  for (const key of keys) {
-    const k = escapeKey(key);
-    let prefix = '';
-    for (let d = 0; d <= depth; d++) {
-      paths.add(k.startsWith('[') ? `${prefix === '' ? '' : prefix.slice(0, -1)}${k}` : `${prefix}${k}`);
-      prefix += '*.';
-    }
+  for (const k of keys) {
+    if (typeof k !== 'string' || k === '') throw new ObservabilityConfigError('redact.keys', 'keys must be non-empty strings');
   }
-  for (const p of options.paths ?? []) paths.add(p);
-  return [...paths].filter((p) => p !== '');
+  return { keys, depth, paths: [...(options.paths ?? [])], censor: options.censor ?? '[REDACTED]' };
 }
 
 /**
@@ -100,6 +90,8 @@ export function createLogger(options: CreateLoggerOptions = {}): GameLogger {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new ObservabilityConfigError('level', `must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   }
+  const red = redaction(options.redact);
+  const redactKeys = createKeyRedactor(red.keys, red.depth, red.censor);
   const withCtx = options.context ?? true;
   const withTrace = options.traceIds ?? true;
   const logger = pino(
@@ -109,8 +101,13 @@ export function createLogger(options: CreateLoggerOptions = {}): GameLogger {
       base: { pid: process.pid, hostname: hostname(), ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: redactPaths(options.redact), censor: options.redact?.censor ?? '[REDACTED]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Keys are redacted here, in one walk per line (bindings once per child logger).
+        bindings: redactKeys,
+        log: redactKeys,
+      },
+      ...(red.paths.length > 0 ? { redact: { paths: red.paths, censor: red.censor } } : {}),
       ...(withCtx || withTrace
         ? {
             mixin: () => {
@@ -130,6 +127,14 @@ export function createLogger(options: CreateLoggerOptions = {}): GameLogger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // pino applies the bindings formatter to the root only; children inherit this wrapper, so every
+  // level of child bindings is redacted once, when the child is made.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the child as `this`
+  const pinoChild = logger.child as unknown as (this: unknown, bindings: pino.Bindings, options?: unknown) => GameLogger;
+  const child = function (this: unknown, bindings: pino.Bindings, childOptions?: unknown): GameLogger {
+    return pinoChild.call(this, redactKeys(bindings), childOptions);
+  };
+  logger.child = child as unknown as typeof logger.child;
   return logger;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, defaultRedactKeys, ObservabilityConfigError, redactPaths, withContext } from '../src/index.js';
+import { createLogger, defaultRedactKeys, ObservabilityConfigError, withContext } from '../src/index.js';
 import type { Logger } from '../src/index.js';
 import { capture } from './helpers.js';
 
@@ -92,9 +92,11 @@ describe('redaction', () => {
     const { logger, raw } = capture();
     withContext({ correlationId: 'c1', token: 'ctx-secret' }, () => {
       logger.child({ session: { cookie: 'child-secret' } }).info('x');
+      logger.child({ a: 1 }).child({ deeper: { token: 'grandchild-secret' } }).info('y');
     });
     expect(raw.join('')).not.toContain('ctx-secret');
     expect(raw.join('')).not.toContain('child-secret');
+    expect(raw.join('')).not.toContain('grandchild-secret');
     expect(raw.join('')).toContain('c1');
   });
 
@@ -121,17 +123,51 @@ describe('redaction', () => {
     expect(line['b']).toEqual({ c: { password: 'two' } });
   });
 
-  it('builds one path per key and level and validates the depth', () => {
-    const paths = redactPaths({ keys: ['password', 'set-cookie'], depth: 2 });
-    expect(paths).toEqual(['password', '*.password', '*.*.password', '["set-cookie"]', '*["set-cookie"]', '*.*["set-cookie"]']);
+  it('matches keys case-insensitively, inside arrays, and validates options', () => {
+    const { logger, lines } = capture();
+    logger.info({ headers: { Authorization: 'x', COOKIE: 'y' }, players: [{ name: 'a', Password: 'z' }] });
+    const line = lines()[0]!;
+    expect(line['headers']).toEqual({ Authorization: '[REDACTED]', COOKIE: '[REDACTED]' });
+    expect(line['players']).toEqual([{ name: 'a', Password: '[REDACTED]' }]);
     expect(defaultRedactKeys).toContain('authorization');
-    expect(() => redactPaths({ depth: -1 })).toThrow(/redact.depth/);
+    expect(() => createLogger({ redact: { depth: -1 } })).toThrow(/redact.depth/);
+    expect(() => createLogger({ redact: { extraKeys: [''] } })).toThrow(/redact.keys/);
+  });
+
+  it('leaves errors, dates and buffers to the serializers', () => {
+    const { logger, lines } = capture();
+    const when = new Date(0);
+    logger.info({ when, err: new Error('x'), nested: { when } });
+    const line = lines()[0]!;
+    expect(line['when']).toBe(when.toISOString());
+    expect((line['err'] as { message: string }).message).toBe('x');
+  });
+
+  it('never writes a secret key placed at any level up to the depth (generated shapes)', () => {
+    const { logger, raw } = capture();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 300; i++) {
+      const secret = `s3cr3t-${i}`;
+      const key = defaultRedactKeys[rand(defaultRedactKeys.length)]!;
+      const depth = rand(5); // 0..4 levels below the top
+      let obj: Record<string, unknown> = { [key]: secret, keep: i };
+      for (let d = 0; d < depth; d++) obj = rand(3) === 0 ? { list: [obj] } : { [`k${rand(3)}`]: obj, other: d };
+      logger.info(obj);
+    }
+    const text = raw.join('');
+    expect(text).not.toMatch(/s3cr3t-/);
+    expect(raw).toHaveLength(300);
   });
 
   it('does not change the logged object', () => {
     const { logger } = capture();
-    const obj = { user: { password: 'kept-in-memory' } };
+    const obj = { user: { password: 'kept-in-memory' }, list: [{ token: 't' }] };
     logger.info(obj);
-    expect(obj.user.password).toBe('kept-in-memory');
+    withContext({ correlationId: 'c' }, () => logger.info(obj));
+    expect(obj).toEqual({ user: { password: 'kept-in-memory' }, list: [{ token: 't' }] });
   });
 });
