@@ -304,6 +304,14 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return BigInt(r.rows[0]!.xmax);
     },
     head,
+    async tail() {
+      if (!fenced) return head();
+      const r = await sql<{ position: string }>`
+        select position from es_events
+        where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by transaction_id desc, position desc limit 1`.execute(x());
+      return r.rows[0] ? Number(r.rows[0].position) : 0;
+    },
     async lag(checkpoint) {
       let q = x().selectFrom('es_events').select((eb) => eb.fn.countAll().as('n'));
       if (checkpoint > 0) {

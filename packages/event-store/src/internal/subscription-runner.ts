@@ -26,6 +26,8 @@ export interface SubscriptionPort {
   /** A mark such that a read whose fence is >= it has seen every transaction committed before this call. */
   mark(): Promise<bigint>;
   head(): Promise<number>;
+  /** The position of the last event in read order (where a subscription `from: 'end'` starts). */
+  tail(): Promise<number>;
   /** Events after the checkpoint. */
   lag(checkpoint: number): Promise<number>;
   loadCheckpoint(name: string): Promise<number | null>;
@@ -142,7 +144,7 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
     if (stored !== null) checkpoint = stored;
     else {
       const from = options.from ?? 'start';
-      checkpoint = from === 'start' ? 0 : from === 'end' ? await port.head() : from;
+      checkpoint = from === 'start' ? 0 : from === 'end' ? await port.tail() : from;
       await port.saveCheckpoint(name, checkpoint);
     }
     let idle = poll.min;

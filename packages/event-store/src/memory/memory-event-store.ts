@@ -113,6 +113,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     read: (after, limit) => Promise.resolve({ events: readAllSync(after, limit), fence: 0n }),
     mark: () => Promise.resolve(0n),
     head: () => Promise.resolve(lastPosition),
+    tail: () => Promise.resolve(log[log.length - 1]?.position ?? 0),
     lag: (checkpoint) => Promise.resolve(log.length - indexOfPositionAfter(checkpoint)),
     loadCheckpoint: (name) => Promise.resolve(checkpoints.get(name) ?? null),
     saveCheckpoint: (name, position) => {
