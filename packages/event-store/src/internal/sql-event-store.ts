@@ -332,6 +332,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         await handle();
         await saveCheckpoint(name, position);
       }),
+    deliverBatch: (name, run) =>
+      transaction(db, async () => {
+        const position = await run();
+        if (position > 0) await saveCheckpoint(name, position);
+      }),
     deadLetter: (name, event, error, attempts) =>
       transaction(db, async () => {
         await x()

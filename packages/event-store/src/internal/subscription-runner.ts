@@ -34,6 +34,11 @@ export interface SubscriptionPort {
   saveCheckpoint(name: string, position: number): Promise<void>;
   /** Runs `handle`, then saves the checkpoint, atomically where the backend can. */
   deliver(name: string, position: number, handle: () => Promise<void>): Promise<void>;
+  /**
+   * Optional: runs handlers for a whole batch, then saves the checkpoint `run` returns, in one
+   * transaction. A failure rolls everything back and the loop falls back to one event at a time.
+   */
+  deliverBatch?(name: string, run: () => Promise<number>): Promise<void>;
   /** Records a dead letter and moves the checkpoint past it, atomically where the backend can. */
   deadLetter(name: string, event: RecordedEvent, error: string, attempts: number): Promise<void>;
   pendingRetries(name: string): Promise<PendingRetry[]>;
@@ -105,8 +110,8 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
     lastError = { message: err instanceof Error ? err.message : String(err), at: new Date(), position };
   };
 
-  const deliverWithRetries = async (event: RecordedEvent) => {
-    for (let attempt = 1; ; attempt++) {
+  const deliverWithRetries = async (event: RecordedEvent, firstAttempt = 1) => {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
         await port.deliver(name, event.position, () => handle(event, attempt));
         return;
@@ -152,9 +157,37 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
       await redrive();
       const before = waiters.length;
       const batch = await port.read(checkpoint, batchSize);
-      for (const event of batch.events) {
+      let done = 0;
+      let failedAt = -1;
+      if (port.deliverBatch && batch.events.length > 1) {
+        let last = 0;
+        try {
+          await port.deliverBatch(name, async () => {
+            for (const event of batch.events) {
+              if (!running) break;
+              failedAt = done;
+              await handle(event, 1);
+              failedAt = -1;
+              last = event.position;
+              done++;
+            }
+            return last;
+          });
+          if (last > 0) {
+            checkpoint = last;
+            lastProgressAt = new Date();
+          }
+        } catch (err) {
+          // Rolled back: the events before the failing one are delivered again (at-least-once), and
+          // the failed delivery counts as the failing event's first attempt.
+          log.debug({ err }, 'batch delivery failed; delivering one event at a time');
+          if (failedAt >= 0) noteError(err, batch.events[failedAt]!.position);
+          done = 0;
+        }
+      }
+      for (const [i, event] of batch.events.slice(done).entries()) {
         if (!running) break;
-        await deliverWithRetries(event);
+        await deliverWithRetries(event, i === failedAt ? 2 : 1);
         checkpoint = event.position;
         lastProgressAt = new Date();
       }
