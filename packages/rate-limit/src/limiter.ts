@@ -264,7 +264,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     shadowLog.set(p.name, { at: now, suppressed: 0 });
   };
 
-  const decide = async (op: BucketOperation, input: RateLimitInput): Promise<RateLimitResult> => {
+  const decide = (op: BucketOperation, input: RateLimitInput): Promise<RateLimitResult> => {
     const now = clock();
     const list = index.forType(input.messageType);
     const pols: CompiledPolicy[] = [];
@@ -293,15 +293,38 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         enforced: !p.shadow,
       });
     }
-    if (specs.length === 0) return unlimited(input.messageType);
+    if (specs.length === 0) return Promise.resolve(unlimited(input.messageType));
     if (blockedPolicy !== undefined) {
       if (op === 'consume') countersOf(blockedPolicy).blocked.inc();
-      return blockedResult(blockedPolicy, blockedKey, blockedUntil - now, input.messageType);
+      return Promise.resolve(blockedResult(blockedPolicy, blockedKey, blockedUntil - now, input.messageType));
     }
 
-    const { outcomes, degraded: wasDegraded, error } = await take(op, specs, now);
-    if (error) return unavailable(pols, specs, input.messageType, error, probeIntervalMs);
+    if (!remote) {
+      // Local store: decide synchronously, one resolved promise (the hot path of a single-process server).
+      try {
+        const r = store.take(op, specs, now);
+        if (Array.isArray(r)) return Promise.resolve(finish(op, input, now, pols, specs, r, false));
+        return r.then((o) => finish(op, input, now, pols, specs, o, false));
+      } catch (err) {
+        return Promise.reject(asError(err));
+      }
+    }
+    return take(op, specs, now).then(({ outcomes, degraded: wasDegraded, error }) =>
+      error
+        ? unavailable(pols, specs, input.messageType, error, probeIntervalMs)
+        : finish(op, input, now, pols, specs, outcomes, wasDegraded),
+    );
+  };
 
+  const finish = (
+    op: BucketOperation,
+    input: RateLimitInput,
+    now: number,
+    pols: readonly CompiledPolicy[],
+    specs: readonly BucketSpec[],
+    outcomes: readonly BucketOutcome[],
+    wasDegraded: boolean,
+  ): RateLimitResult => {
     let allowed = true;
     for (let i = 0; i < outcomes.length; i++) if (!outcomes[i]!.allowed && !pols[i]!.shadow) allowed = false;
 

@@ -45,14 +45,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     }
   };
 
+  // Scratch space for one call (take is synchronous, so never re-entered): no per-call arrays.
+  let tokens = new Float64Array(8);
+  let found: (Bucket | undefined)[] = new Array<Bucket | undefined>(8);
+
   const take = (op: BucketOperation, specs: readonly BucketSpec[], now: number): BucketOutcome[] => {
     if (++ops >= sweepEvery && ops >= buckets.size) sweep(now);
     const n = specs.length;
-    const tokens: number[] = new Array<number>(n);
+    if (n > tokens.length) {
+      tokens = new Float64Array(n * 2);
+      found = new Array<Bucket | undefined>(n * 2);
+    }
     let enforcedOk = true;
     for (let i = 0; i < n; i++) {
       const s = specs[i]!;
       const b = buckets.get(s.key);
+      found[i] = b;
       const t = b === undefined ? s.capacity : refilled(b.tokens, b.at, now, s.capacity, s.refillPerMs);
       tokens[i] = t;
       if (s.enforced && t + EPSILON < s.cost) enforcedOk = false;
@@ -64,16 +72,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const allowed = t + EPSILON >= s.cost;
       if (op === 'consume' && enforcedOk && allowed && s.cost > 0) {
         t -= s.cost;
-        const b = buckets.get(s.key);
-        if (b === undefined)
+        const b = found[i];
+        if (b === undefined) {
           buckets.set(s.key, { tokens: t, at: now, capacity: s.capacity, refillPerMs: s.refillPerMs });
-        else {
+        } else {
           b.tokens = t;
           b.at = now;
           b.capacity = s.capacity;
           b.refillPerMs = s.refillPerMs;
         }
       }
+      found[i] = undefined;
       out.push({
         allowed,
         remaining: whole(t),
