@@ -12,14 +12,12 @@ export interface Codec {
   decode(frame: Uint8Array): unknown;
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
-
-/** JSON text frames, what browsers expect. `decode` throws on invalid UTF-8 or JSON. */
+/** JSON text frames, what browsers expect. `decode` throws on invalid JSON (uWS already rejects text frames that are not UTF-8). */
 export const jsonCodec: Codec = {
   name: 'json',
   binary: false,
   encode: (message) => JSON.stringify(message),
-  decode: (frame) => JSON.parse(textDecoder.decode(frame)) as unknown,
+  decode: (frame) => JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8')) as unknown,
 };
 
 // Plain structures only: records would tie a client to msgpackr's extension.

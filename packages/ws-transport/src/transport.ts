@@ -199,7 +199,7 @@ interface Holder {
   conn: AnyConn;
 }
 
-const EMPTY_ROOMS: ReadonlySet<string> = new Set<string>();
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const BINARY_PREFIX = 'b\u0000';
 const TEXT_PREFIX = 't\u0000';
 
@@ -208,30 +208,47 @@ interface QueuedFrame {
   isBinary: boolean;
 }
 
-/** Internal connection state: the public view plus the uWS socket while it is open. */
+/** Internal connection state: the public view plus the uWS socket while it is open. Kept lean: idle memory matters. */
 class Conn<A, I> implements Connection<A, I> {
   ws: WebSocket<Holder> | undefined = undefined;
   isOpen = false;
   openedAt = 0;
-  rooms: Set<string> | ReadonlySet<string> = EMPTY_ROOMS;
+  /** Rooms as a small array: most connections are in one or two rooms. */
+  roomList: string[] | undefined = undefined;
   queue: QueuedFrame[] | undefined = undefined;
   processing = false;
-  slowClosed = false;
+  private attrs: A | undefined;
   constructor(
     readonly id: string,
-    readonly route: string,
     readonly path: string,
     readonly params: Readonly<Record<string, string>>,
     readonly query: string,
     readonly remoteAddress: string,
     readonly codecImpl: Codec,
-    public attributes: A,
+    attributes: A | undefined,
     public identity: I | undefined,
-    readonly initialRooms: readonly string[] | undefined,
+    public initialRooms: readonly string[] | undefined,
     readonly routeState: RouteState<unknown, unknown>,
-  ) {}
+  ) {
+    this.attrs = attributes;
+  }
+  get route(): string {
+    return this.routeState.pattern;
+  }
   get codec(): CodecName {
     return this.codecImpl.name;
+  }
+  get attributes(): A {
+    return (this.attrs ??= {} as A);
+  }
+  set attributes(value: A) {
+    this.attrs = value;
+  }
+  get rooms(): ReadonlySet<string> {
+    return new Set(this.roomList);
+  }
+  inRoom(room: string): boolean {
+    return this.roomList !== undefined && this.roomList.includes(room);
   }
 }
 
@@ -328,7 +345,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   function slowClose(conn: AnyConn): void {
     if (!conn.isOpen || conn.ws === undefined) return;
-    conn.slowClosed = true;
     stats.backpressureCloses++;
     metrics.backpressureClosed?.(conn.route);
     logger.warn({ conn: conn.id, buffered: conn.ws.getBufferedAmount(), limit: closeBytes }, 'closing slow consumer');
@@ -384,8 +400,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
   function join(conn: Connection<unknown, unknown>, room: string): void {
     const c = conn as AnyConn;
     if (!c.isOpen || c.ws === undefined) return;
-    if (c.rooms === EMPTY_ROOMS) c.rooms = new Set<string>();
-    (c.rooms as Set<string>).add(room);
+    if (c.inRoom(room)) return;
+    // an array literal sizes its backing store exactly; push() on [] would reserve 17 slots
+    c.roomList = c.roomList === undefined ? [room] : [...c.roomList, room];
     let members = rooms.get(room);
     if (members === undefined) {
       members = new Set();
@@ -401,12 +418,16 @@ export function createTransport(options: TransportOptions = {}): Transport {
       members.delete(c);
       if (members.size === 0) rooms.delete(room);
     }
-    if (c.rooms !== EMPTY_ROOMS) (c.rooms as Set<string>).delete(room);
+    if (c.roomList !== undefined) {
+      const i = c.roomList.indexOf(room);
+      if (i >= 0) c.roomList.splice(i, 1);
+      if (c.roomList.length === 0) c.roomList = undefined;
+    }
   }
 
   function leave(conn: Connection<unknown, unknown>, room: string): void {
     const c = conn as AnyConn;
-    if (!c.rooms.has(room)) return;
+    if (!c.inRoom(room)) return;
     detach(c, room);
     if (c.isOpen && c.ws !== undefined) c.ws.unsubscribe(topicOf(room, c.codecImpl.binary));
   }
@@ -633,13 +654,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const protocol = decision.protocol ?? (req.protocols.includes(codec.name) ? codec.name : (req.protocols[0] ?? ''));
       const conn = new Conn<A, I>(
         `${idPrefix}${(nextId++).toString(36)}`,
-        pattern,
         req.path,
         req.params,
         req.query,
         req.remoteAddress,
         codec,
-        decision.attributes ?? ({} as A),
+        decision.attributes,
         decision.identity,
         decision.rooms,
         rs as unknown as RouteState<unknown, unknown>,
@@ -670,10 +690,14 @@ export function createTransport(options: TransportOptions = {}): Transport {
         req.forEach((k, v) => {
           headers[k] = v;
         });
-        const params: Record<string, string> = {};
-        names.forEach((n, i) => {
-          params[n] = safeDecode(req.getParameter(i));
-        });
+        let params = EMPTY_PARAMS;
+        if (names.length > 0) {
+          const p: Record<string, string> = {};
+          names.forEach((n, i) => {
+            p[n] = safeDecode(req.getParameter(i));
+          });
+          params = p;
+        }
         const ureq: UpgradeRequest = {
           route: pattern,
           path: req.getUrl(),
@@ -728,7 +752,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
         conns.add(c);
         stats.connections = conns.size;
         metrics.connectionOpened?.(pattern);
-        if (c.initialRooms !== undefined) for (const r of c.initialRooms) join(c, r);
+        if (c.initialRooms !== undefined) {
+          for (const r of c.initialRooms) join(c, r);
+          c.initialRooms = undefined;
+        }
         if (route.onOpen !== undefined) {
           try {
             const p = route.onOpen(c as unknown as Connection<A, I>);
@@ -743,7 +770,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
         const c = socket.getUserData().conn;
         c.isOpen = false;
         c.ws = undefined;
-        for (const r of [...c.rooms]) detach(c, r);
+        if (c.roomList !== undefined) for (const r of [...c.roomList]) detach(c, r);
         conns.delete(c);
         stats.connections = conns.size;
         metrics.connectionClosed?.(pattern, code);
