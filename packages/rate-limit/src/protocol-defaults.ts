@@ -1,4 +1,4 @@
-import type { KeyField, KeySpec, PolicyDefinition } from './types.js';
+import type { KeySpec, PolicyDefinition } from './types.js';
 
 /** One row of the protocol's per-event table (§5): `max` per `windowMs`, optional block after exceeding. */
 interface Row {
@@ -41,8 +41,8 @@ export interface ProtocolDefaultsOptions {
 
 /**
  * The protocol's default per-event table (§5) as token-bucket policies: each event gets `max` tokens
- * of burst refilled at `max` per minute, `declare` 6 (5 × burst 1.2) refilled at 5 per minute, any
- * other event 60 per minute; `create_room` blocks for 5 minutes and `start_game` for 10 after the
+ * of burst refilled at `max` per minute, `declare` 6 (5 × burst 1.2) refilled at 5 per minute, all
+ * other events together 60 per minute; `create_room` blocks for 5 minutes and `start_game` for 10 after the
  * first excess.
  */
 export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions = {}): PolicyDefinition[] {
@@ -64,26 +64,16 @@ export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions =
       });
     }
   }
+  // Unlike the reference server (one budget per unknown event name), all other events share one
+  // budget per key: random event names must not mint fresh buckets (bypass and memory growth).
   policies.push({
     name: `${prefix}other`,
-    key: perEvent(key),
+    key,
     capacity: 60,
     refill: { tokens: 60, intervalMs: MINUTE },
     exceptMessageTypes: named,
   });
   return policies;
-}
-
-// "Any other" event has its own budget per event, like the listed ones.
-function perEvent(key: KeySpec): KeySpec {
-  if (typeof key === 'function') {
-    return (input) => {
-      const k = key(input);
-      return k === undefined ? undefined : `${k}|${input.messageType ?? ''}`;
-    };
-  }
-  const fields: readonly KeyField[] = typeof key === 'string' ? [key] : key;
-  return fields.includes('messageType') ? fields : [...fields, 'messageType'];
 }
 
 /** The protocol's §5 table keyed by connection: the ready-made default limits for the Liap Tui server. */

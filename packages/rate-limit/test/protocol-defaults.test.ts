@@ -53,6 +53,15 @@ describe('the protocol §5 default table', () => {
     expect(await burst(rl, 'play', 'c2')).toBe(20);
   });
 
+  it('gives all unlisted events one shared budget per connection, so random event names mint no buckets', async () => {
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock: createManualClock() });
+    let admitted = 0;
+    for (let i = 0; i < 100; i++)
+      if ((await rl.consume({ connection: 'c1', messageType: `junk_${i}` })).allowed) admitted++;
+    expect(admitted).toBe(60);
+    expect((await rl.consume({ connection: 'c1', messageType: 'play' })).allowed).toBe(true);
+  });
+
   it('refills declare at 5 per minute (12 s per token) after its burst of 6', async () => {
     const clock = createManualClock();
     const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
