@@ -110,19 +110,20 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
     lastError = { message: err instanceof Error ? err.message : String(err), at: new Date(), position };
   };
 
-  const deliverWithRetries = async (event: RecordedEvent, firstAttempt = 1) => {
-    for (let attempt = firstAttempt; ; attempt++) {
+  const deliverWithRetries = async (event: RecordedEvent, priorFailure?: { error: unknown }) => {
+    const deadLetter = async (err: unknown, attempts: number) => {
+      await port.deadLetter(name, event, errorMessage(err), attempts);
+      log.error({ position: event.position, streamId: event.streamId, attempts }, 'event moved to the dead-letter table');
+    };
+    if (priorFailure && maxAttempts <= 1) return deadLetter(priorFailure.error, 1);
+    for (let attempt = priorFailure ? 2 : 1; ; attempt++) {
       try {
         await port.deliver(name, event.position, () => handle(event, attempt));
         return;
       } catch (err) {
         noteError(err, event.position);
         log.warn({ err, position: event.position, streamId: event.streamId, attempt }, 'subscription handler failed');
-        if (attempt >= maxAttempts) {
-          await port.deadLetter(name, event, errorMessage(err), attempt);
-          log.error({ position: event.position, streamId: event.streamId, attempts: attempt }, 'event moved to the dead-letter table');
-          return;
-        }
+        if (attempt >= maxAttempts) return deadLetter(err, attempt);
         if (!running) throw err;
         await pause(backoff(attempt));
       }
@@ -159,6 +160,7 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
       const batch = await port.read(checkpoint, batchSize);
       let done = 0;
       let failedAt = -1;
+      let batchError: unknown;
       if (port.deliverBatch && batch.events.length > 1) {
         let last = 0;
         try {
@@ -182,12 +184,13 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
           // the failed delivery counts as the failing event's first attempt.
           log.debug({ err }, 'batch delivery failed; delivering one event at a time');
           if (failedAt >= 0) noteError(err, batch.events[failedAt]!.position);
+          batchError = err;
           done = 0;
         }
       }
       for (const [i, event] of batch.events.slice(done).entries()) {
         if (!running) break;
-        await deliverWithRetries(event, i === failedAt ? 2 : 1);
+        await deliverWithRetries(event, i === failedAt ? { error: batchError } : undefined);
         checkpoint = event.position;
         lastProgressAt = new Date();
       }
