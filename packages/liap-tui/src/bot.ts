@@ -1,7 +1,7 @@
 /** Bots: the legacy strategy of §9.2, and who the game is waiting on. */
-import { itertoolsOrder, validCombos, type Combo } from './internal/combos.js';
+import { bestCombo, forEachCombo } from './internal/combos.js';
 import { pointsOf, type PieceKind } from './pieces.js';
-import { comparePlays, turnWinnerIndex } from './rules.js';
+import { playStrength, turnWinnerIndex } from './rules.js';
 import type { Rng } from './rng.js';
 import type { LiapCommand, LiapState, Seat } from './types.js';
 
@@ -32,11 +32,11 @@ export function legacyDeclare(input: DeclareInput): number {
   }
   let strong = 0;
   let strongOpening = hasGeneral;
-  for (const c of validCombos(hand)) {
-    if (!STRONG_TYPES.has(c.type)) continue;
+  forEachCombo(hand, undefined, (_idx, _len, type, total) => {
+    if (!STRONG_TYPES.has(type)) return;
     strong++;
-    if ((c.type === 'STRAIGHT' || c.type === 'EXTENDED_STRAIGHT') && c.total >= 20) strongOpening = true;
-  }
+    if ((type === 'STRAIGHT' || type === 'EXTENDED_STRAIGHT') && total >= 20) strongOpening = true;
+  });
   let score = strong + (strongOpening ? 1 : 0) + (position === 0 ? 1 : 0);
   if (high === 0 && strong === 0) score = 0;
   else if (score === 0 && mid > 0) score = 1;
@@ -54,28 +54,15 @@ export function legacyDeclare(input: DeclareInput): number {
   return score > max ? max : (candidates[0] as number);
 }
 
-function bestCombo(combos: readonly Combo[]): Combo | null {
-  let best: Combo | null = null;
-  for (const c of combos) {
-    if (best === null || c.total > best.total || (c.total === best.total && itertoolsOrder(c, best) < 0)) best = c;
-  }
-  return best;
-}
-
 /**
  * The legacy bot's play (`choose_best_play`, §9.2): the highest-total valid combination of the required size
  * (any size 1..6 as starter; first in itertools order on ties), else the `required` lowest-point pieces.
  * Returns hand indices.
  */
 export function legacyPlay(hand: readonly PieceKind[], required: number | null): number[] {
-  const best = bestCombo(required === null ? validCombos(hand) : validCombos(hand, required));
+  const best = bestCombo(hand, required ?? undefined);
   if (best !== null) return [...best.idx];
-  const n = required ?? 1;
-  return hand
-    .map((k, i) => ({ i, v: pointsOf(k) }))
-    .sort((a, b) => a.v - b.v || a.i - b.i)
-    .slice(0, n)
-    .map((x) => x.i);
+  return lowest(hand, required ?? 1);
 }
 
 /** The legacy bot's redeal choice (§9.2): accept with probability 0.8 (a weak hand), halved late in a won game. */
@@ -163,9 +150,13 @@ export function strategicDeclare(input: DeclareInput): number {
   const { hand, position, earlier, mustBeNonzero } = input;
   let est = 0;
   for (const p of hand) if (pointsOf(p) >= 11) est++;
-  const combos = validCombos(hand);
-  if (combos.some((c) => STRONG_TYPES.has(c.type) && c.total >= 12)) est++;
-  else if (combos.some((c) => c.type === 'PAIR' && c.total >= 16)) est++;
+  let strongCombo = false;
+  let bigPair = false;
+  forEachCombo(hand, undefined, (_idx, _len, type, total) => {
+    if (STRONG_TYPES.has(type) && total >= 12) strongCombo = true;
+    else if (type === 'PAIR' && total >= 16) bigPair = true;
+  });
+  if (strongCombo || bigPair) est++;
   est = Math.min(8, est);
   const forbidden = new Set<number>();
   if (position === 3) forbidden.add(8 - earlier.reduce((a, b) => a + b, 0));
@@ -176,12 +167,35 @@ export function strategicDeclare(input: DeclareInput): number {
   return 1;
 }
 
+/** The n lowest-point pieces (stable: lower index first on ties), lowest first. */
 function lowest(hand: readonly PieceKind[], n: number): number[] {
-  return hand
-    .map((k, i) => ({ i, v: pointsOf(k) }))
-    .sort((a, b) => a.v - b.v || a.i - b.i)
-    .slice(0, n)
-    .map((x) => x.i);
+  const chosen: number[] = [];
+  for (let k = 0; k < n && k < hand.length; k++) {
+    let bi = -1;
+    let bv = Infinity;
+    for (let i = 0; i < hand.length; i++) {
+      const v = pointsOf(hand[i] as PieceKind);
+      if (v < bv && !chosen.includes(i)) {
+        bv = v;
+        bi = i;
+      }
+    }
+    chosen.push(bi);
+  }
+  return chosen;
+}
+
+/** Core sum of an extended straight given as hand positions: one piece per distinct kind (§6.2). */
+function coreOf(hand: readonly PieceKind[], idx: readonly number[], len: number): number {
+  const seen: PieceKind[] = [];
+  let sum = 0;
+  for (let i = 0; i < len; i++) {
+    const kind = hand[idx[i] as number] as PieceKind;
+    if (seen.includes(kind)) continue;
+    seen.push(kind);
+    sum += pointsOf(kind);
+  }
+  return sum;
 }
 
 /** The strategic bot's play: takes piles while short of its declaration, dumps low pieces once it has enough. */
@@ -193,8 +207,7 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   const required = t?.required ?? null;
   if (required === null) {
     if (need <= 0) return lowest(hand, 1);
-    const fitting = validCombos(hand).filter((c) => c.idx.length <= need);
-    const best = bestCombo(fitting);
+    const best = bestCombo(hand, undefined, (_idx, len) => len <= need);
     return best === null ? lowest(hand, 1) : [...best.idx];
   }
   if (need < required || t === null) return lowest(hand, required);
@@ -202,11 +215,10 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   const plays = t.plays;
   const leader = plays[turnWinnerIndex(plays.map((x) => x.pieces))];
   if (leader === undefined) return lowest(hand, required);
-  let cheapest: Combo | null = null;
-  for (const c of validCombos(hand, required)) {
-    if (cheapest !== null && c.total >= cheapest.total) continue;
-    if (comparePlays(leader.pieces, c.idx.map((i) => hand[i] as PieceKind)) === 2) cheapest = c;
-  }
+  const leaderStrength = playStrength(leader.pieces, leader.playType);
+  const beats = (idx: readonly number[], len: number, type: string, total: number): boolean =>
+    type === leader.playType && (type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(hand, idx, len) : total) > leaderStrength;
+  const cheapest = bestCombo(hand, required, beats, 'lowest');
   return cheapest === null ? lowest(hand, required) : [...cheapest.idx];
 }
 

@@ -4,8 +4,8 @@ import { DomainError } from './errors.js';
 import { evolve } from './evolve.js';
 import { createDeck, pointsOf, type PieceKind } from './pieces.js';
 import { shuffleInPlace, type Rng } from './rng.js';
-import { gameWinners, isWeakHand, playType, rotationFrom, scoreRound, turnWinnerIndex, totalPoints } from './rules.js';
-import type { CompletedPlay, DecideContext, LiapCommand, LiapEvent, LiapState, Ranking, RoundScore, Seat, SeatInfo } from './types.js';
+import { coreSum, gameWinners, isWeakHand, playType, rotationFrom, scoreRound, totalPoints } from './rules.js';
+import type { CompletedPlay, TurnPlay, DecideContext, LiapCommand, LiapEvent, LiapState, Ranking, RoundScore, Seat, SeatInfo } from './types.js';
 
 /** Avatar colours for humans (§10.1). */
 export const AVATAR_COLORS = ['blue', 'purple', 'orange', 'red', 'green', 'teal', 'pink', 'yellow'] as const;
@@ -235,9 +235,12 @@ function validatePlay(state: LiapState, seat: Seat, indices: unknown): number[] 
   if (!Array.isArray(indices)) fail('INVALID_PIECES', 'Invalid play - missing pieces');
   const list = indices as unknown[];
   if (list.length === 0) fail('INVALID_PIECES', 'Please select pieces to play');
-  if (list.some((i) => typeof i !== 'number' || !Number.isInteger(i))) fail('INVALID_PIECES', 'All piece indices must be integers', { indices });
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail('INVALID_PIECES', 'All piece indices must be integers', { indices });
+    if (list.indexOf(v) !== i) fail('INVALID_PIECES', `Duplicate piece index: ${v}`, { indices });
+  }
   const idx = list as number[];
-  if (new Set(idx).size !== idx.length) fail('INVALID_PIECES', 'Duplicate piece index', { indices });
   if (t.required === null) {
     if (idx.length < 1 || idx.length > 6) fail('WRONG_PIECE_COUNT', 'You must play between 1 and 6 pieces', { count: idx.length });
   } else if (idx.length !== t.required) {
@@ -267,12 +270,30 @@ function emitPlay(em: Emitter, ctx: DecideContext, seat: Seat, indices: readonly
   });
 }
 
+/** §6.4 on recorded plays (types and values already known): same type and strictly stronger replaces. */
+function winningSeat(plays: readonly TurnPlay[]): Seat | null {
+  const first = plays[0];
+  if (first === undefined) return null;
+  const ext = first.playType === 'EXTENDED_STRAIGHT' || first.playType === 'EXTENDED_STRAIGHT_5';
+  let best = first;
+  let bestStrength = ext ? coreSum(first.pieces) : first.playValue;
+  for (let i = 1; i < plays.length; i++) {
+    const p = plays[i] as TurnPlay;
+    if (p.playType !== first.playType) continue;
+    const strength = ext ? coreSum(p.pieces) : p.playValue;
+    if (strength > bestStrength) {
+      best = p;
+      bestStrength = strength;
+    }
+  }
+  return best.seat;
+}
+
 function emitTurnResolution(em: Emitter, ctx: DecideContext): void {
   const s = em.state;
   const t = s.turn;
   if (t === null) return;
-  const w = turnWinnerIndex(t.plays.map((p) => p.pieces));
-  const winner = (t.plays[w] ?? t.plays[0])?.seat ?? t.starter;
+  const winner = winningSeat(t.plays) ?? t.starter;
   const pilesWon = t.required ?? 0;
   const capturedPiles = s.players.map((p, i) => p.capturedPiles + (i === winner ? pilesWon : 0));
   const allHandsEmpty = s.players.every((p) => p.hand.length === 0);

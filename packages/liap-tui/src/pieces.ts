@@ -45,7 +45,44 @@ const POINTS: Record<string, number> = Object.fromEntries(PIECE_TABLE.map((p) =>
 
 /** Points of a piece kind (GENERAL_RED = 14 ... SOLDIER_BLACK = 1). */
 export function pointsOf(kind: PieceKind): number {
-  return POINTS[kind] as number;
+  // A switch on interned strings beats a megamorphic keyed lookup in the hot bot/rules paths.
+  switch (kind) {
+    case 'GENERAL_RED':
+      return 14;
+    case 'GENERAL_BLACK':
+      return 13;
+    case 'ADVISOR_RED':
+      return 12;
+    case 'ADVISOR_BLACK':
+      return 11;
+    case 'ELEPHANT_RED':
+      return 10;
+    case 'ELEPHANT_BLACK':
+      return 9;
+    case 'CHARIOT_RED':
+      return 8;
+    case 'CHARIOT_BLACK':
+      return 7;
+    case 'HORSE_RED':
+      return 6;
+    case 'HORSE_BLACK':
+      return 5;
+    case 'CANNON_RED':
+      return 4;
+    case 'CANNON_BLACK':
+      return 3;
+    case 'SOLDIER_RED':
+      return 2;
+    case 'SOLDIER_BLACK':
+      return 1;
+    default:
+      return POINTS[kind as string] ?? 0;
+  }
+}
+
+/** Index of a kind in PIECE_TABLE (0 = GENERAL_RED ... 13 = SOLDIER_BLACK); even = red, odd = black. */
+export function kindIndex(kind: PieceKind): number {
+  return 14 - pointsOf(kind);
 }
 
 /** Whether a string is a known piece kind. */

@@ -1,5 +1,5 @@
 /** The pure rules of Liap Tui: play types, comparison, turn winner, scoring, weak hands, declarations. */
-import { colorOf, nameOf, pointsOf, type PieceKind, type PieceName } from './pieces.js';
+import { kindIndex, nameOf, pointsOf, type PieceKind, type PieceName } from './pieces.js';
 
 /** Play types of §6.1 (wire strings). */
 export type PlayType =
@@ -14,39 +14,34 @@ export type PlayType =
   | 'DOUBLE_STRAIGHT'
   | 'INVALID';
 
-const GENERAL_GROUP: readonly PieceName[] = ['GENERAL', 'ADVISOR', 'ELEPHANT'];
-const CHARIOT_GROUP: readonly PieceName[] = ['CHARIOT', 'HORSE', 'CANNON'];
-
-function groupOf(name: PieceName): 0 | 1 | -1 {
-  if (GENERAL_GROUP.includes(name)) return 0;
-  if (CHARIOT_GROUP.includes(name)) return 1;
-  return -1;
-}
-
-/** Name counts of a same-colour, same-group set, or null when colours or groups are mixed. */
-function groupCounts(pieces: readonly PieceKind[]): { group: 0 | 1; counts: Map<PieceName, number> } | null {
+/**
+ * Name counts of a same-colour set whose names all lie in one group (GENERAL/ADVISOR/ELEPHANT or
+ * CHARIOT/HORSE/CANNON), as counts sorted ascending and joined ("1,1,2"), plus the group; null otherwise.
+ * Uses kind indices (PIECE_TABLE order: even = red, odd = black; 0-5 general group, 6-11 chariot group).
+ */
+function groupShape(pieces: readonly PieceKind[]): { group: 0 | 1; shape: string } | null {
   const first = pieces[0];
   if (first === undefined) return null;
-  const color = colorOf(first);
-  const group = groupOf(nameOf(first));
-  if (group === -1) return null;
-  const counts = new Map<PieceName, number>();
+  const k0 = kindIndex(first);
+  if (k0 >= 12) return null;
+  const color = k0 & 1;
+  const group = k0 < 6 ? 0 : 1;
+  const counts = [0, 0, 0];
   for (const p of pieces) {
-    const n = nameOf(p);
-    if (colorOf(p) !== color || groupOf(n) !== group) return null;
-    counts.set(n, (counts.get(n) ?? 0) + 1);
+    const k = kindIndex(p);
+    if ((k & 1) !== color || k >= 12 || (k < 6 ? 0 : 1) !== group) return null;
+    const slot = ((k - group * 6) >> 1) as 0 | 1 | 2;
+    counts[slot] = (counts[slot] as number) + 1;
   }
-  return { group, counts };
-}
-
-function sortedCounts(counts: Map<PieceName, number>): string {
-  return [...counts.values()].sort((a, b) => a - b).join(',');
+  const [a, b, c] = counts.sort((x, y) => x - y) as [number, number, number];
+  return { group, shape: `${a},${b},${c}` };
 }
 
 function allSoldiersSameColor(pieces: readonly PieceKind[]): boolean {
   const first = pieces[0];
-  if (first === undefined) return false;
-  return pieces.every((p) => p === first && nameOf(p) === 'SOLDIER');
+  if (first !== 'SOLDIER_RED' && first !== 'SOLDIER_BLACK') return false;
+  for (const p of pieces) if (p !== first) return false;
+  return true;
 }
 
 /** The play type of a set of pieces, first match wins (§6.1). */
@@ -59,22 +54,19 @@ export function playType(pieces: readonly PieceKind[]): PlayType {
       return pieces[0] === pieces[1] ? 'PAIR' : 'INVALID';
     case 3: {
       if (allSoldiersSameColor(pieces)) return 'THREE_OF_A_KIND';
-      const g = groupCounts(pieces);
-      return g !== null && g.counts.size === 3 ? 'STRAIGHT' : 'INVALID';
+      return groupShape(pieces)?.shape === '1,1,1' ? 'STRAIGHT' : 'INVALID';
     }
     case 4: {
       if (allSoldiersSameColor(pieces)) return 'FOUR_OF_A_KIND';
-      const g = groupCounts(pieces);
-      return g !== null && g.counts.size === 3 && sortedCounts(g.counts) === '1,1,2' ? 'EXTENDED_STRAIGHT' : 'INVALID';
+      return groupShape(pieces)?.shape === '1,1,2' ? 'EXTENDED_STRAIGHT' : 'INVALID';
     }
     case 5: {
       if (allSoldiersSameColor(pieces)) return 'FIVE_OF_A_KIND';
-      const g = groupCounts(pieces);
-      return g !== null && sortedCounts(g.counts) === '1,2,2' ? 'EXTENDED_STRAIGHT_5' : 'INVALID';
+      return groupShape(pieces)?.shape === '1,2,2' ? 'EXTENDED_STRAIGHT_5' : 'INVALID';
     }
     case 6: {
-      const g = groupCounts(pieces);
-      return g !== null && g.group === 1 && sortedCounts(g.counts) === '2,2,2' ? 'DOUBLE_STRAIGHT' : 'INVALID';
+      const g = groupShape(pieces);
+      return g !== null && g.group === 1 && g.shape === '2,2,2' ? 'DOUBLE_STRAIGHT' : 'INVALID';
     }
     default:
       return 'INVALID';
