@@ -58,7 +58,7 @@ async function get(port: number, path: string, method = 'GET'): Promise<number> 
 
 describe('shutdown sequence in a child process', () => {
   it('SIGTERM: readiness 503 at once, liveness 200, the beacon holds the exit until released, exit 0', async () => {
-    const app = startApp({ DRAIN_DELAY_MS: '300', BUDGET_MS: '30000' });
+    const app = startApp({ DRAIN_DELAY_MS: '1500', BUDGET_MS: '30000' });
     running = app.child;
     const port = (await app.waitFor('listening'))['port'] as number;
     expect(await get(port, '/health/ready')).toBe(200);
@@ -66,11 +66,14 @@ describe('shutdown sequence in a child process', () => {
     app.child.kill('SIGTERM');
     await app.waitFor('shutdown started');
     expect(await get(port, '/health/ready')).toBe(503);
+    const answeredAt = Date.now();
     expect(await get(port, '/health/live')).toBe(200);
 
     const waiting = await app.waitFor('waiting for in-flight work');
     expect(waiting['inFlight']).toEqual(['game-in-progress']);
-    expect(app.lines.map((l) => l.msg)).toContain('no new games');
+    // Readiness was already 503 during the drain delay, before the first drain hook ran.
+    const hookAt = Date.parse(app.lines.find((l) => l.msg === 'no new games')!['time'] as string);
+    expect(answeredAt).toBeLessThan(hookAt);
     // Drain delay and drain hooks are done; only the beacon keeps the process alive now.
     expect(app.child.exitCode).toBeNull();
     expect(await get(port, '/health/live')).toBe(200);
@@ -85,7 +88,7 @@ describe('shutdown sequence in a child process', () => {
     );
     expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!))).toBe(true);
     const started = app.lines.find((l) => l.msg === 'shutdown started')!;
-    expect(started).toMatchObject({ level: 'info', component: 'shutdown', reason: 'SIGTERM', drainDelayMs: 300 });
+    expect(started).toMatchObject({ level: 'info', component: 'shutdown', reason: 'SIGTERM', drainDelayMs: 1500 });
   });
 
   it('SIGTERM with a beacon never released: the budget forces exit 1 and logs what was pending', async () => {
