@@ -24,6 +24,16 @@ describe('built-in checks', () => {
     expect(typeof ok.observedValue).toBe('number');
     const down = await runOnce(sqlPingCheck({ name: 'postgres', ping: () => Promise.reject(new Error('ECONNREFUSED')) }));
     expect(down).toMatchObject({ name: 'postgres', status: 'fail', output: 'ECONNREFUSED' });
+    const syncOk = await runOnce(sqlPingCheck({ ping: () => ({ one: 1 }) }));
+    expect(syncOk.status).toBe('pass');
+    const syncThrows = await runOnce(
+      sqlPingCheck({
+        ping: () => {
+          throw new Error('SQLITE_BUSY');
+        },
+      }),
+    );
+    expect(syncThrows).toMatchObject({ status: 'fail', output: 'SQLITE_BUSY' });
   });
 
   it('redisPingCheck: non-critical, so a failure is a warning', async () => {

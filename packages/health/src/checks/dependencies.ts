@@ -5,8 +5,8 @@ import { base, type BuiltinCheckOptions } from './common.js';
 
 /** Options of {@link sqlPingCheck}. */
 export interface SqlPingCheckOptions extends BuiltinCheckOptions {
-  /** Runs a trivial query (`select 1`) on the app's database; any rejection fails the check. */
-  ping: (signal: AbortSignal) => Promise<unknown>;
+  /** Runs a trivial query (`select 1`), sync (better-sqlite3) or async; throwing or rejecting fails the check. */
+  ping: (signal: AbortSignal) => unknown;
 }
 
 /**
