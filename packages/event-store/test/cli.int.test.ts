@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, migrate, type Database } from '@game/persistence';
+import { createDatabase, type Database } from '@game/persistence';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEventStore, eventStoreMigrations, type EventStore } from '../src/index.js';
+import { createEventStore, type EventStore } from '../src/index.js';
 import { runCli } from '../src/internal/cli/run.js';
 
 const reducer = fileURLToPath(new URL('./fixtures/counter-reducer.mjs', import.meta.url));
