@@ -4,8 +4,13 @@ export type { ConfigWatcher, WatchConfigOptions } from './config-watcher.js';
 export { loadRateLimitConfigFile, parseRateLimitConfig, parseRateLimitConfigText } from './config.js';
 export { createProtocolDefaultPolicies, protocolDefaultPolicies } from './protocol-defaults.js';
 export type { ProtocolDefaultsOptions } from './protocol-defaults.js';
-export { rateLimitErrorFrame, rateLimitCloseReason, rateLimitHeaders } from './responses.js';
-export type { RateLimitErrorFrame } from './responses.js';
+export {
+  rateLimitErrorFrame,
+  rateLimitCloseReason,
+  rateLimitHeaders,
+  rateLimitHttpBody,
+} from './responses.js';
+export type { RateLimitErrorFrame, RateLimitHeadersOptions } from './responses.js';
 export {
   RateLimitError,
   RateLimitConfigError,

@@ -49,12 +49,28 @@ export function rateLimitCloseReason(
   return { code: 1008, reason: `Rate limit exceeded. Retry after ${Math.ceil(result.retryAfterMs / 1000)}s` };
 }
 
+/** Options of {@link rateLimitHeaders}. */
+export interface RateLimitHeadersOptions {
+  /** Also send the reference server's `X-RateLimit-Remaining` / `X-RateLimit-Reset` (epoch seconds). */
+  readonly legacy?: boolean | undefined;
+  /** "Now" for the legacy reset timestamp (default `Date.now()`). */
+  readonly now?: number | undefined;
+}
+
 /**
  * HTTP headers per the IETF RateLimit header fields draft (`RateLimit-Policy: "name";q=..;w=..` and
  * `RateLimit: "name";r=..;t=..`, windows and resets in whole seconds), plus `Retry-After` when refused.
  */
-export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
+export function rateLimitHeaders(
+  result: RateLimitResult,
+  options: RateLimitHeadersOptions = {},
+): Record<string, string> {
   const headers: Record<string, string> = {};
+  if (options.legacy && Number.isFinite(result.remaining)) {
+    const now = options.now ?? Date.now();
+    headers['X-RateLimit-Remaining'] = String(Math.max(0, result.remaining));
+    headers['X-RateLimit-Reset'] = String(Math.ceil((now + result.resetMs) / 1000));
+  }
   if (result.policy !== undefined && Number.isFinite(result.limit)) {
     const name = result.policy.replace(/["\\]/g, '_');
     headers['RateLimit-Policy'] =
@@ -64,4 +80,15 @@ export function rateLimitHeaders(result: RateLimitResult): Record<string, string
   }
   if (!result.allowed) headers['Retry-After'] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
   return headers;
+}
+
+/** The 429 body of the protocol's reference server (§5): `{"error": "Rate limit exceeded", "retry_after": seconds}`. */
+export function rateLimitHttpBody(result: RateLimitResult): {
+  readonly error: string;
+  readonly retry_after: number | null;
+} {
+  return {
+    error: result.status === 'unavailable' ? 'Rate limiting unavailable' : 'Rate limit exceeded',
+    retry_after: result.allowed ? null : Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
+  };
 }

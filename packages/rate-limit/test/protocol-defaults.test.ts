@@ -6,6 +6,7 @@ import {
   rateLimitCloseReason,
   rateLimitErrorFrame,
   rateLimitHeaders,
+  rateLimitHttpBody,
 } from '../src/index.js';
 import { createManualClock } from '../src/testing/index.js';
 
@@ -133,5 +134,11 @@ describe('responses', () => {
       RateLimit: '"api";r=0;t=60',
       'Retry-After': '1',
     });
+    expect(rateLimitHeaders(denied, { legacy: true, now: 1_000_000 })).toMatchObject({
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(1_000 + 60),
+    });
+    expect(rateLimitHttpBody(denied)).toEqual({ error: 'Rate limit exceeded', retry_after: 1 });
+    expect(rateLimitHttpBody(ok)).toEqual({ error: 'Rate limit exceeded', retry_after: null });
   });
 });
