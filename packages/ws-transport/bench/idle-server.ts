@@ -11,9 +11,6 @@ function settle(): Promise<void> {
 }
 
 const server = await startServer(impl);
-await settle();
-const before = process.memoryUsage().rss;
-const heapBefore = process.memoryUsage().heapUsed;
 process.send!({ op: 'listening', port: server.port });
 process.on('message', (cmd: { op: string }) => {
   void (async () => {
@@ -21,7 +18,7 @@ process.on('message', (cmd: { op: string }) => {
       await settle();
       await settle();
       const m = process.memoryUsage();
-      process.send!({ op: 'measured', rss: m.rss, heap: m.heapUsed, before, heapBefore });
+      process.send!({ op: 'measured', rss: m.rss, heap: m.heapUsed, port: server.port });
     } else if (cmd.op === 'exit') {
       await server.close();
       process.exit(0);

@@ -336,8 +336,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   // ---------- outbound ----------
 
+  // Event labels cost a regex and a set lookup per frame: only computed when a hook will use them.
+  const wantsLabels = metrics.frameOut !== undefined || metrics.dropped !== undefined;
   const labelOf = (message: unknown): string =>
-    typeof message === 'object' && message !== null && !Array.isArray(message) && !ArrayBuffer.isView(message)
+    !wantsLabels
+      ? 'unknown'
+      : typeof message === 'object' && message !== null && !Array.isArray(message) && !ArrayBuffer.isView(message)
       ? eventLabels.label(defaultEventOf(message as Record<string, unknown>))
       : 'unknown';
 
@@ -561,6 +565,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     }
   }
 
+  // One loop per busy connection: frames run strictly one after another, in arrival order.
   async function pump(c: AnyConn): Promise<void> {
     c.processing = true;
     inFlight++;
@@ -569,7 +574,32 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const queue = c.queue!;
       let frame: QueuedFrame | undefined;
       while ((frame = queue.shift()) !== undefined) {
-        await runFrame(c, frame);
+        const timed = metrics.frameIn !== undefined;
+        const t0 = timed ? performance.now() : 0;
+        const ctx: FrameContext<unknown, unknown> = {
+          conn: c,
+          raw: frame.data,
+          isBinary: frame.isBinary,
+          receivedAt: now(),
+          correlationId: `${idPrefix}-${(nextId++).toString(36)}`,
+          message: undefined,
+          event: 'unknown',
+          messageId: undefined,
+          state: {},
+          log: logger,
+          reply: (message: unknown, o?: SendOptions) => send(c, message, o),
+        };
+        let outcome: 'ok' | 'error' = 'ok';
+        try {
+          await c.routeState.run(ctx);
+        } catch (error) {
+          outcome = 'error';
+          stats.framesInFailed++;
+          logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (put errorFrames() first to answer with an error frame)');
+        }
+        stats.framesIn++;
+        stats.bytesIn += frame.data.byteLength;
+        if (timed) metrics.frameIn!(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
       }
     } finally {
       c.processing = false;
@@ -577,35 +607,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
       stats.inFlightFrames = inFlight;
       settle();
     }
-  }
-
-  async function runFrame(c: AnyConn, frame: QueuedFrame): Promise<void> {
-    const t0 = performance.now();
-    const correlation = `${idPrefix}-${(nextId++).toString(36)}`;
-    const ctx: FrameContext<unknown, unknown> = {
-      conn: c,
-      raw: frame.data,
-      isBinary: frame.isBinary,
-      receivedAt: now(),
-      correlationId: correlation,
-      message: undefined,
-      event: 'unknown',
-      messageId: undefined,
-      state: {},
-      log: logger,
-      reply: (message: unknown, o?: SendOptions) => send(c, message, o),
-    };
-    let outcome: 'ok' | 'error' = 'ok';
-    try {
-      await c.routeState.run(ctx);
-    } catch (error) {
-      outcome = 'error';
-      stats.framesInFailed++;
-      logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (add errorFrames() first to answer with an error frame)');
-    }
-    stats.framesIn++;
-    stats.bytesIn += frame.data.byteLength;
-    metrics.frameIn?.(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
   }
 
   function onMessage(ws: WebSocket<Holder>, message: ArrayBuffer, isBinary: boolean): void {

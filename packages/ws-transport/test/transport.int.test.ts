@@ -175,6 +175,26 @@ describe('rooms and sends', () => {
     expect(t.stats().sendFailures).toBe(1);
   });
 
+  it('closeConnection closes with the given code and reason; a second call is a no-op', async () => {
+    const closes: number[] = [];
+    const { t, url } = await start((t) => {
+      t.ws('/ws', {
+        onClose: (_c, code) => void closes.push(code),
+        pipeline: standardPipeline({
+          handler: (ctx) => {
+            t.closeConnection(ctx.conn, 4403, 'seat taken');
+            t.closeConnection(ctx.conn, 4000, 'again');
+          },
+        }),
+      });
+    });
+    const c = await connectTestClient(`${url}/ws`);
+    c.send({ type: 'take_seat' });
+    expect(await c.closed).toEqual({ code: 4403, reason: 'seat taken' });
+    expect(closes).toEqual([4403]);
+    expect(t.connectionCount()).toBe(0);
+  });
+
   it('speaks msgpack binary frames to clients that choose it, JSON to the others, in one room', async () => {
     const { url } = await start((t) => {
       t.ws('/ws', {
