@@ -1,0 +1,147 @@
+/**
+ * The operators' API under `/api/admin`, behind `ADMIN_TOKEN` (Bearer): rooms, a room's full state
+ * (hands included) and events, its state machine as a diagram, pause/resume. Without a token configured
+ * every admin route answers 404, so nothing leaks.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '@game/persistence';
+import type { HttpContext, HttpRouter } from '@game/ws-transport';
+import type { ServerConfig } from './config.js';
+import { roomStream } from './rooms/room-actor.js';
+import type { RoomManager } from './rooms/room-manager.js';
+import { gameTotals, leaderboard, listDirectory, playerStats, type Storage } from './storage.js';
+
+/** The game's phase graph (rules §8.2), for the diagram endpoint. */
+export const PHASE_TRANSITIONS: ReadonlyArray<readonly [string, string]> = [
+  ['waiting', 'preparation'],
+  ['preparation', 'preparation'],
+  ['preparation', 'round_start'],
+  ['round_start', 'declaration'],
+  ['declaration', 'turn'],
+  ['turn', 'turn'],
+  ['turn', 'turn_results'],
+  ['turn_results', 'scoring'],
+  ['scoring', 'preparation'],
+  ['scoring', 'game_over'],
+];
+
+/** A Mermaid state diagram of the phase graph with `current` highlighted. */
+export function phaseDiagram(current: string | null): string {
+  const lines = ['stateDiagram-v2', '  [*] --> waiting'];
+  for (const [a, b] of PHASE_TRANSITIONS) lines.push(`  ${a} --> ${b}`);
+  lines.push('  game_over --> [*]');
+  if (current) lines.push('  classDef current fill:#f96,stroke:#333,stroke-width:3px', `  class ${current} current`);
+  return lines.join('\n');
+}
+
+function authorised(ctx: HttpContext, token: string): boolean {
+  const header = ctx.headers['authorization'] ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Registers the admin and statistics routes. */
+export function registerAdminRoutes(o: { http: HttpRouter; config: ServerConfig; rooms: RoomManager; storage: Storage; logger: Logger }): void {
+  const { http, config, rooms, storage, logger } = o;
+
+  // Public, read-only statistics.
+  http.get('/api/stats/players/:name', async (ctx) => {
+    const stats = await playerStats(storage, ctx.params['name'] ?? '');
+    await (stats ? ctx.json(200, stats) : ctx.json(404, { error: 'no statistics for this player' }));
+  });
+  http.get('/api/stats/leaderboard', async (ctx) => {
+    const limit = Math.min(100, Math.max(1, Number(new URLSearchParams(ctx.query).get('limit') ?? 20) || 20));
+    await ctx.json(200, { players: await leaderboard(storage, limit), totals: await gameTotals(storage) });
+  });
+
+  const token = config.ADMIN_TOKEN;
+  const guard = (handler: (ctx: HttpContext) => Promise<void>) => async (ctx: HttpContext) => {
+    if (!token) return ctx.json(404, { error: 'not found' });
+    if (!authorised(ctx, token)) {
+      ctx.header('www-authenticate', 'Bearer');
+      return ctx.json(401, { error: 'a valid admin token is required' });
+    }
+    await handler(ctx);
+  };
+  const live = (ctx: HttpContext) => {
+    const id = (ctx.params['room'] ?? '').toUpperCase();
+    return { id, actor: rooms.get(id) };
+  };
+
+  http.get(
+    '/api/admin/rooms',
+    guard(async (ctx) => {
+      const dir = await listDirectory(storage, { limit: 500 });
+      await ctx.json(200, {
+        rooms: dir.map((r) => {
+          const a = rooms.get(r.roomId);
+          return {
+            room_id: r.roomId,
+            status: a?.state.status ?? r.status,
+            phase: a?.state.phase ?? r.summary.phase,
+            round: a?.state.round ?? null,
+            live: a !== undefined,
+            paused: a?.paused ?? false,
+            version: a?.version ?? r.version,
+            host_name: r.hostName,
+            seats: r.summary.seats,
+            updated_at: new Date(r.updatedAt).toISOString(),
+          };
+        }),
+      });
+    }),
+  );
+
+  http.get(
+    '/api/admin/rooms/:room',
+    guard(async (ctx) => {
+      const { id, actor } = live(ctx);
+      if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
+      await ctx.json(200, { room_id: id, version: actor.version, paused: actor.paused, queued: actor.queued, state: actor.state });
+    }),
+  );
+
+  http.get(
+    '/api/admin/rooms/:room/events',
+    guard(async (ctx) => {
+      const id = (ctx.params['room'] ?? '').toUpperCase();
+      const q = new URLSearchParams(ctx.query);
+      const from = Math.max(1, Number(q.get('from') ?? 1) || 1);
+      const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+      const events = await storage.events.readStream(roomStream(id), { fromVersion: from, limit });
+      const head = await storage.events.streamVersion(roomStream(id));
+      if (head === 0) return ctx.json(404, { error: `room ${id} has no events` });
+      await ctx.json(200, {
+        room_id: id,
+        head,
+        next: events.length === limit ? from + limit : null,
+        events: events.map((e) => ({ version: e.version, position: e.position, type: e.type, recorded_at: e.recordedAt.toISOString(), data: e.data, metadata: e.metadata })),
+      });
+    }),
+  );
+
+  http.get(
+    '/api/admin/rooms/:room/diagram',
+    guard(async (ctx) => {
+      const { id, actor } = live(ctx);
+      if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
+      await ctx.send(200, phaseDiagram(actor.state.phase), 'text/vnd.mermaid; charset=utf-8');
+    }),
+  );
+
+  for (const action of ['pause', 'resume'] as const) {
+    http.post(
+      `/api/admin/rooms/:room/${action}`,
+      guard(async (ctx) => {
+        const { id, actor } = live(ctx);
+        if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
+        if (action === 'pause') actor.pause();
+        else actor.resume();
+        logger.warn({ room: id, action }, `room ${action}d by operator`);
+        await ctx.json(200, { room_id: id, paused: actor.paused });
+      }),
+    );
+  }
+}

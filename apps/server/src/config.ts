@@ -1,0 +1,105 @@
+/**
+ * Server configuration: environment variables, optionally a JSON config file (`CONFIG_FILE`) whose keys
+ * are the same names; the environment wins. Validated with zod at start; every problem is reported at once.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const numberFrom = (min: number, max: number) => z.coerce.number().refine((n) => Number.isFinite(n) && n >= min && n <= max, {
+  message: `must be a number from ${min} to ${max}`,
+});
+const intFrom = (min: number, max: number) => z.coerce.number().int(`must be an integer`).min(min).max(max);
+
+const schema = z
+  .object({
+    PORT: intFrom(0, 65535).default(5050),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .min(1)
+      .refine((u) => u.startsWith('sqlite:') || u.startsWith('postgres://') || u.startsWith('postgresql://'), {
+        message: 'must be sqlite:<file>, sqlite::memory: or postgres://...',
+      })
+      .default('sqlite:./data/liap-tui.db'),
+    REDIS_URL: z
+      .string()
+      .refine((u) => u.startsWith('redis://') || u.startsWith('rediss://'), { message: 'must be redis://... or rediss://...' })
+      .optional(),
+    STATIC_DIR: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    RATE_LIMITS_FILE: z.string().min(1).optional(),
+    GAME_TIME_SCALE: numberFrom(0, 100).default(1),
+    /** `session` (default): a seat is bound to the browser session that took it. `name`: any socket naming the player (development only). */
+    SEAT_BINDING: z.enum(['session', 'name']).default('session'),
+    /** Snapshot a room every N events (and at every round end). */
+    SNAPSHOT_EVERY: intFrom(1, 100_000).default(100),
+    /** Pre-game: how long a host who closed with 1001 (refresh) has to come back before the room closes. */
+    HOST_REFRESH_GRACE_MS: intFrom(0, 600_000).default(5_000),
+    /** In game: how long a room with no connected human lives before it is closed. */
+    ROOM_ABANDON_MS: intFrom(0, 86_400_000).default(30_000),
+    /** Readiness: a room whose oldest queued command waits longer than this counts as stuck. */
+    STUCK_MAILBOX_MS: intFrom(100, 600_000).default(10_000),
+    /** Shutdown: pause between failing readiness and closing sockets, and the overall budget. */
+    SHUTDOWN_DRAIN_DELAY_MS: intFrom(0, 120_000).default(2_000),
+    SHUTDOWN_BUDGET_MS: intFrom(1_000, 600_000).default(15_000),
+    /** Largest inbound frame accepted (bytes). */
+    MAX_FRAME_BYTES: intFrom(256, 1_048_576).default(16_384),
+  })
+  .strict();
+
+/** The validated configuration. */
+export type ServerConfig = z.infer<typeof schema> & { readonly staticDir: string | undefined };
+
+/** Thrown for invalid configuration; `problems` lists every bad key. */
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KEYS = Object.keys(schema.shape) as Array<keyof z.infer<typeof schema>>;
+
+/**
+ * Reads and validates the configuration from `env` (and `CONFIG_FILE` if set). Unknown keys in the
+ * file are errors; unrelated environment variables are ignored.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): ServerConfig {
+  const problems: string[] = [];
+  let fromFile: Record<string, unknown> = {};
+  const file = env['CONFIG_FILE'];
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`CONFIG_FILE ${file}: must hold a JSON object`);
+      else fromFile = parsed as Record<string, unknown>;
+    } catch (err) {
+      problems.push(`CONFIG_FILE ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const raw: Record<string, unknown> = { ...fromFile };
+  for (const key of KEYS) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  Object.assign(raw, overrides);
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = issue.path.join('.') || '(file)';
+      problems.push(issue.code === 'unrecognized_keys' ? `unknown setting(s): ${issue.keys.join(', ')}` : `${key}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  const cfg = result.data;
+  if (cfg.RATE_LIMITS_FILE && !existsSync(cfg.RATE_LIMITS_FILE)) throw new ConfigError([`RATE_LIMITS_FILE: ${cfg.RATE_LIMITS_FILE} does not exist`]);
+  let staticDir = cfg.STATIC_DIR;
+  if (staticDir && !existsSync(staticDir)) throw new ConfigError([`STATIC_DIR: ${staticDir} does not exist`]);
+  if (!staticDir && existsSync('static')) staticDir = path.resolve('static');
+  return { ...cfg, staticDir };
+}

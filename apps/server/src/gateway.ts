@@ -1,0 +1,465 @@
+/**
+ * The WebSocket side of the frontend's contract: `/ws/lobby` and `/ws/<ROOMID>` sockets, session cookies,
+ * seat binding, the inbound pipeline (size, JSON, rate limit, schema, identity) and the mapping of frames
+ * to room commands and of room output to frames.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isDomainError, viewFor, type LiapCommand, type LiapState } from '@game/liap-tui';
+import type { Logger } from '@game/persistence';
+import { rateLimitCloseReason, rateLimitErrorFrame, type RateLimiter } from '@game/rate-limit';
+import { serializeCookie, standardPipeline, type Connection, type FrameContext, type Transport } from '@game/ws-transport';
+import type { ServerConfig } from './config.js';
+import { parseInbound } from './protocol/inbound.js';
+import { errorFrame, frame, roomInfo, roomListUpdate, roomNotFound, roomUpdate, type Frame } from './protocol/outbound.js';
+import { RoomUnavailableError, type Outbound, type RoomActor } from './rooms/room-actor.js';
+import { NotAcceptingRoomsError, type RoomManager } from './rooms/room-manager.js';
+
+/** The session cookie that ties seats to a browser. */
+export const SESSION_COOKIE = 'liap_sid';
+const SESSION_RE = /^[A-Za-z0-9_-]{22,64}$/;
+
+/** What a socket carries. */
+export interface SocketAttrs {
+  sessionId: string;
+  /** `lobby` or a room id. */
+  room: string;
+  /** The seat this socket controls, once bound. */
+  seat: number | null;
+}
+
+type Conn = Connection<SocketAttrs, unknown>;
+type Ctx = FrameContext<SocketAttrs, unknown> & { message: Record<string, unknown> };
+
+/** A new random session id. */
+export const newSessionId = (): string => randomBytes(18).toString('base64url');
+
+/** The Set-Cookie value for a session. */
+export const sessionCookie = (id: string): string =>
+  serializeCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'Lax', path: '/', maxAgeSeconds: 60 * 60 * 24 * 30 });
+
+const roomTopic = (roomId: string): string => `room:${roomId}`;
+const LOBBY = 'lobby';
+
+/** Options of the gateway. */
+export interface GatewayOptions {
+  readonly transport: Transport;
+  readonly rooms: RoomManager;
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly limiter: RateLimiter;
+}
+
+/** Wires the WebSocket route and turns room output into frames. */
+export class Gateway {
+  private lobbyDirty = false;
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly abandonTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly o: GatewayOptions) {}
+
+  /** Registers `/ws/:room` on the transport. */
+  register(): void {
+    const { transport, config } = this.o;
+    transport.ws<SocketAttrs, unknown>('/ws/:room', {
+      idleTimeoutSeconds: 120,
+      maxPayloadBytes: Math.max(config.MAX_FRAME_BYTES * 4, 65_536),
+      upgrade: (req) => {
+        const existing = req.cookies[SESSION_COOKIE];
+        const valid = existing !== undefined && SESSION_RE.test(existing);
+        const sessionId = valid ? existing : newSessionId();
+        const room = req.params['room'] ?? '';
+        return {
+          attributes: { sessionId, room: room === LOBBY ? LOBBY : room, seat: null },
+          rooms: [room === LOBBY ? LOBBY : roomTopic(room)],
+          ...(valid ? {} : { headers: { 'set-cookie': sessionCookie(sessionId) } }),
+        };
+      },
+      onOpen: (conn) => {
+        const room = conn.attributes.room;
+        if (room !== LOBBY && !this.o.rooms.get(room)) this.o.transport.send(conn, roomNotFound(room));
+      },
+      onClose: (conn, code) => this.onClose(conn, code),
+      pipeline: standardPipeline<SocketAttrs, unknown>({
+        maxFrameBytes: config.MAX_FRAME_BYTES,
+        parse: { messageIdField: 'id' },
+        rateLimit: (ctx) => this.rateLimit(ctx),
+        formatError: (err) => this.formatError(err),
+        dedupe: false,
+        handler: (ctx) => this.handle(ctx),
+      }),
+    });
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  /** Sends a room's output to its sockets: broadcasts as they are, `phase_change` personalised per seat. */
+  deliver(roomId: string, out: readonly Outbound[]): void {
+    const topic = roomTopic(roomId);
+    for (const item of out) {
+      if (item.kind === 'broadcast') {
+        this.o.transport.publish(topic, item.frame);
+      } else {
+        const views = new Map<number | null, Frame>();
+        for (const c of this.o.transport.roomMembers(topic) as Conn[]) {
+          const seat = c.attributes.seat;
+          let f = views.get(seat);
+          if (!f) {
+            f = frame('phase_change', viewFor(item.state, seat) as unknown as Record<string, unknown>);
+            views.set(seat, f);
+          }
+          this.o.transport.send(c, f);
+        }
+      }
+    }
+  }
+
+  /** Marks the lobby list stale; one `room_list_update` goes out per tick however many rooms changed. */
+  directoryChanged(roomId: string): void {
+    this.o.rooms.noteChanged(roomId);
+    if (this.lobbyDirty) return;
+    this.lobbyDirty = true;
+    setImmediate(() => {
+      this.lobbyDirty = false;
+      if (this.o.transport.roomSize(LOBBY) > 0) this.o.transport.publish(LOBBY, roomListUpdate(this.o.rooms.lobbyRooms()));
+    });
+  }
+
+  private snapshotFor(conn: Conn, state: LiapState): Frame {
+    return frame('phase_change', viewFor(state, conn.attributes.seat) as unknown as Record<string, unknown>);
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  private async rateLimit(ctx: FrameContext<SocketAttrs, unknown>): Promise<boolean> {
+    const event = typeof ctx.message?.['event'] === 'string' ? (ctx.message['event'] as string).slice(0, 100) : 'unknown';
+    const a = ctx.conn.attributes;
+    const r = await this.o.limiter.consume({
+      connection: ctx.conn.id,
+      player: a.sessionId,
+      ...(a.room !== LOBBY ? { room: a.room } : {}),
+      ip: ctx.conn.remoteAddress,
+      messageType: event,
+    });
+    if (r.allowed) return true;
+    ctx.reply(rateLimitErrorFrame(r));
+    const close = rateLimitCloseReason(r);
+    if (close) this.o.transport.closeConnection(ctx.conn, close.code, close.reason);
+    return false;
+  }
+
+  private formatError(err: unknown): Frame {
+    const e = err as { code?: string; message?: string };
+    switch (e.code) {
+      case 'FRAME_TOO_LARGE':
+        return errorFrame(`Message too large (limit ${this.o.config.MAX_FRAME_BYTES} bytes)`, 'validation_error', { code: e.code });
+      case 'INVALID_JSON':
+      case 'NOT_AN_OBJECT':
+      case 'PARSE_ERROR':
+        return errorFrame('Invalid message: not a JSON object', 'validation_error', { code: e.code });
+      case 'OVERLOADED':
+        return errorFrame('Too many messages at once; slow down', 'rate_limit', { code: e.code });
+      default:
+        return errorFrame(e.code ? (e.message ?? 'Request failed') : 'Internal error', e.code ? 'validation_error' : 'server_error', e.code ? { code: e.code } : {});
+    }
+  }
+
+  private async handle(ctx: Ctx): Promise<void> {
+    const parsed = parseInbound(ctx.message);
+    if (!parsed.ok) {
+      ctx.reply(errorFrame(parsed.message, 'validation_error', parsed.event ? { event_type: parsed.event } : {}));
+      return;
+    }
+    const conn = ctx.conn;
+    const { event, data } = parsed;
+    try {
+      await this.dispatch(conn, event, data, ctx);
+    } catch (err) {
+      this.replyError(conn, err, event);
+    }
+  }
+
+  private replyError(conn: Conn, err: unknown, event: string): void {
+    if (isDomainError(err)) {
+      this.o.transport.send(conn, errorFrame(err.message, err.code, { event_type: event }));
+    } else if (err instanceof RoomUnavailableError || err instanceof NotAcceptingRoomsError) {
+      this.o.transport.send(conn, errorFrame(err.message, 'unavailable', { event_type: event }));
+    } else if (err instanceof GatewayError) {
+      this.o.transport.send(conn, errorFrame(err.message, err.type, { event_type: event }));
+    } else {
+      this.o.logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), event }, 'action failed');
+      this.o.transport.send(conn, errorFrame('The server could not complete this action; please try again', 'server_error', { event_type: event }));
+    }
+  }
+
+  private async dispatch(conn: Conn, event: string, data: Record<string, unknown>, ctx: Ctx): Promise<void> {
+    const { transport, rooms } = this.o;
+    const a = conn.attributes;
+    const commandId = (suffix = '') => `c:${conn.id}:${ctx.messageId ?? randomUUID()}${suffix}`;
+    const meta = { sessionId: a.sessionId, correlationId: ctx.correlationId };
+    switch (event) {
+      case 'ping':
+        ctx.reply(frame('pong', { timestamp: data['timestamp'] ?? null, server_time: Date.now() / 1000, room_id: a.room }));
+        return;
+      case 'start_next_round':
+      case 'player_ready':
+      case 'ack':
+        return; // the server advances rounds on its own timers (decision 6)
+      case 'get_rooms':
+      case 'request_room_list':
+        ctx.reply(roomListUpdate(rooms.lobbyRooms()));
+        return;
+      case 'client_ready':
+        await this.clientReady(conn, data);
+        return;
+      case 'create_room': {
+        const actor = await rooms.create(String(data['player_name']), meta);
+        ctx.reply(
+          frame('room_created', {
+            room_id: actor.roomId,
+            room_code: actor.roomId,
+            host_name: String(data['player_name']),
+            success: true,
+            room_info: roomInfo(actor.roomId, rooms.summary(actor.roomId)!),
+          }),
+        );
+        return;
+      }
+      case 'join_room': {
+        const roomId = String(data['room_id']).toUpperCase();
+        const actor = rooms.get(roomId);
+        if (!actor || actor.state.status === 'closed') throw new GatewayError('Room not found', 'room_not_found');
+        const events = await actor.submit({ type: 'join_room', id: commandId(), name: String(data['player_name']) }, meta);
+        const joined = events.find((e) => e.type === 'player_joined');
+        const seat = joined?.type === 'player_joined' ? joined.seat : -1;
+        ctx.reply(
+          frame('room_joined', {
+            success: true,
+            room_id: roomId,
+            player_id: `${roomId}_p${seat}`,
+            seat_position: seat,
+            is_host: false,
+            room_info: roomInfo(roomId, rooms.summary(roomId)!),
+          }),
+        );
+        return;
+      }
+      default:
+        break;
+    }
+
+    // Everything else acts on the socket's room.
+    if (a.room === LOBBY) throw new GatewayError(`"${event}" is not available on the lobby socket`, 'validation_error');
+    const actor = rooms.get(a.room);
+    if (!actor) {
+      ctx.reply(roomNotFound(a.room));
+      return;
+    }
+    switch (event) {
+      case 'get_room_state': {
+        const send = () => {
+          const live = rooms.get(a.room);
+          if (live && conn.isOpen) transport.send(conn, roomUpdate(a.room, rooms.summary(a.room)!));
+        };
+        send();
+        // The room page registers its listener a render later than it asks (decision 10): say it again.
+        setTimeout(send, 250).unref();
+        return;
+      }
+      case 'request_state_sync':
+      case 'sync_request':
+        if (actor.state.status === 'in_game' || actor.state.status === 'over') ctx.reply(this.snapshotFor(conn, actor.state));
+        else ctx.reply(roomUpdate(a.room, rooms.summary(a.room)!));
+        return;
+      case 'request_recovery':
+        ctx.reply(frame('recovery_response', { room_id: a.room, success: true }));
+        if (actor.state.status === 'in_game' || actor.state.status === 'over') ctx.reply(this.snapshotFor(conn, actor.state));
+        return;
+      default:
+        break;
+    }
+
+    const seat = this.seatFor(conn, actor, data);
+    const cmd = this.toCommand(event, data, seat, commandId());
+    if (!cmd) throw new GatewayError(`Unsupported event: ${event}`, 'unsupported_event');
+    await actor.submit(cmd, meta);
+    // A socket that left its seat before the game no longer acts for it.
+    if (cmd.type === 'leave_room' && actor.state.status !== 'in_game') conn.attributes.seat = null;
+  }
+
+  private toCommand(event: string, data: Record<string, unknown>, seat: number, id: string): LiapCommand | null {
+    switch (event) {
+      case 'add_bot':
+        return { type: 'add_bot', id, seat, slot: Number(data['slot_id']) - 1 };
+      case 'remove_player': {
+        const slot = data['slot_id'] !== undefined ? Number(data['slot_id']) - 1 : parsePlayerSeat(String(data['player_id']));
+        if (slot === null) throw new GatewayError(`Player with id '${String(data['player_id'])}' not found`, 'validation_error');
+        return { type: 'remove_player', id, seat, slot };
+      }
+      case 'leave_room':
+      case 'leave_game':
+        return { type: 'leave_room', id, seat };
+      case 'start_game':
+        return { type: 'start_game', id, seat };
+      case 'accept_redeal':
+      case 'request_redeal':
+        return { type: 'accept_redeal', id, seat };
+      case 'decline_redeal':
+        return { type: 'decline_redeal', id, seat };
+      case 'redeal_decision':
+        return data['choice'] === 'accept' ? { type: 'accept_redeal', id, seat } : { type: 'decline_redeal', id, seat };
+      case 'declare':
+        return { type: 'declare', id, seat, value: Number(data['value']) };
+      case 'play':
+        return { type: 'play', id, seat, indices: data['piece_indices'] as number[] };
+      case 'play_pieces':
+        return { type: 'play', id, seat, indices: data['indices'] as number[] };
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The seat this socket acts for. A bound socket acts for its seat whatever `player_name` says; an unbound
+   * one (a recovery socket opened without a name) binds through `data.player_name`, with the same
+   * session check as `client_ready`.
+   */
+  private seatFor(conn: Conn, actor: RoomActor, data: Record<string, unknown>): number {
+    if (conn.attributes.seat !== null) return conn.attributes.seat;
+    const name = data['player_name'];
+    if (typeof name === 'string' && name !== '') return this.bind(conn, actor, name);
+    throw new GatewayError('Could not determine player identity: send client_ready with your player name first', 'validation_error');
+  }
+
+  /** Binds a socket to the seat of `name` if the socket's browser session owns it. */
+  private bind(conn: Conn, actor: RoomActor, name: string): number {
+    const seat = actor.state.seats.findIndex((s) => s !== null && s.name === name && !s.originalIsBot);
+    if (seat < 0) throw new GatewayError(`No player named ${name} in this room`, 'validation_error');
+    const owner = actor.sessions.get(seat);
+    if (this.o.config.SEAT_BINDING === 'session' && owner !== undefined && owner !== conn.attributes.sessionId) {
+      throw new GatewayError(`The seat of ${name} belongs to another browser`, 'not_your_seat');
+    }
+    conn.attributes.seat = seat;
+    const key = `${actor.roomId}:${seat}`;
+    const grace = this.graceTimers.get(key);
+    if (grace) {
+      clearTimeout(grace);
+      this.graceTimers.delete(key);
+    }
+    const abandon = this.abandonTimers.get(actor.roomId);
+    if (abandon) {
+      clearTimeout(abandon);
+      this.abandonTimers.delete(actor.roomId);
+    }
+    return seat;
+  }
+
+  private async clientReady(conn: Conn, data: Record<string, unknown>): Promise<void> {
+    const { transport, rooms } = this.o;
+    const a = conn.attributes;
+    if (a.room === LOBBY) {
+      transport.send(conn, roomListUpdate(rooms.lobbyRooms(), { initial: true }));
+      return;
+    }
+    const actor = rooms.get(a.room);
+    if (!actor || actor.state.status === 'closed') {
+      transport.send(conn, roomNotFound(a.room));
+      return;
+    }
+    const name = data['player_name'];
+    if (typeof name === 'string' && name !== '' && a.seat === null) {
+      const seat = this.bind(conn, actor, name);
+      const s = actor.state.seats[seat];
+      if (actor.state.status === 'in_game' && s && s.isBot && !s.originalIsBot && !s.left) {
+        await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: a.sessionId });
+      }
+    }
+    const status = actor.state.status;
+    if (status === 'in_game' || status === 'over') {
+      transport.send(conn, this.snapshotFor(conn, actor.state));
+    } else {
+      // Whenever a socket binds, the room hears the seat list again (decision 10).
+      transport.publish(roomTopic(a.room), roomUpdate(a.room, rooms.summary(a.room)!));
+    }
+  }
+
+  // ---------------------------------------------------------------- closes
+
+  private onClose(conn: Conn, code: number): void {
+    const { rooms, transport, config, logger } = this.o;
+    const { room, seat } = conn.attributes;
+    if (room === LOBBY || seat === null) return;
+    const actor = rooms.get(room);
+    if (!actor) return;
+    // Another open socket for the same seat means this one was a duplicate (decision 7).
+    const others = (transport.roomMembers(roomTopic(room)) as Conn[]).some((c) => c !== conn && c.isOpen && c.attributes.seat === seat);
+    if (others) return;
+    const submit = (cmd: LiapCommand) =>
+      actor.submit(cmd).catch((err: unknown) => {
+        if (!isDomainError(err)) logger.warn({ room, seat, err: String(err) }, 'close handling failed');
+      });
+    const status = actor.state.status;
+    if (status === 'in_game') {
+      void submit({ type: 'player_disconnected', id: `disconnect:${conn.id}`, seat }).then(() => this.checkAbandoned(actor));
+    } else if (status === 'open' && (code === 1000 || code === 1001)) {
+      const leave = () => void submit({ type: 'leave_room', id: `close:${conn.id}`, seat });
+      const isHost = actor.state.host === seat;
+      if (code === 1001 && isHost && config.HOST_REFRESH_GRACE_MS > 0) {
+        const key = `${room}:${seat}`;
+        const t = setTimeout(() => {
+          this.graceTimers.delete(key);
+          const stillAway = !(transport.roomMembers(roomTopic(room)) as Conn[]).some((c) => c.isOpen && c.attributes.seat === seat);
+          if (stillAway) leave();
+        }, config.HOST_REFRESH_GRACE_MS);
+        t.unref();
+        this.graceTimers.set(key, t);
+      } else {
+        leave();
+      }
+    }
+  }
+
+  /** A running room with no connected human is closed after ROOM_ABANDON_MS. */
+  private checkAbandoned(actor: RoomActor): void {
+    const { transport, rooms, config } = this.o;
+    if (actor.state.status !== 'in_game') return;
+    const humanConnected = actor.state.seats.some((s) => s !== null && !s.originalIsBot && !s.isBot);
+    if (humanConnected || this.abandonTimers.has(actor.roomId)) return;
+    const t = setTimeout(() => {
+      this.abandonTimers.delete(actor.roomId);
+      const still = actor.state.status === 'in_game' && !actor.state.seats.some((s) => s !== null && !s.originalIsBot && !s.isBot);
+      if (!still) return;
+      transport.publish(
+        roomTopic(actor.roomId),
+        frame('room_closed', { room_id: actor.roomId, reason: 'All players disconnected', timeout_seconds: Math.round(config.ROOM_ABANDON_MS / 1000) }),
+      );
+      void rooms.abandon(actor.roomId);
+    }, config.ROOM_ABANDON_MS);
+    t.unref();
+    this.abandonTimers.set(actor.roomId, t);
+  }
+
+  /** Clears pending grace and abandon timers (shutdown). */
+  stop(): void {
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    for (const t of this.abandonTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+    this.abandonTimers.clear();
+  }
+}
+
+/** A request the gateway refuses, with the `type` of the error frame. */
+export class GatewayError extends Error {
+  constructor(
+    message: string,
+    readonly type: string,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** `<ROOM>_p<seat>` -> seat, or null. */
+export function parsePlayerSeat(playerId: string): number | null {
+  const m = /_p([0-3])$/.exec(playerId);
+  return m ? Number(m[1]) : null;
+}

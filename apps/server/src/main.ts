@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+/**
+ * `liap-tui-server serve | migrate | rooms | replay <room> | verify`. Configuration comes from the
+ * environment (see docs/configuration.md). Exit codes: 0 ok, 1 failure or problems found, 2 bad usage
+ * or configuration.
+ */
+import { pathToFileURL } from 'node:url';
+import { createShutdownController } from '@game/health';
+import { createLogger } from '@game/observability';
+import type { LiapEvent, LiapState } from '@game/liap-tui';
+import { evolve, initialState } from '@game/liap-tui';
+import { Command, CommanderError } from 'commander';
+import { createServer } from './app.js';
+import { ConfigError, loadConfig, type ServerConfig } from './config.js';
+import { STATE_SCHEMA_VERSION, roomStream } from './rooms/room-actor.js';
+import { listDirectory, openStorage, type Storage } from './storage.js';
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+class UsageError extends Error {}
+
+function config(overrides: Record<string, unknown> = {}): ServerConfig {
+  return loadConfig(process.env, overrides);
+}
+
+async function withStorage<T>(cfg: ServerConfig, fn: (s: Storage) => Promise<T>): Promise<T> {
+  const logger = createLogger({ level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL, name: 'liap-tui-server' });
+  const storage = await openStorage({ url: cfg.DATABASE_URL, logger });
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+function summarise(state: LiapState): Record<string, unknown> {
+  return {
+    status: state.status,
+    phase: state.phase,
+    round: state.round,
+    seats: state.seats.map((s, i) => (s ? { seat: i, name: s.name, bot: s.isBot, score: state.players[i]?.score ?? 0 } : null)),
+    multiplier: state.multiplier,
+    winners: state.winners.map((w) => state.seats[w]?.name),
+    pending_timers: state.timers,
+    events_applied: state.seq,
+  };
+}
+
+/** Replays a room's stream up to a version (or everything) and returns the state. */
+export async function replayRoom(storage: Storage, roomId: string, until?: number): Promise<{ state: LiapState; version: number }> {
+  const events = await storage.events.readStream(roomStream(roomId), until === undefined ? {} : { toVersion: until });
+  let state = initialState();
+  for (const e of events) state = evolve(state, e.data as LiapEvent);
+  return { state, version: events.at(-1)?.version ?? 0 };
+}
+
+/** Checks every room stream: contiguous versions, every event folds, snapshots and the directory agree. */
+export async function verifyRooms(storage: Storage, progress: (line: string) => void = () => undefined): Promise<string[]> {
+  const problems: string[] = [];
+  const streams = [];
+  for (let after: string | undefined; ; ) {
+    const page = await storage.events.listStreams({ prefix: 'room-', limit: 500, ...(after ? { after } : {}) });
+    streams.push(...page);
+    if (page.length < 500) break;
+    after = page.at(-1)!.streamId;
+  }
+  const directory = new Map((await listDirectory(storage, { limit: 1_000_000 })).map((r) => [r.roomId, r]));
+  let i = 0;
+  for (const s of streams) {
+    i++;
+    if (i % 100 === 0 || i === streams.length) progress(`verify: ${i}/${streams.length} rooms`);
+    const roomId = s.streamId.slice('room-'.length);
+    const events = await storage.events.readStream(s.streamId);
+    let state = initialState();
+    let expected = 1;
+    for (const e of events) {
+      if (e.version !== expected) problems.push(`${roomId}: version ${e.version} where ${expected} was expected`);
+      expected = e.version + 1;
+      try {
+        state = evolve(state, e.data as LiapEvent);
+      } catch (err) {
+        problems.push(`${roomId}: event v${e.version} (${e.type}) does not fold: ${String(err)}`);
+        break;
+      }
+    }
+    const snap = await storage.events.loadSnapshot<LiapState>(s.streamId, { schemaVersion: STATE_SCHEMA_VERSION });
+    if (snap) {
+      let atSnap = initialState();
+      for (const e of events) if (e.version <= snap.version) atSnap = evolve(atSnap, e.data as LiapEvent);
+      const { config: _a, ...a } = atSnap;
+      const { config: _b, ...b } = snap.state;
+      if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${roomId}: snapshot at v${snap.version} differs from the replay of the events`);
+    }
+    const dir = directory.get(roomId);
+    if (!dir) problems.push(`${roomId}: missing from the lobby directory`);
+    else if (dir.version !== s.version) problems.push(`${roomId}: directory at v${dir.version}, stream at v${s.version}`);
+  }
+  return problems;
+}
+
+/** Builds the CLI program. */
+export function buildProgram(): Command {
+  const program = new Command('liap-tui-server').description('The Liap Tui game server').exitOverride().showHelpAfterError();
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run the server (HTTP + WebSocket) until SIGTERM/SIGINT')
+    .option('-p, --port <port>', 'port (overrides PORT)')
+    .action(async (opts: { port?: string }) => {
+      const cfg = config(opts.port !== undefined ? { PORT: opts.port } : {});
+      const server = await createServer(cfg);
+      const shutdown = createShutdownController({
+        health: server.health,
+        drainDelayMs: cfg.SHUTDOWN_DRAIN_DELAY_MS,
+        budgetMs: cfg.SHUTDOWN_BUDGET_MS + cfg.SHUTDOWN_DRAIN_DELAY_MS + 5_000,
+        logger: server.logger,
+      });
+      shutdown.addHook('server', () => server.stop('signal'), { phase: 'close' });
+      shutdown.install();
+      const { port, rooms } = await server.listen();
+      out(`liap-tui-server listening on http://${cfg.HOST}:${port} (${rooms} room(s) recovered, database ${server.storage.db.target})`);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (also done by serve) and exit')
+    .action(async () => {
+      const cfg = config();
+      await withStorage(cfg, async (s) => {
+        out(`database ${s.db.target} is migrated`);
+      });
+    });
+
+  program
+    .command('rooms')
+    .description('list rooms from the lobby directory')
+    .option('--status <status>', 'only rooms with this status (open, in_game, over, closed, abandoned)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { status?: string; json?: boolean }) => {
+      const cfg = config();
+      await withStorage(cfg, async (s) => {
+        const rows = await listDirectory(s, { limit: 10_000, ...(opts.status ? { status: opts.status } : {}) });
+        if (opts.json) return out(JSON.stringify(rows, null, 2));
+        if (rows.length === 0) return out('no rooms');
+        for (const r of rows) {
+          const seats = r.summary.seats.map((x) => (x ? `${x.name}${x.is_bot ? '*' : ''}` : '-')).join(', ');
+          out(`${r.roomId}  ${r.status.padEnd(9)} v${String(r.version).padEnd(5)} ${new Date(r.updatedAt).toISOString()}  ${seats}`);
+        }
+      });
+    });
+
+  program
+    .command('replay')
+    .description("fold a room's stored events and print the state")
+    .argument('<room>', 'room id')
+    .option('--until <version>', 'stop at this stream version (point in time)')
+    .option('--full', 'print the whole state (hands included)')
+    .action(async (room: string, opts: { until?: string; full?: boolean }) => {
+      const until = opts.until === undefined ? undefined : Number(opts.until);
+      if (until !== undefined && (!Number.isInteger(until) || until < 1)) throw new UsageError('--until must be a positive integer');
+      const cfg = config();
+      await withStorage(cfg, async (s) => {
+        const { state, version } = await replayRoom(s, room.toUpperCase(), until);
+        if (version === 0) throw new UsageError(`room ${room.toUpperCase()} has no events`);
+        out(JSON.stringify({ room: room.toUpperCase(), version, ...(opts.full ? { state } : summarise(state)) }, null, 2));
+      });
+    });
+
+  program
+    .command('verify')
+    .description('check every room stream: contiguous versions, events fold, snapshots and directory agree')
+    .action(async () => {
+      const cfg = config();
+      const problems = await withStorage(cfg, (s) => verifyRooms(s, (l) => process.stderr.write(l + '\n')));
+      for (const p of problems) out(`problem: ${p}`);
+      out(problems.length === 0 ? 'verify: no problems found' : `verify: ${problems.length} problem(s)`);
+      if (problems.length > 0) process.exitCode = 1;
+    });
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code (serve keeps running and resolves 0 once listening). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 || err.code === 'commander.helpDisplayed' ? 0 : 2;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly || process.argv[1]?.endsWith('/liap-tui-server')) {
+  const code = await main(process.argv.slice(2));
+  if (code !== 0) process.exit(code);
+}

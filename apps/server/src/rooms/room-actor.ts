@@ -1,0 +1,531 @@
+/**
+ * One live room: a mailbox that handles commands strictly one at a time.
+ *
+ *   decide(state, command, {now, rng}) -> events | DomainError (to the sender only)
+ *   append(room stream, events, expectedVersion) + inline projections, in one transaction
+ *   state = evolve(state, events)           (only after the append committed)
+ *   outbound frames, timers, bot moves
+ *
+ * Nothing leaves the actor before its events are stored, and a failed append leaves the state as it was.
+ */
+import { randomInt } from 'node:crypto';
+import { ConcurrencyError, type RecordedEvent } from '@game/event-store';
+import {
+  botMove,
+  botThinkTime,
+  createRng,
+  decide,
+  evolve,
+  initialState,
+  isBotControlled,
+  isDomainError,
+  nextDeadline,
+  roomSummary,
+  seatsToAct,
+  turnCompleteData,
+  type LiapCommand,
+  type LiapConfigInput,
+  type LiapEvent,
+  type LiapState,
+  type Timer,
+} from '@game/liap-tui';
+import { transaction, type Logger } from '@game/persistence';
+import type { GameMetrics } from '../metrics.js';
+import { frame, hostName, roomUpdate, type Frame } from '../protocol/outbound.js';
+import { recordFinishedGame, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
+
+/** Bump when the reducer changes shape: older snapshots are then ignored and rooms rebuild from events. */
+export const STATE_SCHEMA_VERSION = 1;
+
+/** The stream that holds one room's history. */
+export const roomStream = (roomId: string): string => `room-${roomId}`;
+
+/** What the actor hands to the transport after a command. */
+export type Outbound =
+  | { readonly kind: 'broadcast'; readonly frame: Frame }
+  /** A personalised `phase_change` of this state for every socket of the room. */
+  | { readonly kind: 'phase'; readonly state: LiapState };
+
+/** Where the actor sends things and whom it tells about changes. */
+export interface RoomHost {
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly metrics: GameMetrics;
+  readonly snapshotEvery: number;
+  now(): number;
+  deliver(roomId: string, out: readonly Outbound[]): void;
+  /** The room's directory entry changed (lobby lists). */
+  directoryChanged(roomId: string): void;
+}
+
+/** Metadata of one submitted command. */
+export interface SubmitMeta {
+  /** The browser session behind a human command (seat ownership on create/join). */
+  readonly sessionId?: string;
+  readonly correlationId?: string;
+}
+
+/** A queued command. */
+interface Job {
+  readonly command: LiapCommand;
+  readonly meta: SubmitMeta;
+  readonly enqueuedAt: number;
+  resolve(events: LiapEvent[]): void;
+  reject(err: unknown): void;
+}
+
+/** Thrown to the sender when the room cannot take commands (paused, stopped). */
+export class RoomUnavailableError extends Error {
+  readonly code = 'ROOM_UNAVAILABLE';
+}
+
+const randomSeed = (): number => randomInt(0, 2 ** 31);
+
+/** A live room actor. */
+export class RoomActor {
+  state: LiapState;
+  version: number;
+  /** Seat -> the browser session that owns it (humans only). */
+  readonly sessions: Map<number, string>;
+  paused = false;
+  private stopped = false;
+  private readonly queue: Job[] = [];
+  private running = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private botTimer: NodeJS.Timeout | undefined;
+  private lastSnapshotVersion: number;
+  private phaseEnteredAt: number;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    readonly roomId: string,
+    private readonly host: RoomHost,
+    loaded: { state: LiapState; version: number; sessions?: Map<number, string>; snapshotVersion?: number },
+  ) {
+    this.state = loaded.state;
+    this.version = loaded.version;
+    this.sessions = loaded.sessions ?? new Map();
+    this.lastSnapshotVersion = loaded.snapshotVersion ?? 0;
+    this.phaseEnteredAt = host.now();
+  }
+
+  /** A fresh, empty room with this configuration (version 0, nothing stored yet). */
+  static empty(roomId: string, host: RoomHost, config: LiapConfigInput): RoomActor {
+    return new RoomActor(roomId, host, { state: initialState(config), version: 0 });
+  }
+
+  /** Age in ms of the oldest command waiting in the mailbox (0 when empty): a stuck room shows here. */
+  oldestWaitMs(now: number): number {
+    const first = this.queue[0];
+    return first === undefined ? 0 : now - first.enqueuedAt;
+  }
+
+  /** Commands waiting. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Whether the room is over or closed (its actor can be unloaded). */
+  get finished(): boolean {
+    return this.state.status === 'closed' || this.state.status === 'over';
+  }
+
+  /**
+   * Queues a command; resolves with its events once they are stored and sent (empty: nothing changed),
+   * rejects with the DomainError or storage error. Commands run strictly in submission order.
+   */
+  submit(command: LiapCommand, meta: SubmitMeta = {}): Promise<LiapEvent[]> {
+    if (this.stopped) return Promise.reject(new RoomUnavailableError('This room is not running on this server any more'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ command, meta, enqueuedAt: this.host.now(), resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Resolves when the mailbox is empty. */
+  whenIdle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+        const started = this.host.now();
+        this.host.metrics.mailboxWait.observe((started - job.enqueuedAt) / 1000);
+        try {
+          const events = await this.process(job);
+          this.host.metrics.actions.inc({ type: job.command.type, outcome: events.length > 0 ? 'ok' : 'noop' });
+          this.host.metrics.actionLatency.observe({ type: job.command.type }, (this.host.now() - job.enqueuedAt) / 1000);
+          job.resolve(events);
+        } catch (err) {
+          this.host.metrics.actions.inc({ type: job.command.type, outcome: isDomainError(err) ? 'rejected' : 'error' });
+          job.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idle;
+      this.idle = [];
+      for (const w of waiters) w();
+      this.schedule();
+    }
+  }
+
+  private async process(job: Job): Promise<LiapEvent[]> {
+    const { command } = job;
+    if (this.paused && command.type !== 'player_disconnected' && command.type !== 'player_reconnected') {
+      throw new RoomUnavailableError('This room is paused by an operator; try again shortly');
+    }
+    const now = this.host.now();
+    const events = decide(this.state, command, { now, rng: createRng(randomSeed()) });
+    if (events.length === 0) return events;
+
+    let next = this.state;
+    for (const e of events) next = evolve(next, e);
+
+    let appended: { version: number; duplicate: boolean };
+    try {
+      appended = await this.persist(job, events, next);
+    } catch (err) {
+      if (err instanceof ConcurrencyError) {
+        // Another writer moved the stream (a stale owner, or an operator restore): reload and let the
+        // caller retry with the fresh state.
+        this.host.logger.warn({ room: this.roomId, expected: err.expectedVersion, actual: err.actualVersion }, 'room stream moved; reloading');
+        await this.reload();
+      }
+      throw err;
+    }
+    if (appended.duplicate) return [];
+    const previous = this.state;
+    this.state = next;
+    this.version = appended.version;
+    this.afterCommit(previous, events, job.meta);
+    this.emit(previous, events);
+    await this.maybeSnapshot(events);
+    return events;
+  }
+
+  private async persist(job: Job, events: readonly LiapEvent[], next: LiapState): Promise<{ version: number; duplicate: boolean }> {
+    const { storage } = this.host;
+    const commandId = job.command.id;
+    return transaction(storage.db, async () => {
+      const result = await storage.events.append(
+        roomStream(this.roomId),
+        events.map((e, i) => ({ id: `${commandId}:${i}`, type: e.type, data: e })),
+        {
+          expectedVersion: this.version === 0 ? 'no_stream' : this.version,
+          ...(job.meta.correlationId ? { metadata: { correlationId: job.meta.correlationId } } : {}),
+        },
+      );
+      if (result.duplicate) return { version: result.nextExpectedVersion, duplicate: true };
+      await this.project(job, events, next, result.nextExpectedVersion);
+      return { version: result.nextExpectedVersion, duplicate: false };
+    });
+  }
+
+  /** Inline projections: they commit with the events or not at all. */
+  private async project(job: Job, events: readonly LiapEvent[], next: LiapState, version: number): Promise<void> {
+    const { storage } = this.host;
+    for (const e of events) {
+      switch (e.type) {
+        case 'room_created':
+          if (job.meta.sessionId) await setSeatSession(storage, this.roomId, 0, job.meta.sessionId);
+          break;
+        case 'player_joined':
+          if (job.meta.sessionId) await setSeatSession(storage, this.roomId, e.seat, job.meta.sessionId);
+          break;
+        case 'bot_added':
+        case 'player_removed':
+          await setSeatSession(storage, this.roomId, e.seat, null);
+          break;
+        case 'player_left':
+          if (!e.inGame) await setSeatSession(storage, this.roomId, e.seat, null);
+          break;
+        case 'game_ended':
+          await recordFinishedGame(storage, {
+            roomId: this.roomId,
+            endedAt: e.at,
+            totalRounds: e.totalRounds,
+            winners: e.winnerNames,
+            rankings: e.rankings,
+            humans: new Set(next.seats.filter((s) => s !== null && !s.originalIsBot).map((s) => s!.name)),
+          });
+          break;
+        default:
+          break;
+      }
+    }
+    const summary = roomSummary(next);
+    await upsertDirectory(storage, {
+      roomId: this.roomId,
+      status: next.status,
+      hostName: summary.host_name,
+      summary,
+      createdAt: this.host.now(), // kept from the first insert: updates do not touch it
+      updatedAt: this.host.now(),
+      version,
+    });
+  }
+
+  /** In-memory bookkeeping that mirrors the committed projections. */
+  private afterCommit(previous: LiapState, events: readonly LiapEvent[], meta: SubmitMeta): void {
+    const now = this.host.now();
+    for (const e of events) {
+      switch (e.type) {
+        case 'room_created':
+          if (meta.sessionId) this.sessions.set(0, meta.sessionId);
+          break;
+        case 'player_joined':
+          if (meta.sessionId) this.sessions.set(e.seat, meta.sessionId);
+          break;
+        case 'game_started':
+          this.host.metrics.gamesStarted.inc();
+          break;
+        case 'game_ended':
+          this.host.metrics.gamesFinished.inc();
+          if (this.state.startedAt !== null) this.host.metrics.gameDuration.observe((e.at - this.state.startedAt) / 1000);
+          for (const r of e.rankings) void this.host.storage.statsCache.invalidate(r.name);
+          break;
+        case 'bot_added':
+        case 'player_removed':
+          this.sessions.delete(e.seat);
+          break;
+        case 'player_left':
+          if (!e.inGame) this.sessions.delete(e.seat);
+          break;
+        default:
+          break;
+      }
+    }
+    if (previous.phase !== this.state.phase) {
+      this.host.metrics.phaseDuration.observe({ phase: previous.phase }, (now - this.phaseEnteredAt) / 1000);
+      this.phaseEnteredAt = now;
+    }
+  }
+
+  /** Maps the committed events to frames, in order. */
+  private emit(previous: LiapState, events: readonly LiapEvent[]): void {
+    const out: Outbound[] = [];
+    let state = previous;
+    let phaseDirty = false;
+    let roomDirty = false;
+    let lobbyDirty = false;
+    const flushPhase = () => {
+      if (phaseDirty && state.status !== 'open' && state.status !== 'empty' && state.status !== 'closed') out.push({ kind: 'phase', state });
+      phaseDirty = false;
+    };
+    for (const e of events) {
+      const before = state;
+      state = evolve(state, e);
+      switch (e.type) {
+        case 'room_created':
+        case 'player_joined':
+        case 'bot_added':
+          roomDirty = lobbyDirty = true;
+          break;
+        case 'player_removed':
+          if (!e.wasBot) {
+            out.push({
+              kind: 'broadcast',
+              frame: frame('player_kicked', {
+                removed_player_name: e.name,
+                reason: 'You have been removed from the room',
+                redirect_to: '/lobby',
+                removed_by: e.removedBy,
+              }),
+            });
+          }
+          roomDirty = lobbyDirty = true;
+          break;
+        case 'player_left':
+          roomDirty = lobbyDirty = true;
+          phaseDirty = e.inGame;
+          break;
+        case 'room_closed':
+          out.push({
+            kind: 'broadcast',
+            frame: frame('room_closed', {
+              room_id: this.roomId,
+              reason: e.reason,
+              message: `Room closed by host ${hostName(before)}`,
+            }),
+          });
+          roomDirty = false;
+          lobbyDirty = true;
+          break;
+        case 'host_changed':
+          out.push({
+            kind: 'broadcast',
+            frame: frame('host_changed', { old_host: e.oldHost, new_host: e.newHost, message: `${e.newHost} is now the host` }),
+          });
+          roomDirty = lobbyDirty = true;
+          phaseDirty = true;
+          break;
+        case 'game_started':
+          if (roomDirty) out.push({ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(state)) });
+          roomDirty = false;
+          out.push({
+            kind: 'broadcast',
+            frame: frame('game_started', { room_id: this.roomId, success: true, round_number: 1, players: e.players }),
+          });
+          lobbyDirty = true;
+          phaseDirty = true;
+          break;
+        case 'player_disconnected':
+          out.push({
+            kind: 'broadcast',
+            frame: frame('player_disconnected', { player_name: e.name, ai_activated: true, can_reconnect: true, is_bot: true }),
+          });
+          phaseDirty = true;
+          break;
+        case 'player_reconnected':
+          out.push({
+            kind: 'broadcast',
+            frame: frame('player_reconnected', { player_name: e.name, resumed_control: true, is_bot: false, original_is_bot: false }),
+          });
+          phaseDirty = true;
+          break;
+        case 'turn_completed':
+          phaseDirty = true;
+          flushPhase();
+          out.push({ kind: 'broadcast', frame: frame('turn_complete', turnCompleteData(e)) });
+          break;
+        case 'game_ended':
+          phaseDirty = true;
+          lobbyDirty = true;
+          break;
+        default:
+          phaseDirty = true;
+          break;
+      }
+    }
+    if (roomDirty && state.status === 'open') out.push({ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(state)) });
+    flushPhase();
+    if (out.length > 0) this.host.deliver(this.roomId, out);
+    if (lobbyDirty) this.host.directoryChanged(this.roomId);
+  }
+
+  private async maybeSnapshot(events: readonly LiapEvent[]): Promise<void> {
+    const roundEnd = events.some((e) => e.type === 'round_scored' || e.type === 'game_ended');
+    if (!roundEnd && this.version - this.lastSnapshotVersion < this.host.snapshotEvery) return;
+    await this.snapshot();
+  }
+
+  /** Saves a snapshot of the current state (also done at shutdown). */
+  async snapshot(): Promise<void> {
+    if (this.version === 0 || this.version === this.lastSnapshotVersion) return;
+    try {
+      await this.host.storage.events.saveSnapshot({
+        streamId: roomStream(this.roomId),
+        version: this.version,
+        schemaVersion: STATE_SCHEMA_VERSION,
+        state: this.state,
+      });
+      this.lastSnapshotVersion = this.version;
+    } catch (err) {
+      // A missing snapshot only costs a longer rebuild; the events are the truth.
+      this.host.logger.warn({ room: this.roomId, err: String(err) }, 'snapshot failed');
+    }
+  }
+
+  /** Re-reads the room from the store (after another writer moved the stream). */
+  async reload(): Promise<void> {
+    const loaded = await loadRoom(this.host.storage, this.roomId, this.state.config);
+    if (loaded) {
+      this.state = loaded.state;
+      this.version = loaded.version;
+    }
+  }
+
+  /** Arms the real timers the state asks for: the next deadline and the next bot move. */
+  schedule(): void {
+    clearTimeout(this.deadlineTimer);
+    clearTimeout(this.botTimer);
+    this.deadlineTimer = this.botTimer = undefined;
+    if (this.stopped || this.paused || this.finished) return;
+    const deadline = nextDeadline(this.state);
+    if (deadline) this.armDeadline(deadline);
+    const botSeat = seatsToAct(this.state).find((s) => isBotControlled(this.state, s));
+    if (botSeat !== undefined) {
+      const seq = this.state.seq;
+      this.botTimer = setTimeout(() => this.playBot(botSeat, seq), botThinkTime(this.state));
+    }
+  }
+
+  private armDeadline(deadline: Timer): void {
+    const delay = Math.max(0, deadline.dueAt - this.host.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.submit({ type: 'timer_fired', id: `timer:${deadline.timer}:${deadline.dueAt}`, timer: deadline.timer, dueAt: deadline.dueAt }).catch(
+        (err: unknown) => this.onBackgroundFailure('timer', err),
+      );
+    }, delay);
+  }
+
+  private playBot(seat: number, seq: number): void {
+    if (this.state.seq !== seq || this.queue.length > 0 || this.running) return; // something happened meanwhile; schedule() runs again
+    const command = botMove(this.state, seat, createRng(randomSeed()));
+    if (!command) return;
+    this.submit(command).catch((err: unknown) => this.onBackgroundFailure('bot', err));
+  }
+
+  private onBackgroundFailure(what: string, err: unknown): void {
+    if (isDomainError(err)) return; // a stale timer or bot move: the state moved on
+    this.host.logger.error({ room: this.roomId, what, err: err instanceof Error ? err.message : String(err) }, 'background room command failed; retrying');
+    // Storage trouble: try again after a pause so the game resumes when the database is back.
+    setTimeout(() => this.schedule(), 1_000).unref();
+  }
+
+  /** Stops timers and refuses new commands; queued ones still run. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.deadlineTimer);
+    clearTimeout(this.botTimer);
+    await this.whenIdle();
+  }
+
+  /** Pauses (operator): human and bot commands are refused, timers stop. */
+  pause(): void {
+    this.paused = true;
+    this.schedule();
+  }
+
+  /** Resumes after {@link pause}; passed deadlines fire at once. */
+  resume(): void {
+    this.paused = false;
+    this.schedule();
+  }
+}
+
+/** The fold of a room's stored events (the replay the recovery and admin tools share). */
+export function foldRoom(events: readonly RecordedEvent[], from: LiapState = initialState()): LiapState {
+  let state = from;
+  for (const e of events) state = evolve(state, e.data as LiapEvent);
+  return state;
+}
+
+/**
+ * Loads a room: its latest valid snapshot plus the events after it. Null when the stream does not exist.
+ * The game configuration (delays, time scale) is the server's current one, not the one in force when the
+ * snapshot was taken: timers already armed keep their absolute deadlines.
+ */
+export async function loadRoom(
+  storage: Storage,
+  roomId: string,
+  config: LiapConfigInput | LiapState['config'],
+): Promise<{ state: LiapState; version: number; snapshotVersion: number } | null> {
+  const stream = roomStream(roomId);
+  const snap = await storage.events.loadSnapshot<LiapState>(stream, { schemaVersion: STATE_SCHEMA_VERSION });
+  const fresh = initialState(config);
+  let state = snap ? { ...snap.state, config: fresh.config } : fresh;
+  let version = snap?.version ?? 0;
+  for (;;) {
+    const batch = await storage.events.readStream(stream, { fromVersion: version + 1, limit: 1000 });
+    state = foldRoom(batch, state);
+    if (batch.length > 0) version = batch[batch.length - 1]!.version;
+    if (batch.length < 1000) break;
+  }
+  if (version === 0) return null;
+  return { state, version, snapshotVersion: snap?.version ?? 0 };
+}
