@@ -5,7 +5,7 @@ import { watchConfigFile, type ConfigWatcher, type WatchConfigOptions } from './
 import { RateLimitStoreTimeoutError, RateLimitStoreUnavailableError } from './errors.js';
 import { BlockTable } from './internal/blocks.js';
 import { createLimiterMetrics, type LimiterMetrics } from './internal/metrics.js';
-import { compilePolicies, type CompiledPolicy, type PolicyIndex } from './internal/policies.js';
+import { compilePolicies, safeString, type CompiledPolicy, type PolicyIndex } from './internal/policies.js';
 import { createMemoryStore } from './memory/memory-store.js';
 import type { BucketOperation, BucketOutcome, BucketSpec, RateLimitStore } from './store.js';
 import type {
@@ -264,8 +264,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     shadowLog.set(p.name, { at: now, suppressed: 0 });
   };
 
-  const decide = (op: BucketOperation, input: RateLimitInput): Promise<RateLimitResult> => {
+  const decide = (op: BucketOperation, raw: RateLimitInput): Promise<RateLimitResult> => {
     const now = clock();
+    const t: unknown = raw.messageType;
+    const input = t === undefined || typeof t === 'string' ? raw : { ...raw, messageType: safeString(t) };
     const list = index.forType(input.messageType);
     const pols: CompiledPolicy[] = [];
     const specs: BucketSpec[] = [];

@@ -63,6 +63,19 @@ describe('the protocol §5 default table', () => {
     expect((await rl.consume({ connection: 'c1', messageType: 'play' })).allowed).toBe(true);
   });
 
+  it('survives hostile event names from untrusted frames', async () => {
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock: createManualClock() });
+    const hostile = [42, { toString: 1 }, null, ['play'], 'a|b%c'] as unknown as string[];
+    for (const messageType of hostile) {
+      const r = await rl.consume({ connection: 'c1', messageType });
+      expect(r).toMatchObject({ allowed: true, policy: 'ws.other' });
+      expect(() => JSON.stringify(rateLimitErrorFrame(r))).not.toThrow();
+    }
+    expect((await rl.peek({ connection: 'c1', messageType: 'anything' })).remaining).toBe(
+      60 - hostile.length,
+    );
+  });
+
   it('refills declare at 5 per minute (12 s per token) after its burst of 6', async () => {
     const clock = createManualClock();
     const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });

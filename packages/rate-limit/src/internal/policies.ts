@@ -25,8 +25,19 @@ export interface PolicyIndex {
   forType(messageType: string | undefined): readonly CompiledPolicy[];
 }
 
-function escape(v: string): string {
+// Inputs can come straight from untrusted frames (rate limiting runs before schema validation), so a
+// non-string value is stringified instead of crashing the check.
+function escape(value: unknown): string {
+  const v = typeof value === 'string' ? value : safeString(value);
   return v.includes('|') || v.includes('%') ? encodeURIComponent(v) : v;
+}
+
+/** A string for any value, even a hostile object (`{"toString": 1}` makes `String(x)` throw). */
+export function safeString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return `<${value === null ? 'null' : typeof value}>`;
 }
 
 function keyFunction(p: PolicyDefinition): (input: RateLimitInput) => string | undefined {
@@ -113,6 +124,6 @@ export function compilePolicies(defs: readonly PolicyDefinition[], shadowAll: bo
   return {
     policies: compiled,
     byName,
-    forType: (t) => (t === undefined ? none : (byType.get(t) ?? other)),
+    forType: (t) => (t === undefined ? none : typeof t === 'string' ? (byType.get(t) ?? other) : other),
   };
 }
