@@ -1,0 +1,497 @@
+/**
+ * A scripted human: plays a whole game through a FrontendSocket the way a person using the frontend
+ * would, reacting only to `phase_change` frames (protocol §3.4; game-rules decision 4, §5, §6).
+ * The choice functions are pure and exported for unit tests.
+ */
+import {
+  describeFrames,
+  WaitError,
+  type Browser,
+  type ConnectOptions,
+  type FrontendSocket,
+  type ServerFrame,
+} from './frontend-client.js';
+import { isObject, isWirePiece } from './contract.js';
+
+/** A piece as the server sends it in the player's own hand. */
+export interface HandPiece {
+  readonly value: number;
+  readonly kind: string;
+}
+
+/** What the redeal policy is told. */
+export interface RedealContext {
+  readonly round: number;
+  readonly multiplier: number;
+  /** How many redeals this player has accepted so far in this game. */
+  readonly acceptedSoFar: number;
+  readonly hand: readonly HandPiece[];
+}
+
+/** Accept or decline a redeal: fixed, "accept the first N times", or a function. */
+export type RedealPolicy =
+  'accept' | 'decline' | { readonly acceptFirst: number } | ((ctx: RedealContext) => boolean);
+
+/** What the declaration chooser is told; `valid` lists the values allowed by decision 4. */
+export interface DeclareContext {
+  readonly round: number;
+  readonly hand: readonly HandPiece[];
+  readonly earlierTotal: number;
+  readonly isLast: boolean;
+  readonly zeroStreak: number;
+  readonly valid: readonly number[];
+}
+
+/** What the play chooser is told. `required` is null for the turn's starter. */
+export interface PlayContext {
+  readonly round: number;
+  readonly turnNumber: number;
+  readonly hand: readonly HandPiece[];
+  readonly required: number | null;
+}
+
+/** One action the player decided to take at one decision point. */
+export interface Decision {
+  /** The decision point: phase + round + redeal multiplier / turn number + player. The player acts once per key. */
+  readonly key: string;
+  readonly event: 'accept_redeal' | 'decline_redeal' | 'declare' | 'play';
+  readonly data: Record<string, unknown>;
+}
+
+/** Options of a ScriptedPlayer. */
+export interface ScriptedPlayerOptions {
+  /** The player's seat name (default: the socket's `client_ready.player_name`). */
+  readonly name?: string;
+  /** Redeal policy (default `'decline'`). */
+  readonly redeal?: RedealPolicy;
+  /** Declaration chooser; its result is snapped to the nearest valid value (default `defaultDeclaration`). */
+  readonly declare?: (ctx: DeclareContext) => number;
+  /** Play chooser returning indices into the hand as received (default `defaultPlay`). */
+  readonly play?: (ctx: PlayContext) => readonly number[];
+  /** Think time before acting, in ms (default 0: act at once). A function gives random moments (crash tests). */
+  readonly delayMs?: number | ((decision: Decision) => number);
+  /** Called after each action is sent (e.g. to kill the server right after an action). */
+  readonly onAction?: (decision: Decision, player: ScriptedPlayer) => void | Promise<void>;
+  /** Base URL and socket options used by `reconnect()`. */
+  readonly baseUrl?: string;
+  readonly connectOptions?: ConnectOptions;
+}
+
+/** The redeal policy's answer for one decision. */
+export function redealAnswer(policy: RedealPolicy, ctx: RedealContext): boolean {
+  if (policy === 'accept') return true;
+  if (policy === 'decline') return false;
+  if (typeof policy === 'function') return policy(ctx);
+  return ctx.acceptedSoFar < policy.acceptFirst;
+}
+
+/**
+ * Values a player may declare (decision 4, game-rules §5): 0..8, minus the value that would make the
+ * total 8 for the last declarer, minus 0 after two zero declarations in a row.
+ */
+export function validDeclarations(earlierTotal: number, isLast: boolean, zeroStreak: number): number[] {
+  const out: number[] = [];
+  for (let v = 0; v <= 8; v++) {
+    if (isLast && earlierTotal + v === 8) continue;
+    if (v === 0 && zeroStreak >= 2) continue;
+    out.push(v);
+  }
+  return out;
+}
+
+/** The valid value nearest to `wanted` (ties go to the lower value). */
+export function snapDeclaration(wanted: number, valid: readonly number[]): number {
+  let best: number | undefined;
+  for (const v of valid) if (best === undefined || Math.abs(v - wanted) < Math.abs(best - wanted)) best = v;
+  if (best === undefined) throw new Error('no valid declaration');
+  return best;
+}
+
+/** A naive human estimate: one pile per piece worth 11 or more (advisors and generals), at least 1. */
+export function defaultDeclaration(ctx: DeclareContext): number {
+  const strong = ctx.hand.filter((p) => p.value >= 11).length;
+  return Math.max(1, Math.min(8, strong));
+}
+
+/**
+ * A plain human play. Starter: the highest pair of identical pieces if any, else the highest single
+ * (both always valid, §6.1). Follower: exactly `required` pieces -- a pair when 2 are required and one is
+ * held, otherwise the highest pieces for 1 and the lowest for more.
+ */
+export function defaultPlay(ctx: PlayContext): number[] {
+  const order = ctx.hand.map((p, i) => ({ p, i })).sort((a, b) => b.p.value - a.p.value || a.i - b.i);
+  const bestPair = (): number[] | null => {
+    for (let a = 0; a < order.length; a++) {
+      for (let b = a + 1; b < order.length; b++) {
+        const x = order[a];
+        const y = order[b];
+        if (x !== undefined && y !== undefined && x.p.kind === y.p.kind) return [x.i, y.i];
+      }
+    }
+    return null;
+  };
+  const top = order[0];
+  if (top === undefined) return [];
+  if (ctx.required === null) return bestPair() ?? [top.i];
+  if (ctx.required === 1) return [top.i];
+  if (ctx.required === 2) {
+    const pair = bestPair();
+    if (pair !== null) return pair;
+  }
+  return order.slice(-ctx.required).map((x) => x.i);
+}
+
+/** The player's own hand from a `phase_change` data (`players[me].hand`, else `phase_data.my_hand`). */
+export function ownHand(data: Record<string, unknown>, me: string): HandPiece[] {
+  const players = data['players'];
+  let hand: unknown;
+  if (isObject(players) && isObject(players[me])) hand = players[me]['hand'];
+  else if (Array.isArray(players))
+    hand = players.find((p): p is Record<string, unknown> => isObject(p) && p['name'] === me)?.['hand'];
+  const pd = data['phase_data'];
+  if (!Array.isArray(hand) && isObject(pd)) hand = pd['my_hand'];
+  return Array.isArray(hand) ? hand.filter(isWirePiece) : [];
+}
+
+function ownZeroStreak(data: Record<string, unknown>, me: string): number {
+  const players = data['players'];
+  const p = isObject(players) ? players[me] : undefined;
+  const z = isObject(p) ? p['zero_declares_in_a_row'] : 0;
+  return typeof z === 'number' ? z : 0;
+}
+
+/** The strategies a decision uses (the options minus the transport). */
+export interface Strategy {
+  readonly redeal: RedealPolicy;
+  readonly declare: (ctx: DeclareContext) => number;
+  readonly play: (ctx: PlayContext) => readonly number[];
+  readonly acceptedSoFar: number;
+}
+
+/**
+ * The action a frontend user `me` takes on this `phase_change` data, or null when it is not their move.
+ * Pure: repeated frames give the same decision `key`, which the player uses to act at most once.
+ */
+export function decide(data: Record<string, unknown>, me: string, strategy: Strategy): Decision | null {
+  const phase = data['phase'];
+  const pd = isObject(data['phase_data']) ? data['phase_data'] : {};
+  const round = typeof data['round'] === 'number' ? data['round'] : 0;
+  const hand = ownHand(data, me);
+  switch (phase) {
+    case 'preparation': {
+      const awaiting = pd['weak_players_awaiting'];
+      if (pd['simultaneous_mode'] !== true || !Array.isArray(awaiting) || !awaiting.includes(me)) return null;
+      const multiplier = typeof pd['redeal_multiplier'] === 'number' ? pd['redeal_multiplier'] : 1;
+      const accept = redealAnswer(strategy.redeal, {
+        round,
+        multiplier,
+        acceptedSoFar: strategy.acceptedSoFar,
+        hand,
+      });
+      return {
+        key: `preparation:r${round}:x${multiplier}:${me}`,
+        event: accept ? 'accept_redeal' : 'decline_redeal',
+        data: { player_name: me },
+      };
+    }
+    case 'declaration': {
+      if (pd['current_declarer'] !== me) return null;
+      const declarations = isObject(pd['declarations']) ? pd['declarations'] : {};
+      if (me in declarations) return null;
+      const order = Array.isArray(pd['declaration_order']) ? pd['declaration_order'] : [];
+      const earlier = Object.values(declarations).filter((v): v is number => typeof v === 'number');
+      const earlierTotal = earlier.reduce((a, b) => a + b, 0);
+      const isLast = earlier.length === Math.max(order.length, 4) - 1;
+      const zeroStreak = ownZeroStreak(data, me);
+      const valid = validDeclarations(earlierTotal, isLast, zeroStreak);
+      const value = snapDeclaration(
+        strategy.declare({ round, hand, earlierTotal, isLast, zeroStreak, valid }),
+        valid,
+      );
+      return { key: `declaration:r${round}:${me}`, event: 'declare', data: { value, player_name: me } };
+    }
+    case 'turn': {
+      if (pd['current_player'] !== me || pd['turn_complete'] === true) return null;
+      const plays = isObject(pd['turn_plays']) ? pd['turn_plays'] : {};
+      if (me in plays) return null;
+      if (hand.length === 0) return null;
+      const turnNumber = typeof pd['current_turn_number'] === 'number' ? pd['current_turn_number'] : 0;
+      const rpc = pd['required_piece_count'];
+      const required = typeof rpc === 'number' && Object.keys(plays).length > 0 ? rpc : null;
+      const indices = [...strategy.play({ round, turnNumber, hand, required })];
+      const playValue = indices.reduce((sum, i) => sum + (hand[i]?.value ?? 0), 0);
+      return {
+        key: `turn:r${round}:t${turnNumber}:${me}`,
+        event: 'play',
+        data: { piece_indices: indices, player_name: me, play_value: playValue },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A scripted human on one seat. Call `start()`; it reacts to every `phase_change` on its socket, acts at most
+ * once per decision point, and resolves `finished` with the `game_over` frame. After a reconnect, `attach()`
+ * the new socket (or call `reconnect()`): the snapshot it receives decides what is still to do.
+ */
+export class ScriptedPlayer {
+  /** The seat name. */
+  readonly name: string;
+  /** Resolves with the `game_over` phase_change frame. */
+  readonly finished: Promise<ServerFrame>;
+
+  readonly #opts: ScriptedPlayerOptions;
+  #socket: FrontendSocket;
+  #unsubscribe: (() => void) | null = null;
+  #acted = new Set<string>();
+  #pending: { key: string; timer: NodeJS.Timeout } | null = null;
+  #latest: Record<string, unknown> | null = null;
+  #acceptedSoFar = 0;
+  #started = false;
+  #done: ServerFrame | null = null;
+  #resolveFinished: (frame: ServerFrame) => void = () => undefined;
+  #rejectFinished: (error: Error) => void = () => undefined;
+  readonly #actions: (Decision & { readonly at: number; readonly sent: boolean })[] = [];
+  readonly #errors: ServerFrame[] = [];
+  readonly #sockets: FrontendSocket[] = [];
+
+  constructor(socket: FrontendSocket, opts: ScriptedPlayerOptions = {}) {
+    const name = opts.name ?? socket.playerName;
+    if (name === null || name === undefined)
+      throw new Error('ScriptedPlayer needs a name: pass opts.name or a socket opened with playerName');
+    this.name = name;
+    this.#opts = opts;
+    this.#socket = socket;
+    this.#sockets.push(socket);
+    this.finished = new Promise<ServerFrame>((resolve, reject) => {
+      this.#resolveFinished = resolve;
+      this.#rejectFinished = reject;
+    });
+    // A rejected `finished` nobody awaits must not crash the run; callers still see the rejection.
+    this.finished.catch(() => undefined);
+  }
+
+  /** The socket the player currently uses. */
+  get socket(): FrontendSocket {
+    return this.#socket;
+  }
+
+  /** The browser (cookie jar) of the player's socket. */
+  get browser(): Browser {
+    return this.#socket.browser;
+  }
+
+  /** True once `game_over` was seen. */
+  get isDone(): boolean {
+    return this.#done !== null;
+  }
+
+  /** The latest `phase_change` data seen (null before the first). */
+  latest(): Record<string, unknown> | null {
+    return this.#latest;
+  }
+
+  /** Every action taken, in order (`sent: false` when the socket was already closed: lost like the frontend's). */
+  actions(): readonly (Decision & { readonly at: number; readonly sent: boolean })[] {
+    return this.#actions;
+  }
+
+  /** `error` frames received on any of the player's sockets while it was playing. */
+  errors(): readonly ServerFrame[] {
+    return this.#errors;
+  }
+
+  /** Contract violations over every socket this player used. */
+  violations(): { rule: string; detail: string; event: string; index: number }[] {
+    return this.#sockets.flatMap((s) =>
+      s.violations().map((v) => ({ ...v, detail: `${s.label}: ${v.detail}` })),
+    );
+  }
+
+  /** Starts reacting: processes the latest `phase_change` already received, then every new frame. Idempotent. */
+  start(): this {
+    if (this.#started) return this;
+    this.#started = true;
+    this.#subscribe();
+    return this;
+  }
+
+  /** Stops reacting (pending delayed actions are cancelled). `finished` stays pending. */
+  stop(): void {
+    this.#started = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#cancelPending();
+  }
+
+  /**
+   * Switches to a new socket of the same seat (after a refresh or reconnect). Decision points are re-armed:
+   * the server's snapshot tells whether an earlier action was received (frames sent while offline are lost).
+   */
+  attach(socket: FrontendSocket): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#cancelPending();
+    this.#socket = socket;
+    this.#sockets.push(socket);
+    this.#acted = new Set();
+    if (this.#started) this.#subscribe();
+  }
+
+  /** Reconnects like the frontend (`client_ready {player_name}` on a new socket of the same browser) and attaches. */
+  async reconnect(baseUrl = this.#opts.baseUrl): Promise<FrontendSocket> {
+    if (baseUrl === undefined)
+      throw new Error(`${this.name}: reconnect() needs a baseUrl (argument or options.baseUrl)`);
+    const socket = await this.browser.connect(baseUrl, this.#socket.roomId, {
+      ...this.#opts.connectOptions,
+      playerName: this.name,
+    });
+    this.attach(socket);
+    return socket;
+  }
+
+  /** A report for failure messages: phase, actions, errors, last frames. */
+  describe(): string {
+    const pd = this.#latest;
+    const phase = pd === null ? 'none' : `${String(pd['phase'])} (round ${String(pd['round'])})`;
+    const last = this.#actions.at(-1);
+    return [
+      `${this.name}: latest phase ${phase}, ${this.#actions.length} actions (last ${last === undefined ? 'none' : `${last.event} ${last.key}`}), ${this.#errors.length} error frames, socket ${this.#socket.label} ${this.#socket.isOpen ? 'open' : `closed ${this.#socket.closeInfo?.code ?? ''}`}`,
+      ...this.#errors.slice(-3).map((e) => `  error: ${JSON.stringify(e.data)}`),
+      describeFrames(this.#socket.frames()),
+    ].join('\n');
+  }
+
+  #subscribe(): void {
+    const socket = this.#socket;
+    const frames = socket.frames();
+    // Act on the latest state only (a human sees the current screen, not the history).
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const f = frames[i];
+      if (f?.event === 'phase_change') {
+        this.#onFrame(f);
+        break;
+      }
+    }
+    this.#unsubscribe = socket.onFrame((frame) => this.#onFrame(frame));
+  }
+
+  #cancelPending(): void {
+    if (this.#pending !== null) clearTimeout(this.#pending.timer);
+    this.#pending = null;
+  }
+
+  #strategy(): Strategy {
+    return {
+      redeal: this.#opts.redeal ?? 'decline',
+      declare: this.#opts.declare ?? defaultDeclaration,
+      play: this.#opts.play ?? defaultPlay,
+      acceptedSoFar: this.#acceptedSoFar,
+    };
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    if (frame.event === 'error') {
+      this.#errors.push(frame);
+      return;
+    }
+    if (frame.event !== 'phase_change' || this.#done !== null) return;
+    this.#latest = frame.data;
+    if (frame.data['phase'] === 'game_over') {
+      this.#done = frame;
+      this.#cancelPending();
+      this.#resolveFinished(frame);
+      return;
+    }
+    let decision: Decision | null;
+    try {
+      decision = decide(frame.data, this.name, this.#strategy());
+    } catch (error) {
+      this.#rejectFinished(
+        new Error(
+          `${this.name}: cannot decide on ${JSON.stringify(frame.data).slice(0, 300)}: ${String(error)}`,
+        ),
+      );
+      return;
+    }
+    if (decision === null) {
+      this.#cancelPending();
+      return;
+    }
+    if (this.#acted.has(decision.key) || this.#pending?.key === decision.key) return;
+    this.#cancelPending();
+    const delay =
+      typeof this.#opts.delayMs === 'function' ? this.#opts.delayMs(decision) : (this.#opts.delayMs ?? 0);
+    if (delay <= 0) {
+      this.#act(decision);
+      return;
+    }
+    const key = decision.key;
+    this.#pending = {
+      key,
+      timer: setTimeout(() => {
+        this.#pending = null;
+        // Re-decide on the screen as it is now: act only if the same decision point is still open.
+        const now = this.#latest === null ? null : decide(this.#latest, this.name, this.#strategy());
+        if (now !== null && now.key === key && !this.#acted.has(key)) this.#act(now);
+      }, delay),
+    };
+  }
+
+  #act(decision: Decision): void {
+    this.#acted.add(decision.key);
+    if (decision.event === 'accept_redeal') this.#acceptedSoFar++;
+    const sent = this.#socket.send(decision.event, decision.data) !== null;
+    this.#actions.push({ ...decision, at: Date.now(), sent });
+    const hook = this.#opts.onAction;
+    if (hook === undefined) return;
+    try {
+      const result = hook(decision, this);
+      if (result instanceof Promise)
+        result.catch((error: unknown) =>
+          this.#rejectFinished(error instanceof Error ? error : new Error(String(error))),
+        );
+    } catch (error) {
+      this.#rejectFinished(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+/** Options of `playUntilGameOver`. */
+export interface PlayUntilOptions {
+  /** Failure bound for the whole game (default 120 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts every player and resolves with their `game_over` frames once all have one. On the failure bound
+ * (or a player's failure) rejects with each player's state and last frames.
+ */
+export async function playUntilGameOver(
+  players: readonly ScriptedPlayer[],
+  opts: PlayUntilOptions = {},
+): Promise<ServerFrame[]> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  for (const p of players) p.start();
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new WaitError(
+          'WAIT_TIMEOUT',
+          `game not over within ${timeoutMs} ms:\n${players.map((p) => p.describe()).join('\n')}`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.all(players.map((p) => p.finished)), bound]);
+  } catch (error) {
+    if (error instanceof WaitError) throw error;
+    throw new Error(`${String(error)}\n${players.map((p) => p.describe()).join('\n')}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
