@@ -1,5 +1,5 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
-import { currentExecutor, transaction, type Database } from '@game/persistence';
+import { currentExecutor, inTransaction, transaction, type Database } from '@game/persistence';
 import { ConcurrencyError, EventIdConflictError, InvalidArgumentError, StreamLiveError, UnreadableEventError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { createUpcasterChain } from '../upcasting.js';
@@ -24,6 +24,7 @@ import {
 } from './common.js';
 import { startSubscription, type FencedBatch, type SubscriptionPort } from './subscription-runner.js';
 import { createPgListener, type AppendListener } from '../postgres/listener.js';
+import { createFastSqliteAppend } from '../sqlite/fast-append.js';
 
 interface EventRow {
   position: number | string;
@@ -83,6 +84,8 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   const fenced = caps.transactionIds;
   const subscriptions = new Set<Subscription>();
   let pgListener: AppendListener | null = null;
+  const sqliteHandle = db.driver.kind === 'sqlite' ? db.driver.sqlite : null;
+  const fastAppend = sqliteHandle ? createFastSqliteAppend(sqliteHandle) : null;
 
   const local = localListeners.get(db) ?? new Set<() => void>();
   localListeners.set(db, local);
@@ -418,7 +421,33 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       validateExpected(expected);
       const prepared = prepareEvents(events, appendOptions, options, upcasters);
       const callerIds = events.some((e) => e.id !== undefined) ? prepared.map((e) => e.id) : [];
-      const result = await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds));
+      let result: AppendResult;
+      if (fastAppend && sqliteHandle && !sqliteHandle.inTransaction && !inTransaction(db)) {
+        // Nothing else holds the connection: one synchronous transaction, no promise per statement.
+        const now = clock();
+        const out = fastAppend(streamId, prepared, expected, callerIds, now);
+        if (out.kind === 'duplicate') {
+          const events = out.rows.map(decode);
+          return { streamId, nextExpectedVersion: out.version, lastPosition: Math.max(...events.map((e) => e.position)), events, duplicate: true };
+        }
+        const first = out.newVersion - prepared.length + 1;
+        const events = prepared.map((e, i) =>
+          upcasters.apply({
+            id: e.id,
+            streamId,
+            version: first + i,
+            position: out.positions[i]!,
+            type: e.type,
+            data: e.data,
+            metadata: e.metadata,
+            schemaVersion: e.schemaVersion,
+            recordedAt: now,
+          }),
+        );
+        result = { streamId, nextExpectedVersion: out.newVersion, lastPosition: Math.max(...out.positions), events, duplicate: false };
+      } else {
+        result = await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds));
+      }
       if (!result.duplicate) queueMicrotask(notifyLocal);
       return result;
     },
