@@ -1,4 +1,5 @@
-import { silentLogger, type Logger } from '@game/observability';
+import type { Logger } from '@game/observability';
+import { silentLogger } from './internal/silent-logger.js';
 import type { Registry } from 'prom-client';
 import { loadRateLimitConfigFile, parseRateLimitConfig } from './config.js';
 import { watchConfigFile, type ConfigWatcher, type WatchConfigOptions } from './config-watcher.js';

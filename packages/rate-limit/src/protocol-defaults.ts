@@ -1,4 +1,4 @@
-import type { KeySpec, PolicyDefinition } from './types.js';
+import type { BlockRule, KeySpec, PolicyDefinition } from './types.js';
 
 /** One row of the protocol's per-event table (§5): `max` per `windowMs`, optional block after exceeding. */
 interface Row {
@@ -37,17 +37,25 @@ export interface ProtocolDefaultsOptions {
   readonly key?: KeySpec | undefined;
   /** Prefix of the policy names (default `ws.`). */
   readonly namePrefix?: string | undefined;
+  /**
+   * The block for rows without one of their own, so a flood stops reaching the store: default 60 s
+   * after 10 refused requests within 10 s (normal play is never refused at all); `false` for none.
+   */
+  readonly floodBlock?: BlockRule | false | undefined;
 }
+
+const FLOOD_BLOCK: BlockRule = { afterViolations: 10, withinMs: 10_000, durationMs: 60_000 };
 
 /**
  * The protocol's default per-event table (§5) as token-bucket policies: each event gets `max` tokens
  * of burst refilled at `max` per minute, `declare` 6 (5 × burst 1.2) refilled at 5 per minute, all
  * other events together 60 per minute; `create_room` blocks for 5 minutes and `start_game` for 10 after the
- * first excess.
+ * first excess, every other row for 60 s after 10 refusals within 10 s (a flood).
  */
 export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions = {}): PolicyDefinition[] {
   const key = options.key ?? 'connection';
   const prefix = options.namePrefix ?? 'ws.';
+  const flood = options.floodBlock === false ? undefined : (options.floodBlock ?? FLOOD_BLOCK);
   const policies: PolicyDefinition[] = [];
   const named: string[] = [];
   for (const row of ROWS) {
@@ -60,7 +68,11 @@ export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions =
         capacity: row.max,
         refill: { tokens: perMinute, intervalMs: MINUTE },
         messageTypes: [event],
-        ...(row.blockMs ? { block: { afterViolations: 1, withinMs: MINUTE, durationMs: row.blockMs } } : {}),
+        ...(row.blockMs
+          ? { block: { afterViolations: 1, withinMs: MINUTE, durationMs: row.blockMs } }
+          : flood
+            ? { block: flood }
+            : {}),
       });
     }
   }
@@ -72,6 +84,7 @@ export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions =
     capacity: 60,
     refill: { tokens: 60, intervalMs: MINUTE },
     exceptMessageTypes: named,
+    ...(flood ? { block: flood } : {}),
   });
   return policies;
 }

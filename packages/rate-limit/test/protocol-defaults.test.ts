@@ -98,6 +98,27 @@ describe('the protocol §5 default table', () => {
     expect((await rl.consume({ connection: 'c1', messageType: 'ping' })).allowed).toBe(true);
   });
 
+  it('blocks a flood in memory after 10 refusals within 10 s, and only for that event', async () => {
+    const clock = createManualClock();
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
+    const statuses: string[] = [];
+    for (let i = 0; i < 135; i++)
+      statuses.push((await rl.consume({ connection: 'c1', messageType: 'ping' })).status);
+    expect(statuses.filter((s) => s === 'allowed')).toHaveLength(120);
+    expect(statuses.filter((s) => s === 'limited')).toHaveLength(10);
+    expect(statuses.slice(130)).toEqual(Array(5).fill('blocked'));
+    expect((await rl.consume({ connection: 'c1', messageType: 'play' })).allowed).toBe(true);
+    clock.advance(60_000);
+    expect((await rl.consume({ connection: 'c1', messageType: 'ping' })).allowed).toBe(true);
+    // opting out: refusals only
+    const plain = createRateLimiter({
+      policies: createProtocolDefaultPolicies({ floodBlock: false }),
+      clock,
+    });
+    for (let i = 0; i < 200; i++) await plain.consume({ connection: 'c1', messageType: 'ping' });
+    expect((await plain.consume({ connection: 'c1', messageType: 'ping' })).status).toBe('limited');
+  });
+
   it('can key the table by player instead', async () => {
     const rl = createRateLimiter({
       policies: createProtocolDefaultPolicies({ key: 'player' }),
