@@ -43,6 +43,22 @@ export class RateLimitStoreUnavailableError extends RateLimitError {
   }
 }
 
+/** An adjustment (`penalize`, `reward`, `block`, ...) named a policy that is not in force. */
+export class RateLimitUnknownPolicyError extends RateLimitError {
+  /** The name given. */
+  readonly policy: string;
+  /** The policies in force. */
+  readonly known: readonly string[];
+  constructor(policy: string, known: readonly string[]) {
+    super(
+      'RATE_LIMIT_UNKNOWN_POLICY',
+      `No rate-limit policy "${policy}" (policies in force: ${known.join(', ') || 'none'})`,
+    );
+    this.policy = policy;
+    this.known = known;
+  }
+}
+
 /** A store call took longer than `storeTimeoutMs`; treated like any other store failure. */
 export class RateLimitStoreTimeoutError extends RateLimitError {
   /** The store's name. */

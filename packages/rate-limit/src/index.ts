@@ -16,6 +16,7 @@ export {
   RateLimitConfigError,
   RateLimitStoreUnavailableError,
   RateLimitStoreTimeoutError,
+  RateLimitUnknownPolicyError,
 } from './errors.js';
 export { createMemoryStore } from './memory/index.js';
 export type { MemoryStore, MemoryStoreOptions } from './memory/index.js';

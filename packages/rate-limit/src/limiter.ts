@@ -3,7 +3,11 @@ import { silentLogger } from './internal/silent-logger.js';
 import type { Registry } from 'prom-client';
 import { loadRateLimitConfigFile, parseRateLimitConfig } from './config.js';
 import { watchConfigFile, type ConfigWatcher, type WatchConfigOptions } from './config-watcher.js';
-import { RateLimitStoreTimeoutError, RateLimitStoreUnavailableError } from './errors.js';
+import {
+  RateLimitStoreTimeoutError,
+  RateLimitStoreUnavailableError,
+  RateLimitUnknownPolicyError,
+} from './errors.js';
 import { BlockTable } from './internal/blocks.js';
 import { createLimiterMetrics, type LimiterMetrics } from './internal/metrics.js';
 import { compilePolicies, safeString, type CompiledPolicy, type PolicyIndex } from './internal/policies.js';
@@ -340,6 +344,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const p = pols[i]!;
       const s = specs[i]!;
       let retry = o.retryAfterMs;
+      let until = 0;
       if (op === 'consume') {
         const c = countersOf(p);
         if (p.shadow) {
@@ -350,7 +355,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           } else if (allowed) c.allowed.inc();
         } else if (!o.allowed) {
           c.limited.inc();
-          const until = p.block ? blocks.violation(s.key, p, now) : 0;
+          until = p.block ? blocks.violation(s.key, p, now) : 0;
           if (until > 0) {
             retry = Math.max(retry, until - now);
             metrics.block(p.name, p.keyClass).inc();
@@ -366,7 +371,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         key: s.key,
         allowed: o.allowed,
         shadow: p.shadow,
-        blocked: false,
+        blocked: until > 0,
         cost: s.cost,
         limit: p.capacity,
         remaining: o.remaining,
@@ -409,10 +414,12 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     input: RateLimitInput,
     sel: PolicySelector | undefined,
   ): { p: CompiledPolicy; key: string }[] => {
-    const list =
-      sel?.policy !== undefined
-        ? [index.byName.get(sel.policy)].filter((p) => p !== undefined)
-        : index.forType(input.messageType);
+    let list: readonly CompiledPolicy[];
+    if (sel?.policy !== undefined) {
+      const named = index.byName.get(sel.policy);
+      if (!named) throw new RateLimitUnknownPolicyError(sel.policy, [...index.byName.keys()]);
+      list = [named];
+    } else list = index.forType(input.messageType);
     const out: { p: CompiledPolicy; key: string }[] = [];
     for (const p of list) {
       const key = p.keyOf(input);

@@ -5,6 +5,7 @@ import {
   createRateLimiter,
   RateLimitConfigError,
   RateLimitStoreUnavailableError,
+  RateLimitUnknownPolicyError,
   type BucketOutcome,
   type RateLimitStore,
 } from '../src/index.js';
@@ -227,6 +228,18 @@ describe('blocks and adjustments', () => {
     expect(await rl.consume({ player: 'p' })).toMatchObject({ status: 'blocked', retryAfterMs: 5000 });
     rl.unblock({ player: 'p' });
     expect((await rl.consume({ player: 'p' })).allowed).toBe(true);
+  });
+
+  it('rejects adjustments naming a policy that is not in force', async () => {
+    const rl = createRateLimiter({ policies: [policy] });
+    await expect(rl.penalize({ player: 'x' }, { tokens: 1, policy: 'nope' })).rejects.toMatchObject({
+      code: 'RATE_LIMIT_UNKNOWN_POLICY',
+      policy: 'nope',
+      known: ['p'],
+    });
+    expect(() => rl.block({ player: 'x' }, { durationMs: 1, policy: 'nope' })).toThrow(
+      RateLimitUnknownPolicyError,
+    );
   });
 
   it('rejects negative or non-finite token adjustments', async () => {
