@@ -76,6 +76,33 @@ describe('the protocol §5 default table', () => {
     );
   });
 
+  it('never refuses a fast human playing a 30-minute game (regression guard for "never hurt normal play")', async () => {
+    const clock = createManualClock(0);
+    const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
+    const events: [number, string][] = [];
+    // lobby: list, create, three bots, start -- within five seconds
+    events.push([0, 'client_ready'], [100, 'get_rooms'], [1_000, 'create_room'], [1_500, 'get_room_state']);
+    events.push([2_000, 'add_bot'], [2_300, 'add_bot'], [2_600, 'add_bot'], [3_000, 'start_game']);
+    // game: a round every 25 s (phase delays of the original: 2 + 4 + 5 + 7 s), a declaration and
+    // up to 8 plays 1.5 s apart per round, a heartbeat every 30 s, a state sync now and then
+    const end = 30 * 60_000;
+    for (let t = 5_000, round = 0; t < end; t += 25_000, round++) {
+      events.push([t, 'declare']);
+      for (let k = 0; k < 8; k++) events.push([t + 2_000 + k * 1_500, 'play']);
+      if (round % 4 === 0) events.push([t + 20_000, 'request_state_sync']);
+    }
+    for (let t = 30_000; t < end; t += 30_000) events.push([t, 'ping']);
+    events.sort((a, b) => a[0] - b[0]);
+    const refused: [number, string][] = [];
+    for (const [at, messageType] of events) {
+      clock.set(at);
+      if (!(await rl.consume({ connection: 'alice-socket', messageType })).allowed)
+        refused.push([at, messageType]);
+    }
+    expect(events.length).toBeGreaterThan(700);
+    expect(refused).toEqual([]);
+  });
+
   it('refills declare at 5 per minute (12 s per token) after its burst of 6', async () => {
     const clock = createManualClock();
     const rl = createRateLimiter({ policies: protocolDefaultPolicies, clock });
