@@ -2,6 +2,7 @@ import { redisUrl, requireRedis, uniqueName } from '@game/test-services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../src/index.js';
+import { createManualClock } from '../src/testing/index.js';
 import { createRedisStore } from '../src/redis/index.js';
 
 let client: Redis;
@@ -36,5 +37,34 @@ describe('Redis store with Redis TIME (the default)', () => {
     // the key expires about when the bucket would be full again (3 min) plus a second
     expect(ttl).toBeGreaterThan(170_000);
     expect(ttl).toBeLessThanOrEqual(181_000);
+  });
+
+  it('keeps instances with skewed clocks consistent (why Redis TIME is the default)', async () => {
+    const policies = [
+      { name: 'skew', key: 'player' as const, capacity: 2, refill: { tokens: 1, intervalMs: 60_000 } },
+    ];
+    const behind = createManualClock(Date.now() - 3_600_000);
+    const ahead = createManualClock(Date.now() + 3_600_000);
+    const a = createRateLimiter({ policies, clock: behind, store: createRedisStore({ client, keyPrefix }) });
+    const b = createRateLimiter({ policies, clock: ahead, store: createRedisStore({ client, keyPrefix }) });
+    expect((await a.consume({ player: 'p' })).allowed).toBe(true);
+    expect((await a.consume({ player: 'p' })).allowed).toBe(true);
+    // an instance whose clock runs an hour ahead sees no phantom refill
+    expect((await b.consume({ player: 'p' })).allowed).toBe(false);
+
+    // with the callers' clocks, the same skew hands out an hour of refills
+    const c = createRateLimiter({
+      policies,
+      clock: behind,
+      store: createRedisStore({ client, keyPrefix: `${keyPrefix}caller:`, time: 'caller' }),
+    });
+    const d = createRateLimiter({
+      policies,
+      clock: ahead,
+      store: createRedisStore({ client, keyPrefix: `${keyPrefix}caller:`, time: 'caller' }),
+    });
+    await c.consume({ player: 'p' });
+    await c.consume({ player: 'p' });
+    expect((await d.consume({ player: 'p' })).allowed).toBe(true);
   });
 });
