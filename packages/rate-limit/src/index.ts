@@ -2,7 +2,11 @@ export { createRateLimiter } from './limiter.js';
 export type { RateLimiter, RateLimiterOptions, PolicySelector } from './limiter.js';
 export type { ConfigWatcher, WatchConfigOptions } from './config-watcher.js';
 export { loadRateLimitConfigFile, parseRateLimitConfig, parseRateLimitConfigText } from './config.js';
-export { createProtocolDefaultPolicies, protocolDefaultPolicies } from './protocol-defaults.js';
+export {
+  createProtocolDefaultPolicies,
+  protocolDefaultConfig,
+  protocolDefaultPolicies,
+} from './protocol-defaults.js';
 export type { ProtocolDefaultsOptions } from './protocol-defaults.js';
 export {
   rateLimitErrorFrame,

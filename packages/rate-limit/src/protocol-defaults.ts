@@ -1,4 +1,4 @@
-import type { BlockRule, KeySpec, PolicyDefinition } from './types.js';
+import type { BlockRule, KeySpec, PolicyDefinition, RateLimitConfig } from './types.js';
 
 /** One row of the protocol's per-event table (§5): `max` per `windowMs`, optional block after exceeding. */
 interface Row {
@@ -93,3 +93,6 @@ export function createProtocolDefaultPolicies(options: ProtocolDefaultsOptions =
 export const protocolDefaultPolicies: readonly PolicyDefinition[] = Object.freeze(
   createProtocolDefaultPolicies(),
 );
+
+/** The same table as a whole config (`{ policies }`), as a limits file would hold it. */
+export const protocolDefaultConfig: RateLimitConfig = Object.freeze({ policies: protocolDefaultPolicies });
