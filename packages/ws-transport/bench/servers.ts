@@ -1,7 +1,19 @@
 // The three servers every case runs against: this package, raw uWebSockets.js, and `ws`.
 import uWS from 'uWebSockets.js';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { createTransport, standardPipeline } from '../src/index.js';
+import type * as Pkg from '../src/index.js';
+
+/**
+ * The built package (dist), not the TypeScript source: tsx's keep-names wrapping costs a property
+ * definition per closure and would make our per-frame path look slower than what users run.
+ */
+async function loadPackage(): Promise<typeof Pkg> {
+  try {
+    return (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Pkg;
+  } catch (error) {
+    throw new Error(`build the package first (pnpm --filter @game/ws-transport build): ${String(error)}`);
+  }
+}
 
 export interface BenchServer {
   readonly name: string;
@@ -24,6 +36,7 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 
 export async function startServer(impl: Impl): Promise<BenchServer> {
   if (impl === 'ws-transport') {
+    const { createTransport, standardPipeline } = await loadPackage();
     const t = createTransport();
     t.ws('/ws', {
       upgrade: () => ({ rooms: ['bench'] }),

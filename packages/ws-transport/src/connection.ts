@@ -23,7 +23,7 @@ export interface Connection<A = Record<string, unknown>, I = unknown> {
   attributes: A;
   /** The identity bound to this socket (set by the upgrade hook or the identity middleware). */
   identity: I | undefined;
-  /** The rooms this connection is in. */
+  /** The rooms this connection is in (a snapshot; use `transport.join`/`leave` to change them). */
   readonly rooms: ReadonlySet<string>;
   /** False once the socket closed (or is closing). */
   readonly isOpen: boolean;
@@ -39,3 +39,11 @@ export interface SendOptions {
   /** Volatile messages are dropped for a slow consumer instead of closing it, and never take a resume offset. */
   volatile?: boolean;
 }
+
+/** Close codes this package uses. */
+export const CloseCodes = {
+  /** Server shutting down (graceful close). */
+  GOING_AWAY: 1001,
+  /** Default code for a slow consumer closed by the backpressure policy. */
+  SLOW_CONSUMER: 4008,
+} as const;

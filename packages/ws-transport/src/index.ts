@@ -14,6 +14,7 @@ export type {
   HttpRouter,
 } from './transport.js';
 export type { Connection, SendOptions, SendResult } from './connection.js';
+export { CloseCodes } from './connection.js';
 export {
   compose,
   standardPipeline,
@@ -52,10 +53,3 @@ export { TransportError, FrameError, HttpError } from './errors.js';
 export type { TransportErrorCode } from './errors.js';
 export { silentLogger } from './logger.js';
 export type { Logger, LogFn } from './logger.js';
-/** Close codes this package uses. */
-export const CloseCodes = {
-  /** Server shutting down (graceful close). */
-  GOING_AWAY: 1001,
-  /** Default code for a slow consumer closed by the backpressure policy. */
-  SLOW_CONSUMER: 4008,
-} as const;

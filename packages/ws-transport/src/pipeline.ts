@@ -3,14 +3,14 @@ import { codecFor } from './codec.js';
 import type { Connection, SendOptions, SendResult } from './connection.js';
 import { FrameError, TransportError } from './errors.js';
 import { BoundedMap } from './internal/bounded-map.js';
-import { composeSteps } from './internal/compose.js';
+import { composeSteps, RESOLVED } from './internal/compose.js';
 import type { Logger } from './logger.js';
 
 /** The per-frame context every inbound middleware sees. */
 export interface FrameContext<A = Record<string, unknown>, I = unknown> {
   /** The sending connection. */
   readonly conn: Connection<A, I>;
-  /** The frame as received (a private copy; safe to keep). */
+  /** The frame as received: a private copy, safe to keep; a view (mind `byteOffset`), not a whole ArrayBuffer. */
   readonly raw: Uint8Array;
   /** Whether it arrived as a binary frame. */
   readonly isBinary: boolean;
@@ -68,23 +68,25 @@ export const defaultErrorFormatter: ErrorFormatter<unknown, unknown> = (error, c
  * socket stays open. `FrameError`s are expected (logged at debug); anything else is logged as an error.
  */
 export function errorFrames<A, I>(options: { format?: ErrorFormatter<A, I>; onError?: (error: unknown, ctx: FrameContext<A, I>) => void } = {}): Middleware<A, I> {
-  const format = options.format ?? (defaultErrorFormatter);
-  return async (ctx, next) => {
+  const format = options.format ?? defaultErrorFormatter;
+  const handle = (error: unknown, ctx: FrameContext<A, I>): void => {
+    if (error instanceof FrameError) ctx.log.debug({ code: error.code, event: ctx.event }, 'frame rejected');
+    else ctx.log.error({ err: error, event: ctx.event }, 'frame handler failed');
+    options.onError?.(error, ctx);
+    let frame: unknown;
     try {
-      await next();
-    } catch (error) {
-      if (error instanceof FrameError) ctx.log.debug({ code: error.code, event: ctx.event }, 'frame rejected');
-      else ctx.log.error({ err: error, event: ctx.event }, 'frame handler failed');
-      options.onError?.(error, ctx);
-      let frame: unknown;
-      try {
-        frame = format(error, ctx);
-      } catch (formatError) {
-        ctx.log.error({ err: formatError }, 'error formatter failed');
-        frame = defaultErrorFormatter(error, ctx);
-      }
-      if (frame !== undefined) ctx.reply(frame);
+      frame = format(error, ctx);
+    } catch (formatError) {
+      ctx.log.error({ err: formatError }, 'error formatter failed');
+      frame = defaultErrorFormatter(error, ctx);
     }
+    if (frame !== undefined) ctx.reply(frame);
+  };
+  // No async function here: a pipeline whose steps all finish synchronously stays synchronous.
+  return (ctx, next) => {
+    const p = next();
+    if (p === RESOLVED) return;
+    return p.then(undefined, (error: unknown) => handle(error, ctx));
   };
 }
 
@@ -163,14 +165,17 @@ export type RateLimitDecision = boolean | { allowed: boolean; retryAfterMs?: num
 
 /** Calls the app's rate limiter; a refusal becomes `RATE_LIMITED` with `retryAfterMs`. */
 export function rateLimit<A, I>(check: (ctx: FrameContext<A, I>) => RateLimitDecision | Promise<RateLimitDecision>): Middleware<A, I> {
-  return async (ctx, next) => {
-    const d = await check(ctx);
+  const after = (d: RateLimitDecision, next: () => Promise<void>): Promise<void> => {
     const allowed = typeof d === 'boolean' ? d : d.allowed;
     if (!allowed) {
       const retryAfterMs = typeof d === 'object' ? d.retryAfterMs : undefined;
       throw new FrameError('RATE_LIMITED', 'too many messages', retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     }
-    await next();
+    return next();
+  };
+  return (ctx, next) => {
+    const d = check(ctx);
+    return d instanceof Promise ? d.then((v) => after(v, next)) : after(d, next);
   };
 }
 
@@ -181,20 +186,27 @@ export type ValidationResult = { ok: true; value?: Record<string, unknown> } | {
 export function validate<A, I>(
   check: (message: Record<string, unknown>, ctx: FrameContext<A, I>) => ValidationResult | Promise<ValidationResult>,
 ): Middleware<A, I> {
-  return async (ctx, next) => {
-    if (ctx.message === undefined) throw new TransportError('INTERNAL', 'validate() must run after parse()');
-    const r = await check(ctx.message, ctx);
+  const after = (r: ValidationResult, ctx: FrameContext<A, I>, next: () => Promise<void>): Promise<void> => {
     if (!r.ok) throw new FrameError('VALIDATION_FAILED', 'message failed validation', { issues: r.issues });
     if (r.value !== undefined) ctx.message = r.value;
-    await next();
+    return next();
+  };
+  return (ctx, next) => {
+    if (ctx.message === undefined) throw new TransportError('INTERNAL', 'validate() must run after parse()');
+    const r = check(ctx.message, ctx);
+    return r instanceof Promise ? r.then((v) => after(v, ctx, next)) : after(r, ctx, next);
   };
 }
 
 /** Calls the app's identity hook (binds `ctx.conn.identity`); `false` becomes `UNAUTHORIZED`. */
 export function identity<A, I>(resolve: (ctx: FrameContext<A, I>) => boolean | void | Promise<boolean | void>): Middleware<A, I> {
-  return async (ctx, next) => {
-    if ((await resolve(ctx)) === false) throw new FrameError('UNAUTHORIZED', 'this connection may not send this message');
-    await next();
+  const after = (ok: boolean | void, next: () => Promise<void>): Promise<void> => {
+    if (ok === false) throw new FrameError('UNAUTHORIZED', 'this connection may not send this message');
+    return next();
+  };
+  return (ctx, next) => {
+    const r = resolve(ctx);
+    return r instanceof Promise ? r.then((v) => after(v, next)) : after(r, next);
   };
 }
 
@@ -219,21 +231,20 @@ export interface DedupeOptions<A, I> {
 export function dedupe<A, I>(options: DedupeOptions<A, I> = {}): Middleware<A, I> {
   const seen = new BoundedMap<string, true>(options.maxEntries ?? 10_000, options.ttlMs ?? 600_000, options.now ?? Date.now);
   const scope = options.scope ?? ((ctx: FrameContext<A, I>) => (ctx.conn.identity !== undefined ? `i:${JSON.stringify(ctx.conn.identity)}` : `c:${ctx.conn.id}`));
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (ctx.messageId === undefined) return next();
     const key = `${scope(ctx)}\u0000${ctx.messageId}`;
     if (seen.has(key)) {
       ctx.state['duplicate'] = true;
-      await options.onDuplicate?.(ctx);
-      return;
+      return options.onDuplicate?.(ctx);
     }
     seen.set(key, true);
-    try {
-      await next();
-    } catch (error) {
+    const p = next();
+    if (p === RESOLVED) return;
+    return p.catch((error: unknown) => {
       seen.delete(key);
       throw error;
-    }
+    });
   };
 }
 

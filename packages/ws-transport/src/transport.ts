@@ -7,7 +7,7 @@ import { HttpError, TransportError } from './errors.js';
 import { HttpContextImpl, type ContextSettings, type HttpContext, type HttpHandler, type HttpMiddleware } from './http/context.js';
 import { StaticFiles, type StaticFilesOptions } from './http/static-files.js';
 import { statusLine } from './http/status.js';
-import { composeSteps } from './internal/compose.js';
+import { composeSteps, RESOLVED } from './internal/compose.js';
 import { parseCookies } from './internal/cookies.js';
 import { silentLogger, type Logger } from './logger.js';
 import { LabelCap, type MetricsHooks, type TransportStats } from './metrics.js';
@@ -302,7 +302,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
     resumeOpts?.envelope ??
     ((message: unknown, p: RoomPosition): unknown =>
       typeof message === 'object' && message !== null && !Array.isArray(message) ? { ...message, offset: p.offset, epoch: p.epoch } : message);
-  if (volatileDropBytes <= 0 || closeBytes <= 0) throw new TransportError('INVALID_OPTIONS', 'backpressure bounds must be > 0');
+  if (!(volatileDropBytes > 0) || !(closeBytes > 0)) {
+    throw new TransportError('INVALID_OPTIONS', `backpressure bounds must be > 0, got volatileDropBytes=${volatileDropBytes} closeBytes=${closeBytes}`);
+  }
+  if (!(Number.isInteger(maxQueuedFrames) && maxQueuedFrames > 0)) {
+    throw new TransportError('INVALID_OPTIONS', `maxQueuedFrames must be a positive integer, got ${maxQueuedFrames}`);
+  }
   if (resumeOpts !== undefined && !(Number.isInteger(resumeOpts.historySize) && resumeOpts.historySize >= 0)) {
     throw new TransportError('INVALID_OPTIONS', `resume.historySize must be an integer >= 0, got ${resumeOpts.historySize}`);
   }
@@ -565,54 +570,89 @@ export function createTransport(options: TransportOptions = {}): Transport {
     }
   }
 
-  // One loop per busy connection: frames run strictly one after another, in arrival order.
-  async function pump(c: AnyConn): Promise<void> {
-    c.processing = true;
-    inFlight++;
-    stats.inFlightFrames = inFlight;
-    try {
-      const queue = c.queue!;
-      let frame: QueuedFrame | undefined;
-      while ((frame = queue.shift()) !== undefined) {
-        const timed = metrics.frameIn !== undefined;
-        const t0 = timed ? performance.now() : 0;
-        const ctx: FrameContext<unknown, unknown> = {
-          conn: c,
-          raw: frame.data,
-          isBinary: frame.isBinary,
-          receivedAt: now(),
-          correlationId: `${idPrefix}-${(nextId++).toString(36)}`,
-          message: undefined,
-          event: 'unknown',
-          messageId: undefined,
-          state: {},
-          log: logger,
-          reply: (message: unknown, o?: SendOptions) => send(c, message, o),
-        };
-        let outcome: 'ok' | 'error' = 'ok';
+  /** Runs one frame; returns RESOLVED when the whole pipeline finished synchronously. */
+  function runFrame(c: AnyConn, frame: QueuedFrame): Promise<void> {
+    const timed = metrics.frameIn !== undefined;
+    const t0 = timed ? performance.now() : 0;
+    const ctx: FrameContext<unknown, unknown> = {
+      conn: c,
+      raw: frame.data,
+      isBinary: frame.isBinary,
+      receivedAt: now(),
+      correlationId: `${idPrefix}-${(nextId++).toString(36)}`,
+      message: undefined,
+      event: 'unknown',
+      messageId: undefined,
+      state: {},
+      log: logger,
+      reply: (message: unknown, o?: SendOptions) => send(c, message, o),
+    };
+    const finish = (outcome: 'ok' | 'error'): void => {
+      stats.framesIn++;
+      stats.bytesIn += frame.data.byteLength;
+      if (timed) {
         try {
-          await c.routeState.run(ctx);
+          metrics.frameIn!(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
         } catch (error) {
-          outcome = 'error';
-          stats.framesInFailed++;
-          logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (put errorFrames() first to answer with an error frame)');
+          logger.error({ err: error }, 'metrics.frameIn hook threw');
         }
-        stats.framesIn++;
-        stats.bytesIn += frame.data.byteLength;
-        if (timed) metrics.frameIn!(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
+      }
+    };
+    const failed = (error: unknown): void => {
+      stats.framesInFailed++;
+      logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (put errorFrames() first to answer with an error frame)');
+      finish('error');
+    };
+    const p = c.routeState.run(ctx);
+    if (p === RESOLVED) {
+      finish('ok');
+      return RESOLVED;
+    }
+    return p.then(() => finish('ok'), failed);
+  }
+
+  function release(c: AnyConn): void {
+    c.processing = false;
+    inFlight--;
+    stats.inFlightFrames = inFlight;
+    settle();
+  }
+
+  // Frames of one connection run strictly one after another, in arrival order: while one is in
+  // flight, later ones wait in the connection's queue and this loop takes them in order.
+  async function drainQueue(c: AnyConn): Promise<void> {
+    try {
+      const queue = c.queue;
+      let frame: QueuedFrame | undefined;
+      while (queue !== undefined && (frame = queue.shift()) !== undefined) {
+        const p = runFrame(c, frame);
+        if (p !== RESOLVED) await p;
       }
     } finally {
-      c.processing = false;
-      inFlight--;
-      stats.inFlightFrames = inFlight;
-      settle();
+      release(c);
     }
   }
 
   function onMessage(ws: WebSocket<Holder>, message: ArrayBuffer, isBinary: boolean): void {
     const c = ws.getUserData().conn;
-    // uWS neuters the ArrayBuffer after this callback: copy before anything async.
-    const data = new Uint8Array(message.slice(0));
+    // uWS neuters the ArrayBuffer after this callback: copy it (into Node's pooled buffer space for small frames).
+    const data = Buffer.from(new Uint8Array(message));
+    if (!c.processing) {
+      // Fast path: nothing in flight for this connection, run now; a synchronous pipeline never leaves this call.
+      c.processing = true;
+      inFlight++;
+      stats.inFlightFrames = inFlight;
+      const p = runFrame(c, { data, isBinary });
+      if (p === RESOLVED && (c.queue === undefined || c.queue.length === 0)) {
+        release(c);
+        return;
+      }
+      void p.then(
+        () => drainQueue(c),
+        () => drainQueue(c),
+      );
+      return;
+    }
     const queue = (c.queue ??= []);
     if (queue.length >= maxQueuedFrames) {
       stats.inboundOverflows++;
@@ -620,7 +660,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
       return;
     }
     queue.push({ data, isBinary });
-    if (!c.processing) void pump(c);
   }
 
   // ---------- WebSocket routes ----------

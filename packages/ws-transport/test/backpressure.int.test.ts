@@ -9,9 +9,10 @@ const chunk = { type: 'blob', data: 'x'.repeat(32 * 1024) };
 describe('backpressure', () => {
   it('drops volatile messages for a slow consumer, keeps it open, and counts the drops', async () => {
     let conn: Connection<unknown, unknown> | undefined;
+    const dropped: string[] = [];
     const { t, url } = await startTransport(
       (t) => t.ws('/ws', { onOpen: (c) => void (conn ??= c), pipeline: [] }),
-      { backpressure: { volatileDropBytes: 64 * 1024, closeBytes: 64 * 1024 * 1024 } },
+      { backpressure: { volatileDropBytes: 64 * 1024, closeBytes: 64 * 1024 * 1024 }, metrics: { dropped: (event) => void dropped.push(event) } },
     );
     const c = await connectTestClient(`${url}/ws`);
     await until(() => conn !== undefined);
@@ -20,6 +21,8 @@ describe('backpressure', () => {
     for (let i = 0; i < 4000 && !results.includes('dropped'); i++) results.push(t.send(conn!, chunk, { volatile: true }));
     expect(results).toContain('dropped');
     expect(t.stats().drops).toBeGreaterThan(0);
+    expect(dropped.length).toBe(t.stats().drops);
+    expect(dropped[0]).toBe('blob');
     expect(conn!.isOpen).toBe(true);
     // a fast consumer in the same room still gets volatile messages while the slow one is skipped
     t.join(conn!, 'r');
@@ -39,6 +42,7 @@ describe('backpressure', () => {
   it('closes a slow consumer of reliable messages with 4008 after the bound, for sends and for room broadcasts', async () => {
     const closes: number[] = [];
     const conns: Connection<unknown, unknown>[] = [];
+    const hooked = { backpressureClosed: 0, sendFailed: 0 };
     const { t, url } = await startTransport(
       (t) =>
         t.ws('/ws', {
@@ -47,7 +51,10 @@ describe('backpressure', () => {
           onClose: (_c, code) => void closes.push(code),
           pipeline: [],
         }),
-      { backpressure: { volatileDropBytes: 16 * 1024, closeBytes: 512 * 1024 } },
+      {
+        backpressure: { volatileDropBytes: 16 * 1024, closeBytes: 512 * 1024 },
+        metrics: { backpressureClosed: () => void hooked.backpressureClosed++, sendFailed: () => void hooked.sendFailed++ },
+      },
     );
     const slowDirect = await connectTestClient(`${url}/ws`);
     await until(() => conns.length === 1);
@@ -73,6 +80,7 @@ describe('backpressure', () => {
     }
     expect(closes).toEqual([4008, 4008]);
     expect(t.stats().backpressureCloses).toBe(2);
+    expect(hooked.backpressureClosed).toBe(2);
     expect(t.roomSize('r')).toBe(1);
     // the healthy client got every reliable message
     await until(() => received === published, 10_000, 'healthy client to receive every broadcast');

@@ -31,6 +31,7 @@ beforeAll(async () => {
       });
       t.http.get('/api/rooms/:id', (ctx) => ctx.json(200, { id: ctx.params['id'], q: ctx.query, cid: ctx.correlationId }));
       t.http.post('/api/echo', async (ctx) => ctx.json(201, { got: await ctx.readJson() }));
+      t.http.del('/api/rooms/:id', async (ctx) => ctx.json(200, { deleted: ctx.params['id'], bodyBytes: (await ctx.body()).byteLength }));
       t.http.get('/api/teapot', () => {
         throw new HttpError(409, 'INVALID_OPTIONS', 'conflict here');
       });
@@ -92,6 +93,12 @@ describe('HTTP routes', () => {
     const bad = await fetch(`${base}/api/echo`, { method: 'POST', body: '{nope' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_BODY' } });
+  });
+
+  it('reads an empty body for a request that announces none (DELETE without body)', async () => {
+    const res = await fetch(`${base}/api/rooms/R9`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: 'R9', bodyBytes: 0 });
   });
 
   it('maps HttpError to its status and other errors to a 500 without internals', async () => {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTestClient, UpgradeRejectedError, type TestClient } from '../src/testing/index.js';
-import { FrameError, serializeCookie, standardPipeline, type Transport } from '../src/index.js';
+import { createTransport, FrameError, serializeCookie, standardPipeline, type Transport } from '../src/index.js';
 import { startTransport, until } from './helpers.js';
 
 const open: Transport[] = [];
@@ -122,6 +122,26 @@ describe('routing and upgrade', () => {
   });
 });
 
+describe('options', () => {
+  it('rejects impossible options with INVALID_OPTIONS and the value', () => {
+    let error: unknown;
+    try {
+      createTransport({ backpressure: { closeBytes: 0 } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('closeBytes=0') as unknown });
+    expect(() => createTransport({ maxQueuedFrames: 0 })).toThrow(/maxQueuedFrames/);
+    expect(() => createTransport({ resume: { historySize: -1 } })).toThrow(/historySize/);
+  });
+
+  it('refuses a second listen and routes added after listen', async () => {
+    const { t } = await start((t) => t.ws('/ws', { pipeline: [] }));
+    await expect(t.listen()).rejects.toMatchObject({ code: 'ALREADY_LISTENING' });
+    expect(() => t.ws('/late', { pipeline: [] })).toThrow(/before listen/);
+  });
+});
+
 describe('rooms and sends', () => {
   it('broadcasts to a room, excludes the sender on request, and sends personalised frames', async () => {
     const { t, url } = await start((t) => {
@@ -238,6 +258,34 @@ describe('inbound pipeline', () => {
     expect(c.frames.map((f) => (f as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
     expect(trace.slice(0, 4)).toEqual(['rate:0', 'validate:0', 'identify:0', 'handle:0']);
     expect(trace.filter((s) => s.startsWith('handle'))).toEqual(['handle:0', 'handle:1', 'handle:2', 'handle:3', 'handle:4']);
+  });
+
+  it('keeps arrival order when synchronous and asynchronous frames interleave', async () => {
+    const handled: number[] = [];
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        pipeline: standardPipeline({
+          dedupe: false,
+          handler: (ctx) => {
+            const n = Number(ctx.message['n']);
+            if (n % 3 === 1) {
+              // an asynchronous frame: the ones behind it must wait, even the synchronous ones
+              return new Promise<void>((r) => setTimeout(r, 5)).then(() => {
+                handled.push(n);
+                ctx.reply({ n });
+              });
+            }
+            handled.push(n);
+            ctx.reply({ n });
+          },
+        }),
+      });
+    });
+    const c = await client(`${url}/ws`);
+    for (let n = 0; n < 30; n++) c.send({ type: 'step', n });
+    await c.waitFor((f) => f['n'] === 29);
+    expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(c.frames.map((f) => (f as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 
   it('answers garbage, oversize and non-object frames with error frames and keeps the socket open', async () => {

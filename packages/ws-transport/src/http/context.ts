@@ -131,6 +131,11 @@ export class HttpContextImpl implements HttpContext {
   private startBody(): void {
     const limit = this.settings.maxBodyBytes;
     const declared = Number(this.headers['content-length'] ?? '0');
+    if (declared === 0 && this.headers['transfer-encoding'] === undefined) {
+      // no body announced: do not wait for onData (uWS may never call it)
+      this.bodyPromise = Promise.resolve(Buffer.alloc(0));
+      return;
+    }
     if (declared > limit) {
       this.bodyPromise = Promise.reject(new HttpError(413, 'BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`));
       this.bodyPromise.catch(() => undefined);

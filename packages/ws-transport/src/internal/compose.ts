@@ -3,7 +3,8 @@ import { TransportError } from '../errors.js';
 /** One step of an onion chain over a context of type C. */
 export type Step<C> = (ctx: C, next: () => Promise<void>) => void | Promise<void>;
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** The promise a chain returns when every step finished synchronously (compare by identity). */
+export const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Composes steps into one function, run in array order (koa-style). Synchronous steps cost no
