@@ -1,6 +1,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RateLimitConfigError } from '../src/index.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from '../src/index.js';
@@ -72,7 +73,8 @@ describe('limits from a config file, reloaded without restart', () => {
     const logger = recordingLogger();
     const ev = events();
     const clock = createManualClock();
-    limiter = createRateLimiter({ clock, logger });
+    const registry = new Registry();
+    limiter = createRateLimiter({ clock, logger, metrics: { registry } });
     const watcher = limiter.watchConfigFile(file, {
       onReload: ev.onReload,
       onError: ev.onError,
@@ -114,6 +116,12 @@ describe('limits from a config file, reloaded without restart', () => {
     await writeAtomically(file, 'policies: [unclosed');
     expect((await notYaml).issues[0]).toMatch(/^not valid YAML/);
     expect(limiter.policies[0]!.capacity).toBe(5);
+    const metrics = await registry.metrics();
+    const count = (result: string) =>
+      Number(new RegExp(`rate_limit_config_reloads_total\\{result="${result}"\\} (\\d+)`).exec(metrics)?.[1]);
+    // editors and file systems may report one change twice: at least one reload per write
+    expect(count('ok')).toBeGreaterThanOrEqual(2);
+    expect(count('rejected')).toBeGreaterThanOrEqual(2);
     watcher.close();
   });
 
@@ -142,6 +150,19 @@ describe('limits from a config file, reloaded without restart', () => {
 
     watcher.close();
     expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it('closing the limiter stops its watchers', async () => {
+    const file = path.join(dir, 'limits.yaml');
+    await writeFile(file, yamlPolicy(2));
+    limiter = createRateLimiter();
+    const watcher = limiter.watchConfigFile(file);
+    expect(await watcher.ready).toBe(true);
+    expect(process.listenerCount('SIGHUP')).toBe(1);
+    limiter.close();
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+    expect(await watcher.reload()).toBe(false);
+    expect(limiter.policies[0]!.capacity).toBe(2);
   });
 
   it('rejects an unreadable file at start and keeps the limits from code', async () => {
