@@ -351,3 +351,30 @@ describe('later rounds (§4, §13.6, §13.26)', () => {
     ]);
   });
 });
+
+describe('§13 details', () => {
+  it('an accepted redeal redeals the whole table, not only the accepter (§13.8)', () => {
+    const hands = makeHands({ 2: WEAK_A });
+    const s = gameWithHands(hands);
+    const { events } = run(s, { type: 'accept_redeal', id: id(), seat: 2 }, 0, createRng(3));
+    const dealt = ofType(events, 'hands_dealt')[0]!;
+    const changed = dealt.hands.filter((h, i) => h.join() !== hands[i]!.join()).length;
+    expect(changed).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a perfect 0/0 scores +3 but is not a perfect round; d = a > 0 is (§13.11, §7.1)', () => {
+    const r = simulateGame({ seed: 21, recordEvents: true });
+    const scored = ofType(r.events, 'round_scored');
+    let perfect = [0, 0, 0, 0];
+    for (const e of scored) perfect = perfect.map((p, i) => p + (e.scores[i]!.declared > 0 && e.scores[i]!.declared === e.scores[i]!.actual ? 1 : 0));
+    expect(r.state.players.map((p) => p.perfectRounds)).toEqual(perfect);
+    expect(scored.some((e) => e.scores.some((s) => s.declared === 0 && s.actual === 0 && s.finalScore === 3 * e.multiplier))).toBe(true);
+  });
+
+  it('declarations list only who has declared, even a 0 (§13.24)', () => {
+    let s = toDeclaration(gameWithHands(strongHands()));
+    s = run(s, { type: 'declare', id: id(), seat: 1, value: 0 }).state;
+    expect(s.declaration?.values).toEqual([null, 0, null, null]);
+    expect(s.players.map((p) => p.declared)).toEqual([0, 0, 0, 0]);
+  });
+});
