@@ -83,11 +83,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     logger,
     metrics,
     snapshotEvery: config.SNAPSHOT_EVERY,
+    botLevel: config.BOT_LEVEL,
     now: () => Date.now(),
     deliver: (roomId, out) => gateway?.deliver(roomId, out),
     directoryChanged: (roomId) => gateway?.directoryChanged(roomId),
   };
-  const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE } });
+  const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;
   gateway = new Gateway({ transport, rooms, config, logger, limiter });
   gateway.register();

@@ -46,6 +46,16 @@ const schema = z
     /** Shutdown: pause between failing readiness and closing sockets, and the overall budget. */
     SHUTDOWN_DRAIN_DELAY_MS: intFrom(0, 120_000).default(2_000),
     SHUTDOWN_BUDGET_MS: intFrom(1_000, 600_000).default(15_000),
+    /**
+     * `random` (production). `forced_weak`: the rules' test dealing mode (seat 0 gets a weak hand on the
+     * first two deals of every round, always 8/8/8/8) -- for tests and demos of the redeal flow only.
+     */
+    GAME_DEALING: z.enum(['random', 'forced_weak']).default('random'),
+    /**
+     * The default bot (decision 11): `legacy` is the original's strategy (§9.2); `strategic` the newer one
+     * (§9.3). Legacy bots rarely reach 50 among themselves, so all-bot tables play on for a long time.
+     */
+    BOT_LEVEL: z.enum(['legacy', 'strategic']).default('legacy'),
     /** Largest inbound frame accepted (bytes). */
     MAX_FRAME_BYTES: intFrom(256, 1_048_576).default(16_384),
   })

@@ -82,9 +82,10 @@ export class Gateway {
       pipeline: standardPipeline<SocketAttrs, unknown>({
         maxFrameBytes: config.MAX_FRAME_BYTES,
         parse: { messageIdField: 'id' },
-        rateLimit: (ctx) => this.rateLimit(ctx),
         formatError: (err) => this.formatError(err),
         dedupe: false,
+        // Rate limits as our own step: the refusal frame is the protocol's, built from the limiter's result.
+        use: [(ctx, next) => this.rateLimit(ctx, next)],
         handler: (ctx) => this.handle(ctx),
       }),
     });
@@ -130,7 +131,7 @@ export class Gateway {
 
   // ---------------------------------------------------------------- inbound
 
-  private async rateLimit(ctx: FrameContext<SocketAttrs, unknown>): Promise<boolean> {
+  private async rateLimit(ctx: FrameContext<SocketAttrs, unknown>, next: () => Promise<void>): Promise<void> {
     const event = typeof ctx.message?.['event'] === 'string' ? (ctx.message['event'] as string).slice(0, 100) : 'unknown';
     const a = ctx.conn.attributes;
     const r = await this.o.limiter.consume({
@@ -140,11 +141,10 @@ export class Gateway {
       ip: ctx.conn.remoteAddress,
       messageType: event,
     });
-    if (r.allowed) return true;
+    if (r.allowed) return next();
     ctx.reply(rateLimitErrorFrame(r));
     const close = rateLimitCloseReason(r);
     if (close) this.o.transport.closeConnection(ctx.conn, close.code, close.reason);
-    return false;
   }
 
   private formatError(err: unknown): Frame {

@@ -23,6 +23,7 @@ import {
   roomSummary,
   seatsToAct,
   turnCompleteData,
+  type BotLevel,
   type LiapCommand,
   type LiapConfigInput,
   type LiapEvent,
@@ -52,6 +53,8 @@ export interface RoomHost {
   readonly logger: Logger;
   readonly metrics: GameMetrics;
   readonly snapshotEvery: number;
+  /** Strategy of the bots (decision 11). */
+  readonly botLevel: BotLevel;
   now(): number;
   deliver(roomId: string, out: readonly Outbound[]): void;
   /** The room's directory entry changed (lobby lists). */
@@ -457,7 +460,7 @@ export class RoomActor {
   private armDeadline(deadline: Timer): void {
     const delay = Math.max(0, deadline.dueAt - this.host.now());
     this.deadlineTimer = setTimeout(() => {
-      this.submit({ type: 'timer_fired', id: `timer:${deadline.timer}:${deadline.dueAt}`, timer: deadline.timer, dueAt: deadline.dueAt }).catch(
+      this.submit({ type: 'timer_fired', id: `timer:${this.state.seq}:${deadline.timer}:${deadline.dueAt}`, timer: deadline.timer, dueAt: deadline.dueAt }).catch(
         (err: unknown) => this.onBackgroundFailure('timer', err),
       );
     }, delay);
@@ -465,7 +468,7 @@ export class RoomActor {
 
   private playBot(seat: number, seq: number): void {
     if (this.state.seq !== seq || this.queue.length > 0 || this.running) return; // something happened meanwhile; schedule() runs again
-    const command = botMove(this.state, seat, createRng(randomSeed()));
+    const command = botMove(this.state, seat, createRng(randomSeed()), this.host.botLevel);
     if (!command) return;
     this.submit(command).catch((err: unknown) => this.onBackgroundFailure('bot', err));
   }

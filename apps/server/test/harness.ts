@@ -1,0 +1,67 @@
+/** Starts a real server in-process on a free port for integration tests. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '@game/persistence';
+import { createProtocolDefaultPolicies } from '@game/rate-limit';
+import { createServer, type LiapServer } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+/** A running test server. */
+export interface TestServer {
+  readonly server: LiapServer;
+  readonly baseUrl: string;
+  readonly databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh SQLite file URL in a temp folder (removed by `cleanup`). */
+export async function tempSqlite(): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'liap-server-'));
+  return { url: `sqlite:${path.join(dir, 'game.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Limits for scripted players that act the instant it is their turn (a game at time scale 0 takes seconds,
+ * not the half hour the protocol's per-minute table was sized for): the default table, 100 times larger.
+ */
+export async function generousLimitsFile(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'liap-limits-'));
+  const file = path.join(dir, 'limits.json');
+  const policies = createProtocolDefaultPolicies().map((p) => ({
+    name: p.name,
+    key: p.key,
+    capacity: p.capacity * 100,
+    refillPerSecond: p.capacity * 100,
+    ...(p.messageTypes ? { messageTypes: p.messageTypes } : {}),
+    ...(p.exceptMessageTypes ? { exceptMessageTypes: p.exceptMessageTypes } : {}),
+  }));
+  await writeFile(file, JSON.stringify({ policies }));
+  return file;
+}
+
+/** Starts a server with test defaults (port 0, no delays, silent logs, generous limits) plus `overrides`. */
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const config = loadConfig(
+    {},
+    {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      GAME_TIME_SCALE: 0,
+      LOG_LEVEL: 'silent',
+      SHUTDOWN_BUDGET_MS: 5_000,
+      RATE_LIMITS_FILE: await generousLimitsFile(),
+      // Legacy bots (the default) rarely reach 50 among themselves; strategic ones finish a game in ~11 rounds.
+      BOT_LEVEL: 'strategic',
+      ...overrides,
+    },
+  );
+  const server = await createServer(config, { logger: silentLogger });
+  const { port } = await server.listen();
+  return {
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    databaseUrl: config.DATABASE_URL,
+    stop: () => server.stop('test'),
+  };
+}
