@@ -1,16 +1,22 @@
-// `pnpm start`: builds what the server needs and starts it on SQLite (./data), port 5050.
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+// `pnpm start`: builds the server and what it depends on, then runs it from the repository root, so the
+// default database is ./data/liap-tui.db (SQLite, created on first start) and the port 5050.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const serverPkg = new URL('../../apps/server/package.json', import.meta.url);
-if (!existsSync(serverPkg)) {
-  console.error(
-    'The Liap Tui server (apps/server) does not exist yet: it is tracked as its own issue and comes after the packages.\n' +
-      'Nothing was started. Run the tests with the README test command in the meantime.',
-  );
-  process.exit(1);
-}
-const r = spawnSync('pnpm', ['exec', 'turbo', 'run', 'start', '--filter=@game/server', '--output-logs=errors-only'], {
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+process.stdout.write('Building the server (turbo, cached after the first time)...\n');
+const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@game/server...', '--output-logs=errors-only'], {
+  cwd: root,
   stdio: 'inherit',
 });
-process.exit(r.status ?? 1);
+if (build.status !== 0) {
+  process.stderr.write('The build failed; see the errors above.\n');
+  process.exit(build.status ?? 1);
+}
+const child = spawn(process.execPath, [path.join(root, 'apps/server/dist/main.js'), 'serve', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
