@@ -12,6 +12,7 @@ import {
   checkServerFrame,
   decide,
   defaultPlay,
+  turnLeader,
   describeFrames,
   findForeignHands,
   parseServerFrame,
@@ -348,11 +349,14 @@ describe('play choice', () => {
       }
       const size = 1 + (trial % 8);
       const hand = deck.slice(0, size);
-      const starter = defaultPlay({ round: 1, turnNumber: 1, hand: kinds(hand), required: null });
+      const base = { round: 1, turnNumber: 1, hand: kinds(hand), need: rng.int(-2, 8) };
+      const starter = defaultPlay({ ...base, required: null, leader: null });
       expect(new Set(starter).size).toBe(starter.length);
       expect(playType(starter.map((i) => hand[i] as PieceKind))).not.toBe('INVALID');
       for (let required = 1; required <= Math.min(6, size); required++) {
-        const follow = defaultPlay({ round: 1, turnNumber: 1, hand: kinds(hand), required });
+        const type = required === 1 ? 'SINGLE' : required === 2 ? 'PAIR' : 'STRAIGHT';
+        const leader = { name: 'Bob', type, value: rng.int(1, 28) };
+        const follow = defaultPlay({ ...base, required, leader });
         expect(follow).toHaveLength(required);
         expect(new Set(follow).size).toBe(required);
         expect(follow.every((i) => i >= 0 && i < size)).toBe(true);
@@ -362,7 +366,11 @@ describe('play choice', () => {
 
   it('indices refer to the hand in the order received, and play_value is their sum', () => {
     const hand = [piece('SOLDIER_BLACK'), piece('ADVISOR_RED'), piece('CANNON_RED'), piece('ADVISOR_RED')];
-    const d = decide(phaseChange('turn', TURN_DATA, { aliceHand: hand }).data, 'Alice', STRATEGY);
+    const d = decide(
+      phaseChange('turn', TURN_DATA, { aliceHand: hand, alice: { declared: 3 } }).data,
+      'Alice',
+      STRATEGY,
+    );
     expect(d).toEqual({
       key: 'turn:r1:t1:Alice',
       event: 'play',
@@ -380,6 +388,49 @@ describe('play choice', () => {
     };
     const d = decide(phaseChange('turn', data, { aliceHand: hand }).data, 'Alice', STRATEGY);
     expect((d?.data['piece_indices'] as number[]).length).toBe(2);
+  });
+
+  it('plays to the declaration: takes piles while needed, dumps low pieces once it has enough', () => {
+    const hand = [piece('SOLDIER_BLACK'), piece('ADVISOR_RED'), piece('CANNON_RED'), piece('HORSE_RED')];
+    const ctx = { round: 1, turnNumber: 1, hand };
+    expect(defaultPlay({ ...ctx, required: null, need: 1, leader: null })).toEqual([1]);
+    expect(defaultPlay({ ...ctx, required: null, need: 0, leader: null })).toEqual([0]);
+    // Follower: the cheapest single that beats the leader, or the lowest when none does or none is needed.
+    expect(
+      defaultPlay({ ...ctx, required: 1, need: 1, leader: { name: 'Bob', type: 'SINGLE', value: 5 } }),
+    ).toEqual([3]);
+    expect(
+      defaultPlay({ ...ctx, required: 1, need: 1, leader: { name: 'Bob', type: 'SINGLE', value: 13 } }),
+    ).toEqual([0]);
+    expect(
+      defaultPlay({ ...ctx, required: 1, need: 0, leader: { name: 'Bob', type: 'SINGLE', value: 5 } }),
+    ).toEqual([0]);
+    const pairs = [
+      piece('CHARIOT_RED'),
+      piece('SOLDIER_RED'),
+      piece('CHARIOT_RED'),
+      piece('SOLDIER_RED'),
+      piece('HORSE_BLACK'),
+    ];
+    const leader = { name: 'Bob', type: 'PAIR', value: 10 };
+    expect(
+      defaultPlay({ round: 1, turnNumber: 1, hand: pairs, required: 2, need: 2, leader }).sort(),
+    ).toEqual([0, 2]);
+    expect(
+      defaultPlay({ round: 1, turnNumber: 1, hand: pairs, required: null, need: 2, leader: null }).sort(),
+    ).toEqual([0, 2]);
+  });
+
+  it('finds the play winning so far (same type and strictly higher replaces; ties stay with the earlier)', () => {
+    expect(turnLeader({})).toBeNull();
+    expect(
+      turnLeader({
+        Bob: { pieces: ['HORSE_RED(6)'], play_type: 'SINGLE', play_value: 6 },
+        Carl: { pieces: ['SOLDIER_RED(2)', 'SOLDIER_BLACK(1)'], play_type: 'INVALID', play_value: 30 },
+        Dan: { pieces: ['CHARIOT_RED(8)'], play_type: 'SINGLE' },
+        Eve: { pieces: ['CHARIOT_RED(8)'], type: 'SINGLE', play_value: 8 },
+      }),
+    ).toEqual({ name: 'Dan', type: 'SINGLE', value: 8 });
   });
 
   it('acts once per turn: not when it already played, not after turn_complete, not on other turns', () => {

@@ -35,6 +35,7 @@ export {
   decide,
   defaultDeclaration,
   defaultPlay,
+  turnLeader,
   validDeclarations,
   snapDeclaration,
   redealAnswer,
@@ -48,4 +49,5 @@ export {
   type RedealPolicy,
   type ScriptedPlayerOptions,
   type Strategy,
+  type TakenAction,
 } from './scripted-player.js';

@@ -48,6 +48,10 @@ export interface PlayContext {
   readonly turnNumber: number;
   readonly hand: readonly HandPiece[];
   readonly required: number | null;
+  /** Piles still wanted this round: own `declared - captured_piles` (may be <= 0). */
+  readonly need: number;
+  /** The play currently winning this turn (null for the starter). */
+  readonly leader: { readonly name: string; readonly type: string; readonly value: number } | null;
 }
 
 /** One action the player decided to take at one decision point. */
@@ -72,9 +76,32 @@ export interface ScriptedPlayerOptions {
   readonly delayMs?: number | ((decision: Decision) => number);
   /** Called after each action is sent (e.g. to kill the server right after an action). */
   readonly onAction?: (decision: Decision, player: ScriptedPlayer) => void | Promise<void>;
-  /** Base URL and socket options used by `reconnect()`. */
+  /**
+   * Retry like a person clicking again when an `error` frame arrives while the decision point is still open
+   * (e.g. a rate limit): after `data.retry_after_ms` when given, else `delayMs`. `false` disables it.
+   * Default `{ maxRetries: 5, delayMs: 100 }` per decision point.
+   */
+  readonly retryOnError?: false | { readonly maxRetries?: number; readonly delayMs?: number };
+  /**
+   * Reconnect on its own when the socket closes with a code other than 1000 (as the frontend does once,
+   * ~1 s after a drop). `attempts` > 1 keeps trying (e.g. while a killed server restarts). Needs `baseUrl`.
+   * Default: off.
+   */
+  readonly autoReconnect?: { readonly delayMs?: number; readonly attempts?: number };
+  /** Base URL of the server, used by `reconnect()`, `refresh()` and `autoReconnect`. */
   readonly baseUrl?: string;
+  /** Socket options for those reconnections (`playerName` is always the player's name). */
   readonly connectOptions?: ConnectOptions;
+}
+
+/** One action taken by a ScriptedPlayer. */
+export interface TakenAction extends Decision {
+  /** `Date.now()` when sent. */
+  readonly at: number;
+  /** False when the socket was not open (the frame is lost, like the frontend's). */
+  readonly sent: boolean;
+  /** 0 for the first attempt at this decision point, n for the n-th retry after an error frame. */
+  readonly retry: number;
 }
 
 /** The redeal policy's answer for one decision. */
@@ -107,38 +134,106 @@ export function snapDeclaration(wanted: number, valid: readonly number[]): numbe
   return best;
 }
 
-/** A naive human estimate: one pile per piece worth 11 or more (advisors and generals), at least 1. */
+/**
+ * A human estimate: pieces worth 10 or more, plus 2, capped at 8 (then snapped to a valid value). Tuned
+ * by simulation against the legacy bots (which spend their big pieces early): with one such human and
+ * three legacy bots 20 of 20 seeded games reached 50 (median ~40 rounds), where "one pile per opener"
+ * left most games running past 400 rounds.
+ */
 export function defaultDeclaration(ctx: DeclareContext): number {
-  const strong = ctx.hand.filter((p) => p.value >= 11).length;
-  return Math.max(1, Math.min(8, strong));
+  return Math.min(8, ctx.hand.filter((p) => p.value >= 10).length + 2);
+}
+
+interface Indexed {
+  readonly p: HandPiece;
+  readonly i: number;
+}
+
+/** Pairs of identical pieces, as index pairs, highest first. */
+function pairsOf(order: readonly Indexed[]): [Indexed, Indexed][] {
+  const pairs: [Indexed, Indexed][] = [];
+  const used = new Set<number>();
+  for (let a = 0; a < order.length; a++) {
+    const x = order[a];
+    if (x === undefined || used.has(a)) continue;
+    for (let b = a + 1; b < order.length; b++) {
+      const y = order[b];
+      if (y !== undefined && !used.has(b) && y.p.kind === x.p.kind) {
+        pairs.push([x, y]);
+        used.add(a).add(b);
+        break;
+      }
+    }
+  }
+  return pairs;
 }
 
 /**
- * A plain human play. Starter: the highest pair of identical pieces if any, else the highest single
- * (both always valid, §6.1). Follower: exactly `required` pieces -- a pair when 2 are required and one is
- * held, otherwise the highest pieces for 1 and the lowest for more.
+ * A human who plays to their declaration, using only what the frontend shows. Starter: while piles are
+ * still needed, the highest pair (if two or more are needed) or the highest single, else the lowest single
+ * (singles and pairs are always valid, §6.1). Follower: exactly `required` pieces -- the cheapest single or
+ * pair that beats the current leader while piles are needed, otherwise the lowest pieces.
  */
 export function defaultPlay(ctx: PlayContext): number[] {
-  const order = ctx.hand.map((p, i) => ({ p, i })).sort((a, b) => b.p.value - a.p.value || a.i - b.i);
-  const bestPair = (): number[] | null => {
-    for (let a = 0; a < order.length; a++) {
-      for (let b = a + 1; b < order.length; b++) {
-        const x = order[a];
-        const y = order[b];
-        if (x !== undefined && y !== undefined && x.p.kind === y.p.kind) return [x.i, y.i];
-      }
-    }
-    return null;
-  };
+  // Highest first; ties keep hand order.
+  const order: Indexed[] = ctx.hand
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => b.p.value - a.p.value || a.i - b.i);
   const top = order[0];
   if (top === undefined) return [];
-  if (ctx.required === null) return bestPair() ?? [top.i];
-  if (ctx.required === 1) return [top.i];
-  if (ctx.required === 2) {
-    const pair = bestPair();
-    if (pair !== null) return pair;
+  const lowest = (n: number): number[] => order.slice(-n).map((x) => x.i);
+  const pairs = pairsOf(order);
+  if (ctx.required === null) {
+    if (ctx.need <= 0) return lowest(1);
+    const pair = pairs[0];
+    if (ctx.need >= 2 && pair !== undefined) return [pair[0].i, pair[1].i];
+    return [top.i];
   }
-  return order.slice(-ctx.required).map((x) => x.i);
+  const n = ctx.required;
+  const leader = ctx.leader;
+  if (ctx.need >= n && leader !== null) {
+    if (n === 1 && leader.type === 'SINGLE') {
+      const beat = [...order].reverse().find((x) => x.p.value > leader.value);
+      if (beat !== undefined) return [beat.i];
+    }
+    if (n === 2 && leader.type === 'PAIR') {
+      const beat = [...pairs].reverse().find(([x, y]) => x.p.value + y.p.value > leader.value);
+      if (beat !== undefined) return [beat[0].i, beat[1].i];
+    }
+  }
+  return lowest(n);
+}
+
+/** The value of a played piece string `KIND_COLOR(v)` or object `{value}`; 0 when unknown. */
+function playedValue(piece: unknown): number {
+  if (typeof piece === 'string') return Number(/\((\d+)\)$/.exec(piece)?.[1] ?? 0);
+  if (isObject(piece) && typeof piece['value'] === 'number') return piece['value'];
+  return 0;
+}
+
+/**
+ * The play winning so far from `turn_plays` (in play order): the first play, replaced only by a later play
+ * of the same type with a strictly higher value (§6.4; extended straights compare by total here).
+ */
+export function turnLeader(turnPlays: Record<string, unknown>): PlayContext['leader'] {
+  let leader: PlayContext['leader'] = null;
+  for (const [name, play] of Object.entries(turnPlays)) {
+    if (!isObject(play)) continue;
+    const type =
+      typeof play['play_type'] === 'string'
+        ? play['play_type']
+        : typeof play['type'] === 'string'
+          ? play['type']
+          : 'INVALID';
+    const pieces = Array.isArray(play['pieces']) ? play['pieces'] : [];
+    const value =
+      typeof play['play_value'] === 'number'
+        ? play['play_value']
+        : pieces.reduce((sum: number, x) => sum + playedValue(x), 0);
+    if (leader === null) leader = { name, type, value };
+    else if (type === leader.type && value > leader.value) leader = { name, type, value };
+  }
+  return leader;
 }
 
 /** The player's own hand from a `phase_change` data (`players[me].hand`, else `phase_data.my_hand`). */
@@ -153,11 +248,14 @@ export function ownHand(data: Record<string, unknown>, me: string): HandPiece[] 
   return Array.isArray(hand) ? hand.filter(isWirePiece) : [];
 }
 
-function ownZeroStreak(data: Record<string, unknown>, me: string): number {
+/** A numeric field of the player's own entry in `players` (0 when absent). */
+function ownNumber(data: Record<string, unknown>, me: string, key: string): number {
   const players = data['players'];
-  const p = isObject(players) ? players[me] : undefined;
-  const z = isObject(p) ? p['zero_declares_in_a_row'] : 0;
-  return typeof z === 'number' ? z : 0;
+  let p: unknown;
+  if (isObject(players)) p = players[me];
+  else if (Array.isArray(players)) p = players.find((x) => isObject(x) && x['name'] === me);
+  const v = isObject(p) ? p[key] : 0;
+  return typeof v === 'number' ? v : 0;
 }
 
 /** The strategies a decision uses (the options minus the transport). */
@@ -202,7 +300,7 @@ export function decide(data: Record<string, unknown>, me: string, strategy: Stra
       const earlier = Object.values(declarations).filter((v): v is number => typeof v === 'number');
       const earlierTotal = earlier.reduce((a, b) => a + b, 0);
       const isLast = earlier.length === Math.max(order.length, 4) - 1;
-      const zeroStreak = ownZeroStreak(data, me);
+      const zeroStreak = ownNumber(data, me, 'zero_declares_in_a_row');
       const valid = validDeclarations(earlierTotal, isLast, zeroStreak);
       const value = snapDeclaration(
         strategy.declare({ round, hand, earlierTotal, isLast, zeroStreak, valid }),
@@ -218,7 +316,10 @@ export function decide(data: Record<string, unknown>, me: string, strategy: Stra
       const turnNumber = typeof pd['current_turn_number'] === 'number' ? pd['current_turn_number'] : 0;
       const rpc = pd['required_piece_count'];
       const required = typeof rpc === 'number' && Object.keys(plays).length > 0 ? rpc : null;
-      const indices = [...strategy.play({ round, turnNumber, hand, required })];
+      const declared = ownNumber(data, me, 'declared');
+      const need = declared - ownNumber(data, me, 'captured_piles');
+      const leader = required === null ? null : turnLeader(plays);
+      const indices = [...strategy.play({ round, turnNumber, hand, required, need, leader })];
       const playValue = indices.reduce((sum, i) => sum + (hand[i]?.value ?? 0), 0);
       return {
         key: `turn:r${round}:t${turnNumber}:${me}`,
@@ -245,15 +346,18 @@ export class ScriptedPlayer {
   readonly #opts: ScriptedPlayerOptions;
   #socket: FrontendSocket;
   #unsubscribe: (() => void) | null = null;
-  #acted = new Set<string>();
+  #acted = new Map<string, Decision>();
   #pending: { key: string; timer: NodeJS.Timeout } | null = null;
+  #retries = new Map<string, number>();
+  #reconnects = 0;
+  #reconnecting: Promise<FrontendSocket> | null = null;
   #latest: Record<string, unknown> | null = null;
   #acceptedSoFar = 0;
   #started = false;
   #done: ServerFrame | null = null;
   #resolveFinished: (frame: ServerFrame) => void = () => undefined;
   #rejectFinished: (error: Error) => void = () => undefined;
-  readonly #actions: (Decision & { readonly at: number; readonly sent: boolean })[] = [];
+  readonly #actions: TakenAction[] = [];
   readonly #errors: ServerFrame[] = [];
   readonly #sockets: FrontendSocket[] = [];
 
@@ -294,8 +398,13 @@ export class ScriptedPlayer {
   }
 
   /** Every action taken, in order (`sent: false` when the socket was already closed: lost like the frontend's). */
-  actions(): readonly (Decision & { readonly at: number; readonly sent: boolean })[] {
+  actions(): readonly TakenAction[] {
     return this.#actions;
+  }
+
+  /** How many times the player reconnected (by `reconnect`, `refresh` or `autoReconnect`). */
+  get reconnects(): number {
+    return this.#reconnects;
   }
 
   /** `error` frames received on any of the player's sockets while it was playing. */
@@ -336,7 +445,8 @@ export class ScriptedPlayer {
     this.#cancelPending();
     this.#socket = socket;
     this.#sockets.push(socket);
-    this.#acted = new Set();
+    this.#acted = new Map();
+    this.#retries = new Map();
     if (this.#started) this.#subscribe();
   }
 
@@ -348,8 +458,15 @@ export class ScriptedPlayer {
       ...this.#opts.connectOptions,
       playerName: this.name,
     });
+    this.#reconnects++;
     this.attach(socket);
     return socket;
+  }
+
+  /** A browser refresh: the page closes its socket with 1001, then the reloaded page reconnects (session recovery). */
+  async refresh(baseUrl = this.#opts.baseUrl): Promise<FrontendSocket> {
+    await this.#socket.close(1001, 'Page reload');
+    return this.reconnect(baseUrl);
   }
 
   /** A report for failure messages: phase, actions, errors, last frames. */
@@ -375,7 +492,45 @@ export class ScriptedPlayer {
         break;
       }
     }
-    this.#unsubscribe = socket.onFrame((frame) => this.#onFrame(frame));
+    const unsubscribeFrames = socket.onFrame((frame) => this.#onFrame(frame));
+    let active = true;
+    this.#unsubscribe = () => {
+      active = false;
+      unsubscribeFrames();
+    };
+    void socket.closed.then((info) => {
+      if (active && this.#started && this.#done === null && info.code !== 1000) this.#autoReconnect(socket);
+    });
+  }
+
+  #autoReconnect(from: FrontendSocket): void {
+    const opts = this.#opts.autoReconnect;
+    const baseUrl = this.#opts.baseUrl;
+    if (opts === undefined || baseUrl === undefined || this.#reconnecting !== null || from !== this.#socket)
+      return;
+    const attempts = opts.attempts ?? 1;
+    const delayMs = opts.delayMs ?? 1000;
+    this.#reconnecting = (async () => {
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        // Backoff between attempts is client behaviour (the frontend waits ~1 s), not test synchronisation.
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (!this.#started || this.#socket !== from) return this.#socket;
+        try {
+          return await this.reconnect(baseUrl);
+        } catch (error) {
+          last = error;
+        }
+      }
+      throw new Error(`${this.name}: ${attempts} reconnect attempt(s) failed: ${String(last)}`);
+    })();
+    this.#reconnecting
+      .catch((error: unknown) =>
+        this.#rejectFinished(error instanceof Error ? error : new Error(String(error))),
+      )
+      .finally(() => {
+        this.#reconnecting = null;
+      });
   }
 
   #cancelPending(): void {
@@ -395,6 +550,7 @@ export class ScriptedPlayer {
   #onFrame(frame: ServerFrame): void {
     if (frame.event === 'error') {
       this.#errors.push(frame);
+      this.#retryAfterError(frame);
       return;
     }
     if (frame.event !== 'phase_change' || this.#done !== null) return;
@@ -440,11 +596,35 @@ export class ScriptedPlayer {
     };
   }
 
-  #act(decision: Decision): void {
-    this.#acted.add(decision.key);
-    if (decision.event === 'accept_redeal') this.#acceptedSoFar++;
+  /** An error while our action's decision point is still open: click again later (bounded). */
+  #retryAfterError(frame: ServerFrame): void {
+    const retry = this.#opts.retryOnError;
+    if (retry === false || this.#latest === null || this.#pending !== null || this.#done !== null) return;
+    const open = decide(this.#latest, this.name, this.#strategy());
+    if (open === null || !this.#acted.has(open.key)) return;
+    const count = this.#retries.get(open.key) ?? 0;
+    if (count >= (retry?.maxRetries ?? 5)) return;
+    this.#retries.set(open.key, count + 1);
+    const after = frame.data['retry_after_ms'];
+    const delay = typeof after === 'number' && after >= 0 ? after + 10 : (retry?.delayMs ?? 100);
+    const key = open.key;
+    this.#pending = {
+      key,
+      timer: setTimeout(() => {
+        this.#pending = null;
+        // Still open? Then send the same action again (not a new choice: the policy already spoke).
+        const now = this.#latest === null ? null : decide(this.#latest, this.name, this.#strategy());
+        const original = this.#acted.get(key);
+        if (now !== null && now.key === key && original !== undefined) this.#act(original, count + 1);
+      }, delay),
+    };
+  }
+
+  #act(decision: Decision, retry = 0): void {
+    this.#acted.set(decision.key, decision);
+    if (decision.event === 'accept_redeal' && retry === 0) this.#acceptedSoFar++;
     const sent = this.#socket.send(decision.event, decision.data) !== null;
-    this.#actions.push({ ...decision, at: Date.now(), sent });
+    this.#actions.push({ ...decision, at: Date.now(), sent, retry });
     const hook = this.#opts.onAction;
     if (hook === undefined) return;
     try {
