@@ -9,7 +9,7 @@ import {
   RateLimitUnknownPolicyError,
 } from './errors.js';
 import { BlockTable } from './internal/blocks.js';
-import { createLimiterMetrics, type LimiterMetrics } from './internal/metrics.js';
+import { createLimiterMetrics, type LimiterMetrics, type PolicyCounters } from './internal/metrics.js';
 import { compilePolicies, safeString, type CompiledPolicy, type PolicyIndex } from './internal/policies.js';
 import { createMemoryStore } from './memory/memory-store.js';
 import type { BucketOperation, BucketOutcome, BucketSpec, RateLimitStore } from './store.js';
@@ -116,11 +116,22 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const shadowOption = options.shadow === true;
   let definitions: readonly PolicyDefinition[] = [];
   let configShadow: boolean | undefined;
-  let index: PolicyIndex = compilePolicies([], shadowOption);
-  const counters = new Map<
-    string,
-    { allowed: { inc(): void }; limited: { inc(): void }; blocked: { inc(): void }; shadow: { inc(): void } }
-  >();
+  const counters = new Map<string, PolicyCounters>();
+  const countersFor = (name: string, keyClass: string): PolicyCounters => {
+    const id = `${name}\u0000${keyClass}`;
+    let c = counters.get(id);
+    if (!c) {
+      c = {
+        allowed: metrics.decision(name, keyClass, 'allowed'),
+        limited: metrics.decision(name, keyClass, 'limited'),
+        blocked: metrics.decision(name, keyClass, 'blocked'),
+        shadow: metrics.decision(name, keyClass, 'shadow_limited'),
+      };
+      counters.set(id, c);
+    }
+    return c;
+  };
+  let index: PolicyIndex = compilePolicies([], shadowOption, countersFor);
   const shadowLog = new Map<string, { at: number; suppressed: number }>();
 
   // Store health: while degraded, requests use the failure policy; one probe per interval retries the store.
@@ -133,25 +144,13 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const apply = (config: RateLimitConfig, source: string): RateLimitConfig => {
     const parsed = parseRateLimitConfig(config, source);
     const shadowAll = parsed.shadow ?? shadowOption;
-    const next = compilePolicies(parsed.policies, shadowAll);
-    for (const p of next.policies) {
-      if (!counters.has(p.name + '\u0000' + p.keyClass)) {
-        counters.set(p.name + '\u0000' + p.keyClass, {
-          allowed: metrics.decision(p.name, p.keyClass, 'allowed'),
-          limited: metrics.decision(p.name, p.keyClass, 'limited'),
-          blocked: metrics.decision(p.name, p.keyClass, 'blocked'),
-          shadow: metrics.decision(p.name, p.keyClass, 'shadow_limited'),
-        });
-      }
-    }
+    const next = compilePolicies(parsed.policies, shadowAll, countersFor);
     definitions = parsed.policies;
     configShadow = parsed.shadow;
     index = next;
     return parsed;
   };
   apply({ policies: options.policies ?? [] }, 'code');
-
-  const countersOf = (p: CompiledPolicy) => counters.get(p.name + '\u0000' + p.keyClass)!;
 
   const guard = <T>(call: () => T | Promise<T>): Promise<T> => {
     let p: Promise<T>;
@@ -302,7 +301,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     }
     if (specs.length === 0) return Promise.resolve(unlimited(input.messageType));
     if (blockedPolicy !== undefined) {
-      if (op === 'consume') countersOf(blockedPolicy).blocked.inc();
+      if (op === 'consume') blockedPolicy.counters.blocked.inc();
       return Promise.resolve(blockedResult(blockedPolicy, blockedKey, blockedUntil - now, input.messageType));
     }
 
@@ -346,7 +345,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       let retry = o.retryAfterMs;
       let until = 0;
       if (op === 'consume') {
-        const c = countersOf(p);
+        const c = p.counters;
         if (p.shadow) {
           if (!o.allowed) {
             c.shadow.inc();

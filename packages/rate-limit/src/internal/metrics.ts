@@ -33,6 +33,14 @@ export interface Inc {
 
 const NOOP: Inc = { inc: () => undefined };
 
+/** One policy's decision counters, bound once so the hot path only increments. */
+export interface PolicyCounters {
+  readonly allowed: Inc;
+  readonly limited: Inc;
+  readonly blocked: Inc;
+  readonly shadow: Inc;
+}
+
 /** The limiter's metrics; every method is a no-op without a registry. */
 export interface LimiterMetrics {
   decision(policy: string, keyClass: string, outcome: DecisionOutcome): Inc;

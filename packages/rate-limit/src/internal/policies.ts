@@ -1,3 +1,4 @@
+import type { PolicyCounters } from './metrics.js';
 import type { KeyField, PolicyDefinition, RateLimitInput } from '../types.js';
 
 /** A validated policy, ready for the hot path. */
@@ -15,6 +16,8 @@ export interface CompiledPolicy {
   keyOf(input: RateLimitInput): string | undefined;
   /** Cost of a message type (0 exempts it). */
   costOf(messageType: string | undefined): number;
+  /** Decision counters for this policy's labels. */
+  readonly counters: PolicyCounters;
 }
 
 /** Policies indexed by message type. */
@@ -68,7 +71,11 @@ function keyFunction(p: PolicyDefinition): (input: RateLimitInput) => string | u
   };
 }
 
-function compile(p: PolicyDefinition, shadowAll: boolean): CompiledPolicy {
+function compile(
+  p: PolicyDefinition,
+  shadowAll: boolean,
+  countersFor: (name: string, keyClass: string) => PolicyCounters,
+): CompiledPolicy {
   const refillPerMs = p.refill ? p.refill.tokens / p.refill.intervalMs : (p.refillPerSecond ?? 1) / 1000;
   const costs = new Map(Object.entries(p.costs ?? {}));
   const defaultCost = p.defaultCost ?? 1;
@@ -95,6 +102,7 @@ function compile(p: PolicyDefinition, shadowAll: boolean): CompiledPolicy {
       : undefined,
     keyOf: keyFunction(p),
     costOf: (t) => (t === undefined ? defaultCost : (costs.get(t) ?? defaultCost)),
+    counters: countersFor(p.name, keyClass),
   };
 }
 
@@ -105,8 +113,12 @@ function applies(p: PolicyDefinition, messageType: string | undefined): boolean 
 }
 
 /** Compiles validated definitions; `shadowAll` puts every policy in shadow mode. */
-export function compilePolicies(defs: readonly PolicyDefinition[], shadowAll: boolean): PolicyIndex {
-  const compiled = defs.map((d) => compile(d, shadowAll));
+export function compilePolicies(
+  defs: readonly PolicyDefinition[],
+  shadowAll: boolean,
+  countersFor: (name: string, keyClass: string) => PolicyCounters,
+): PolicyIndex {
+  const compiled = defs.map((d) => compile(d, shadowAll, countersFor));
   const byName = new Map(compiled.map((c) => [c.name, c]));
   const select = (t: string | undefined) =>
     compiled.filter((c, i) => applies(defs[i]!, t) && c.costOf(t) > 0);
