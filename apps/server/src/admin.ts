@@ -131,6 +131,22 @@ export function registerAdminRoutes(o: { http: HttpRouter; config: ServerConfig;
     }),
   );
 
+  http.post(
+    '/api/admin/rooms/:room/restore',
+    guard(async (ctx) => {
+      const { id, actor } = live(ctx);
+      if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
+      const body = await ctx.readJson<{ version?: unknown }>();
+      const version = Number(body?.version);
+      if (!Number.isInteger(version) || version < 1 || version >= actor.version) {
+        return ctx.json(400, { error: `body must be {"version": n} with n from 1 to ${actor.version - 1}` });
+      }
+      await actor.restore(version, 'admin');
+      logger.warn({ room: id, toVersion: version }, 'room restored by operator');
+      await ctx.json(200, { room_id: id, restored_to: version, version: actor.version, phase: actor.state.phase });
+    }),
+  );
+
   for (const action of ['pause', 'resume'] as const) {
     http.post(
       `/api/admin/rooms/:room/${action}`,

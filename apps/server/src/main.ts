@@ -7,12 +7,11 @@
 import { pathToFileURL } from 'node:url';
 import { createShutdownController } from '@game/health';
 import { createLogger } from '@game/observability';
-import type { LiapEvent, LiapState } from '@game/liap-tui';
-import { evolve, initialState } from '@game/liap-tui';
+import type { LiapState } from '@game/liap-tui';
 import { Command, CommanderError } from 'commander';
 import { createServer } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
-import { STATE_SCHEMA_VERSION, roomStream } from './rooms/room-actor.js';
+import { STATE_SCHEMA_VERSION, foldRoomStream } from './rooms/replay.js';
 import { listDirectory, openStorage, type Storage } from './storage.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -46,12 +45,9 @@ function summarise(state: LiapState): Record<string, unknown> {
   };
 }
 
-/** Replays a room's stream up to a version (or everything) and returns the state. */
+/** Replays a room's stream up to a version (or everything) from the first event and returns the state. */
 export async function replayRoom(storage: Storage, roomId: string, until?: number): Promise<{ state: LiapState; version: number }> {
-  const events = await storage.events.readStream(roomStream(roomId), until === undefined ? {} : { toVersion: until });
-  let state = initialState();
-  for (const e of events) state = evolve(state, e.data as LiapEvent);
-  return { state, version: events.at(-1)?.version ?? 0 };
+  return foldRoomStream(storage, roomId, { useSnapshot: false, ...(until !== undefined ? { until } : {}) });
 }
 
 /** Checks every room stream: contiguous versions, every event folds, snapshots and the directory agree. */
@@ -71,29 +67,30 @@ export async function verifyRooms(storage: Storage, progress: (line: string) => 
     if (i % 100 === 0 || i === streams.length) progress(`verify: ${i}/${streams.length} rooms`);
     const roomId = s.streamId.slice('room-'.length);
     const events = await storage.events.readStream(s.streamId);
-    let state = initialState();
-    let expected = 1;
-    for (const e of events) {
-      if (e.version !== expected) problems.push(`${roomId}: version ${e.version} where ${expected} was expected`);
-      expected = e.version + 1;
-      try {
-        state = evolve(state, e.data as LiapEvent);
-      } catch (err) {
-        problems.push(`${roomId}: event v${e.version} (${e.type}) does not fold: ${String(err)}`);
-        break;
-      }
+    events.forEach((e, idx) => {
+      if (e.version !== idx + 1) problems.push(`${roomId}: version ${e.version} at position ${idx + 1}`);
+    });
+    let full: LiapState;
+    try {
+      full = (await foldRoomStream(storage, roomId, { useSnapshot: false })).state;
+    } catch (err) {
+      problems.push(`${roomId}: the events do not fold: ${String(err)}`);
+      continue;
     }
     const snap = await storage.events.loadSnapshot<LiapState>(s.streamId, { schemaVersion: STATE_SCHEMA_VERSION });
     if (snap) {
-      let atSnap = initialState();
-      for (const e of events) if (e.version <= snap.version) atSnap = evolve(atSnap, e.data as LiapEvent);
+      const atSnap = (await foldRoomStream(storage, roomId, { useSnapshot: false, until: snap.version })).state;
       const { config: _a, ...a } = atSnap;
       const { config: _b, ...b } = snap.state;
       if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${roomId}: snapshot at v${snap.version} differs from the replay of the events`);
+      const viaSnap = (await foldRoomStream(storage, roomId)).state;
+      const { config: _c, ...c } = viaSnap;
+      const { config: _d, ...d } = full;
+      if (JSON.stringify(c) !== JSON.stringify(d)) problems.push(`${roomId}: snapshot + events differs from a full replay`);
     }
     const dir = directory.get(roomId);
     if (!dir) problems.push(`${roomId}: missing from the lobby directory`);
-    else if (dir.version !== s.version) problems.push(`${roomId}: directory at v${dir.version}, stream at v${s.version}`);
+    else if (dir.version !== s.version && dir.status !== 'abandoned') problems.push(`${roomId}: directory at v${dir.version}, stream at v${s.version}`);
   }
   return problems;
 }

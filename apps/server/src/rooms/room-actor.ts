@@ -9,7 +9,7 @@
  * Nothing leaves the actor before its events are stored, and a failed append leaves the state as it was.
  */
 import { randomInt } from 'node:crypto';
-import { ConcurrencyError, type RecordedEvent } from '@game/event-store';
+import { ConcurrencyError } from '@game/event-store';
 import {
   botMove,
   botThinkTime,
@@ -34,12 +34,9 @@ import { transaction, type Logger } from '@game/persistence';
 import type { GameMetrics } from '../metrics.js';
 import { frame, hostName, roomUpdate, type Frame } from '../protocol/outbound.js';
 import { recordFinishedGame, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
+import { ROOM_RESTORED, STATE_SCHEMA_VERSION, foldRoomStream, roomStream, type RoomRestored } from './replay.js';
 
-/** Bump when the reducer changes shape: older snapshots are then ignored and rooms rebuild from events. */
-export const STATE_SCHEMA_VERSION = 1;
-
-/** The stream that holds one room's history. */
-export const roomStream = (roomId: string): string => `room-${roomId}`;
+export { STATE_SCHEMA_VERSION, roomStream } from './replay.js';
 
 /** What the actor hands to the transport after a command. */
 export type Outbound =
@@ -460,7 +457,7 @@ export class RoomActor {
   private armDeadline(deadline: Timer): void {
     const delay = Math.max(0, deadline.dueAt - this.host.now());
     this.deadlineTimer = setTimeout(() => {
-      this.submit({ type: 'timer_fired', id: `timer:${this.state.seq}:${deadline.timer}:${deadline.dueAt}`, timer: deadline.timer, dueAt: deadline.dueAt }).catch(
+      this.submit({ type: 'timer_fired', id: `timer:v${this.version}:${deadline.timer}:${deadline.dueAt}`, timer: deadline.timer, dueAt: deadline.dueAt }).catch(
         (err: unknown) => this.onBackgroundFailure('timer', err),
       );
     }, delay);
@@ -470,7 +467,8 @@ export class RoomActor {
     if (this.state.seq !== seq || this.queue.length > 0 || this.running) return; // something happened meanwhile; schedule() runs again
     const command = botMove(this.state, seat, createRng(randomSeed()), this.host.botLevel);
     if (!command) return;
-    this.submit(command).catch((err: unknown) => this.onBackgroundFailure('bot', err));
+    // Ids come from the stream version, which only grows (a restore rewinds `seq`, not the stream).
+    this.submit({ ...command, id: `bot:v${this.version}:${seat}` }).catch((err: unknown) => this.onBackgroundFailure('bot', err));
   }
 
   private onBackgroundFailure(what: string, err: unknown): void {
@@ -488,6 +486,42 @@ export class RoomActor {
     await this.whenIdle();
   }
 
+  /**
+   * Operator restore: the room goes back to its state as of `toVersion`. The stream keeps every event; a
+   * `room_restored` marker records the jump, so a replay reaches the same state. The room stays paused if it was.
+   */
+  async restore(toVersion: number, by: string): Promise<void> {
+    if (!Number.isInteger(toVersion) || toVersion < 1 || toVersion >= this.version) {
+      throw new RangeError(`toVersion must be an integer from 1 to ${this.version - 1}`);
+    }
+    await this.whenIdle();
+    const target = await foldRoomStream(this.host.storage, this.roomId, { config: this.state.config, until: toVersion, useSnapshot: false });
+    const { storage } = this.host;
+    const marker: RoomRestored = { toVersion, at: this.host.now(), by };
+    const version = await transaction(storage.db, async () => {
+      const r = await storage.events.append(roomStream(this.roomId), [{ type: ROOM_RESTORED, data: marker }], { expectedVersion: this.version });
+      const summary = roomSummary(target.state);
+      await upsertDirectory(storage, {
+        roomId: this.roomId,
+        status: target.state.status,
+        hostName: summary.host_name,
+        summary,
+        createdAt: this.host.now(),
+        updatedAt: this.host.now(),
+        version: r.nextExpectedVersion,
+      });
+      return r.nextExpectedVersion;
+    });
+    this.state = target.state;
+    this.version = version;
+    await this.snapshot();
+    const out: Outbound[] = [{ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(this.state)) }];
+    if (this.state.status === 'in_game' || this.state.status === 'over') out.push({ kind: 'phase', state: this.state });
+    this.host.deliver(this.roomId, out);
+    this.host.directoryChanged(this.roomId);
+    this.schedule();
+  }
+
   /** Pauses (operator): human and bot commands are refused, timers stop. */
   pause(): void {
     this.paused = true;
@@ -501,34 +535,12 @@ export class RoomActor {
   }
 }
 
-/** The fold of a room's stored events (the replay the recovery and admin tools share). */
-export function foldRoom(events: readonly RecordedEvent[], from: LiapState = initialState()): LiapState {
-  let state = from;
-  for (const e of events) state = evolve(state, e.data as LiapEvent);
-  return state;
-}
-
-/**
- * Loads a room: its latest valid snapshot plus the events after it. Null when the stream does not exist.
- * The game configuration (delays, time scale) is the server's current one, not the one in force when the
- * snapshot was taken: timers already armed keep their absolute deadlines.
- */
+/** Loads a room (latest valid snapshot plus later events); null when the stream does not exist. */
 export async function loadRoom(
   storage: Storage,
   roomId: string,
   config: LiapConfigInput | LiapState['config'],
 ): Promise<{ state: LiapState; version: number; snapshotVersion: number } | null> {
-  const stream = roomStream(roomId);
-  const snap = await storage.events.loadSnapshot<LiapState>(stream, { schemaVersion: STATE_SCHEMA_VERSION });
-  const fresh = initialState(config);
-  let state = snap ? { ...snap.state, config: fresh.config } : fresh;
-  let version = snap?.version ?? 0;
-  for (;;) {
-    const batch = await storage.events.readStream(stream, { fromVersion: version + 1, limit: 1000 });
-    state = foldRoom(batch, state);
-    if (batch.length > 0) version = batch[batch.length - 1]!.version;
-    if (batch.length < 1000) break;
-  }
-  if (version === 0) return null;
-  return { state, version, snapshotVersion: snap?.version ?? 0 };
+  const folded = await foldRoomStream(storage, roomId, { config });
+  return folded.version === 0 ? null : folded;
 }

@@ -1,0 +1,440 @@
+/**
+ * The client side of `liap-tui-server loadtest` (see loadtest.ts): lean WebSocket players for a share of the
+ * rooms, run in a worker thread so the clients do not compete with the server's event loop.
+ *
+ * Per room ("table"): the host opens the lobby socket, sends `create_room`, closes the lobby socket and opens
+ * the room socket; three players open the room socket, `join_room` (replacing the bots) and `client_ready`;
+ * the host sends `start_game` when the driver says go. Every player acts at once (or after `thinkMs`) when a
+ * `phase_change` says it is its move, with the legacy bot's logic on its own hand.
+ *
+ * Latency of one action: from `send` to the moment the last of the room's four sockets has received the
+ * first `phase_change` whose `sequence` is above the one the action was decided on.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { legacyDeclare, legacyPlay, validDeclarations, type PieceKind } from '@game/liap-tui';
+import WebSocket from 'ws';
+
+/** What the driver gives a client worker. */
+export interface ClientWorkerData {
+  readonly kind: 'liap-loadtest-client';
+  /** `ws://127.0.0.1:<port>` */
+  readonly wsBase: string;
+  /** Global index of this worker's first table (names and logs only). */
+  readonly firstTable: number;
+  readonly tables: number;
+  /** Games this worker plays in all (tables start new rooms until it is reached). */
+  readonly games: number;
+  readonly thinkMs: number;
+  readonly setupConcurrency: number;
+}
+
+/** Messages from the driver. */
+export type DriverMessage = { readonly type: 'go' } | { readonly type: 'stop' };
+
+/** Counters of one reporting interval (or of the whole run). */
+export interface ClientCounters {
+  actionsSent: number;
+  actionsCompleted: number;
+  framesReceived: number;
+  gamesStarted: number;
+  gamesFinished: number;
+  /** `error` frames (and socket failures) by `data.type`. */
+  errors: Record<string, number>;
+}
+
+/** Messages to the driver. */
+export type ClientMessage =
+  | { readonly type: 'ready'; readonly setupMs: number; readonly failedTables: number; readonly errors: Record<string, number> }
+  | { readonly type: 'tick'; readonly latencies: Float64Array; readonly counters: ClientCounters; readonly elu: number }
+  | { readonly type: 'done'; readonly reason: 'games' | 'stopped'; readonly unfinishedTables: number; readonly stalledTables: number };
+
+const NAMES = ['Host', 'P2', 'P3', 'P4'] as const;
+const SEAT_BITS = 0b1111;
+
+interface Pending {
+  readonly t0: number;
+  readonly baseSeq: number;
+  readonly seat: number;
+  seen: number;
+}
+
+const emptyCounters = (): ClientCounters => ({
+  actionsSent: 0,
+  actionsCompleted: 0,
+  framesReceived: 0,
+  gamesStarted: 0,
+  gamesFinished: 0,
+  errors: {},
+});
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The action a player named `me` takes on this `phase_change` data, or null. Exported for tests. */
+export function chooseAction(data: Record<string, unknown>, me: string): { key: string; event: string; data: Record<string, unknown> } | null {
+  const phase = data['phase'];
+  const pd = isObj(data['phase_data']) ? data['phase_data'] : {};
+  const round = typeof data['round'] === 'number' ? data['round'] : 0;
+  const players = isObj(data['players']) ? data['players'] : {};
+  const mine = isObj(players[me]) ? players[me] : {};
+  const hand = Array.isArray(mine['hand']) ? (mine['hand'] as Array<{ kind: PieceKind; value: number }>) : [];
+  switch (phase) {
+    case 'preparation': {
+      const awaiting = pd['weak_players_awaiting'];
+      if (pd['simultaneous_mode'] !== true || !Array.isArray(awaiting) || !awaiting.includes(me)) return null;
+      return { key: `p:${round}:${String(pd['redeal_multiplier'])}`, event: 'decline_redeal', data: { player_name: me } };
+    }
+    case 'declaration': {
+      if (pd['current_declarer'] !== me) return null;
+      const declarations = isObj(pd['declarations']) ? pd['declarations'] : {};
+      if (me in declarations) return null;
+      const earlier = Object.values(declarations).filter((v): v is number => typeof v === 'number');
+      const earlierTotal = earlier.reduce((a, b) => a + b, 0);
+      const isLast = earlier.length === 3;
+      const zeroStreak = typeof mine['zero_declares_in_a_row'] === 'number' ? mine['zero_declares_in_a_row'] : 0;
+      const wanted = legacyDeclare({
+        hand: hand.map((p) => p.kind),
+        position: isLast ? 3 : 0,
+        earlier: isLast ? [earlierTotal] : [],
+        mustBeNonzero: zeroStreak >= 2,
+      });
+      const valid = validDeclarations({ earlierTotal, isLast, zeroStreak });
+      let value = valid[0] ?? 1;
+      for (const v of valid) if (Math.abs(v - wanted) < Math.abs(value - wanted)) value = v;
+      return { key: `d:${round}`, event: 'declare', data: { value, player_name: me } };
+    }
+    case 'turn': {
+      if (pd['current_player'] !== me || pd['turn_complete'] === true || hand.length === 0) return null;
+      const plays = isObj(pd['turn_plays']) ? pd['turn_plays'] : {};
+      if (me in plays) return null;
+      const rpc = pd['required_piece_count'];
+      const required = typeof rpc === 'number' && Object.keys(plays).length > 0 ? rpc : null;
+      const indices = legacyPlay(
+        hand.map((p) => p.kind),
+        required,
+      );
+      const playValue = indices.reduce((sum, i) => sum + (hand[i]?.value ?? 0), 0);
+      return {
+        key: `t:${round}:${String(pd['current_turn_number'])}`,
+        event: 'play',
+        data: { piece_indices: indices, player_name: me, play_value: playValue },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The client side of one worker: tables of four players. */
+class ClientRun {
+  private readonly tables: Table[] = [];
+  counters = emptyCounters();
+  latencies: number[] = [];
+  private gamesLeft: number;
+  running = false;
+  stopping = false;
+  private eluMark = performance.eventLoopUtilization();
+
+  constructor(readonly cfg: ClientWorkerData) {
+    this.gamesLeft = cfg.games;
+  }
+
+  error(type: string): void {
+    this.counters.errors[type] = (this.counters.errors[type] ?? 0) + 1;
+  }
+
+  /** Claims one game from the quota. */
+  takeGame(): boolean {
+    if (this.gamesLeft <= 0 || this.stopping) return false;
+    this.gamesLeft--;
+    return true;
+  }
+
+  async setup(): Promise<{ setupMs: number; failed: number }> {
+    const t0 = performance.now();
+    const count = Math.min(this.cfg.tables, this.cfg.games);
+    for (let i = 0; i < count; i++) this.tables.push(new Table(this, this.cfg.firstTable + i));
+    let next = 0;
+    let failed = 0;
+    const lane = async (): Promise<void> => {
+      for (let i = next++; i < this.tables.length; i = next++) {
+        const t = this.tables[i]!;
+        if (!this.takeGame()) break;
+        try {
+          await t.open();
+        } catch {
+          failed++;
+          this.error('setup_failed');
+          t.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.cfg.setupConcurrency) }, lane));
+    return { setupMs: performance.now() - t0, failed };
+  }
+
+  go(): void {
+    this.running = true;
+    for (const t of this.tables) if (t.isReady) t.start();
+    this.checkDone();
+  }
+
+  /** Reports this interval's numbers and starts a new interval. */
+  tick(): void {
+    const elu = performance.eventLoopUtilization(this.eluMark);
+    this.eluMark = performance.eventLoopUtilization();
+    const latencies = Float64Array.from(this.latencies);
+    const msg: ClientMessage = { type: 'tick', latencies, counters: this.counters, elu: elu.utilization };
+    this.latencies = [];
+    this.counters = emptyCounters();
+    parentPort?.postMessage(msg, [latencies.buffer]);
+  }
+
+  /** A table finished its game: start another one if the quota allows. */
+  async tableFinished(t: Table): Promise<void> {
+    this.counters.gamesFinished++;
+    t.close();
+    if (this.takeGame()) {
+      try {
+        await t.open();
+        if (this.running && !this.stopping) t.start();
+      } catch {
+        this.error('setup_failed');
+        t.close();
+      }
+    }
+    this.checkDone();
+  }
+
+  checkDone(): void {
+    if (this.stopping || !this.running) return;
+    if (this.gamesLeft > 0 || this.tables.some((t) => t.busy)) return;
+    this.finish('games');
+  }
+
+  finish(reason: 'games' | 'stopped'): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    const now = performance.now();
+    const unfinished = this.tables.filter((t) => t.playing).length;
+    const stalled = this.tables.filter((t) => t.playing && now - t.lastFrameAt > 5_000).length;
+    for (const t of this.tables) t.close();
+    this.tick();
+    const msg: ClientMessage = { type: 'done', reason, unfinishedTables: unfinished, stalledTables: stalled };
+    parentPort?.postMessage(msg);
+  }
+}
+
+/** One room and its four players. */
+class Table {
+  roomId = '';
+  private sockets: Array<WebSocket | null> = [null, null, null, null];
+  private readonly sessions = NAMES.map(() => randomBytes(18).toString('base64url'));
+  private readonly lastKey: Array<string | null> = [null, null, null, null];
+  private readonly lastSeq = [0, 0, 0, 0];
+  private pending: Pending[] = [];
+  private over = 0;
+  private ready = false;
+  playing = false;
+  lastFrameAt = 0;
+
+  constructor(
+    private readonly run: ClientRun,
+    readonly index: number,
+  ) {}
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Setting up or playing. */
+  get busy(): boolean {
+    return this.ready || this.playing;
+  }
+
+  private connect(path: string, seat: number, onFrame: (f: { event: string; data: Record<string, unknown> }, raw: string) => void): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${this.run.cfg.wsBase}/ws/${path}`, {
+        headers: { Cookie: `liap_sid=${this.sessions[seat]!}` },
+        perMessageDeflate: false,
+        handshakeTimeout: 30_000,
+      });
+      ws.once('error', reject);
+      ws.once('open', () => {
+        ws.off('error', reject);
+        ws.on('error', () => this.run.error('socket_error'));
+        resolve(ws);
+      });
+      ws.on('message', (buf: Buffer) => {
+        const raw = buf.toString();
+        let f: unknown;
+        try {
+          f = JSON.parse(raw);
+        } catch {
+          this.run.error('bad_frame');
+          return;
+        }
+        if (isObj(f) && typeof f['event'] === 'string') onFrame(f as { event: string; data: Record<string, unknown> }, raw);
+      });
+      ws.on('close', (code: number) => {
+        if (this.playing && this.sockets[seat] === ws && !this.run.stopping) this.run.error(`closed_${code}`);
+      });
+    });
+  }
+
+  /** Resolves with the first frame on `ws` matching `pred`; rejects on an `error` frame or timeout. */
+  private static expect(ws: WebSocket, pred: (f: { event: string; data: Record<string, unknown> }) => boolean, what: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), 30_000);
+      const onMsg = (buf: Buffer): void => {
+        let f: unknown;
+        try {
+          f = JSON.parse(buf.toString());
+        } catch {
+          return;
+        }
+        if (!isObj(f)) return;
+        const frame = f as { event: string; data: Record<string, unknown> };
+        if (frame.event === 'error') done(new Error(`${what}: ${JSON.stringify(frame.data)}`));
+        else if (pred(frame)) done(null, frame.data);
+      };
+      const done = (err: Error | null, data?: Record<string, unknown>): void => {
+        clearTimeout(timer);
+        ws.off('message', onMsg);
+        if (err) reject(err);
+        else resolve(data ?? {});
+      };
+      ws.on('message', onMsg);
+    });
+  }
+
+  /** Creates a room and seats four humans (the driver's `go` starts the game). */
+  async open(): Promise<void> {
+    this.pending = [];
+    this.over = 0;
+    this.lastKey.fill(null);
+    this.lastSeq.fill(0);
+    const noop = (): void => undefined;
+    const lobby = await this.connect('lobby', 0, noop);
+    const createdP = Table.expect(lobby, (f) => f.event === 'room_created', 'room_created');
+    lobby.send(JSON.stringify({ event: 'create_room', data: { player_name: NAMES[0] } }));
+    const created = await createdP;
+    lobby.close(1000);
+    this.roomId = String(created['room_id']);
+    const seatUp = async (seat: number): Promise<void> => {
+      const ws = await this.connect(this.roomId, seat, (f) => this.onFrame(seat, f));
+      this.sockets[seat] = ws;
+      if (seat !== 0) {
+        const joined = Table.expect(ws, (f) => f.event === 'room_joined', 'room_joined');
+        ws.send(JSON.stringify({ event: 'join_room', data: { room_id: this.roomId, player_name: NAMES[seat] } }));
+        await joined;
+      }
+      // Frames of one socket are handled in order: the pong says the seat is bound.
+      const pong = Table.expect(ws, (f) => f.event === 'pong', 'pong');
+      ws.send(JSON.stringify({ event: 'client_ready', data: { room_id: this.roomId, player_name: NAMES[seat], is_reconnection: false } }));
+      ws.send(JSON.stringify({ event: 'ping', data: { timestamp: 0 } }));
+      await pong;
+    };
+    await seatUp(0);
+    // Joins one after another: each takes the next bot seat.
+    for (let seat = 1; seat < 4; seat++) await seatUp(seat);
+    this.ready = true;
+  }
+
+  start(): void {
+    if (!this.ready) return;
+    this.ready = false;
+    this.playing = true;
+    this.lastFrameAt = performance.now();
+    this.run.counters.gamesStarted++;
+    this.sockets[0]?.send(JSON.stringify({ event: 'start_game', data: {} }));
+  }
+
+  close(): void {
+    this.ready = false;
+    this.playing = false;
+    for (const ws of this.sockets) if (ws && ws.readyState <= WebSocket.OPEN) ws.terminate();
+    this.sockets = [null, null, null, null];
+  }
+
+  private onFrame(seat: number, f: { event: string; data: Record<string, unknown> }): void {
+    const run = this.run;
+    if (f.event === 'error') {
+      const type = typeof f.data['type'] === 'string' ? f.data['type'] : 'unknown';
+      run.error(type);
+      // The action was refused: it will have no frames; the next phase_change drives the player again.
+      const i = this.pending.findIndex((p) => p.seat === seat);
+      if (i >= 0) this.pending.splice(i, 1);
+      this.lastKey[seat] = null;
+      return;
+    }
+    if (f.event !== 'phase_change' || !this.playing) return;
+    const now = performance.now();
+    run.counters.framesReceived++;
+    this.lastFrameAt = now;
+    const data = f.data;
+    const seq = typeof data['sequence'] === 'number' ? data['sequence'] : 0;
+    this.lastSeq[seat] = seq;
+    const bit = 1 << seat;
+    for (let i = 0; i < this.pending.length; i++) {
+      const p = this.pending[i]!;
+      if ((p.seen & bit) !== 0 || seq <= p.baseSeq) continue;
+      p.seen |= bit;
+      if (p.seen === SEAT_BITS) {
+        run.latencies.push(now - p.t0);
+        run.counters.actionsCompleted++;
+        this.pending.splice(i, 1);
+      }
+      break;
+    }
+    if (data['phase'] === 'game_over') {
+      this.over |= bit;
+      if (this.over === SEAT_BITS) {
+        this.playing = false;
+        void run.tableFinished(this);
+      }
+      return;
+    }
+    const action = chooseAction(data, NAMES[seat]!);
+    if (action === null || action.key === this.lastKey[seat]) return;
+    this.lastKey[seat] = action.key;
+    const send = (): void => {
+      const ws = this.sockets[seat];
+      if (!this.playing || !ws || ws.readyState !== WebSocket.OPEN) return;
+      this.pending.push({ t0: performance.now(), baseSeq: seq, seat, seen: 0 });
+      run.counters.actionsSent++;
+      ws.send(JSON.stringify({ event: action.event, data: action.data }));
+    };
+    const think = run.cfg.thinkMs;
+    if (think > 0) setTimeout(send, think * (0.5 + Math.random()));
+    else send();
+  }
+}
+
+/** Entry point of a client worker thread. */
+function workerMain(cfg: ClientWorkerData): void {
+  const port = parentPort;
+  if (!port) return;
+  const run = new ClientRun(cfg);
+  let ticker: NodeJS.Timeout | undefined;
+  port.on('message', (m: DriverMessage) => {
+    if (m.type === 'go') {
+      ticker = setInterval(() => {
+        if (!run.stopping) run.tick();
+      }, 1_000);
+      run.go();
+    } else if (m.type === 'stop') {
+      clearInterval(ticker);
+      run.finish('stopped');
+    }
+  });
+  void run.setup().then(({ setupMs, failed }) => {
+    const msg: ClientMessage = { type: 'ready', setupMs, failedTables: failed, errors: run.counters.errors };
+    run.counters.errors = {};
+    port.postMessage(msg);
+  });
+}
+
+const wd = workerData as Partial<ClientWorkerData> | null;
+if (!isMainThread && wd?.kind === 'liap-loadtest-client') workerMain(wd as ClientWorkerData);

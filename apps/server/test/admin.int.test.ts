@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyRooms, replayRoom } from '../src/main.js';
+import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { Browser, startGame, waitForPhase } from './support/index.js';
+
+const TOKEN = 'test-admin-token-0123456789';
+
+describe('admin API and recovery tools', () => {
+  let t: TestServer;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await tempSqlite();
+    cleanup = db.cleanup;
+    t = await startTestServer({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await cleanup?.();
+  });
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${t.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+
+  it('refuses requests without the token', async () => {
+    expect((await fetch(`${t.baseUrl}/api/admin/rooms`)).status).toBe(401);
+    expect((await fetch(`${t.baseUrl}/api/admin/rooms`, { headers: { authorization: 'Bearer wrong-token-wrong-token-xx' } })).status).toBe(401);
+  });
+
+  it('lists rooms, shows state with hands, pages events, draws the phase diagram, pauses and restores', async () => {
+    const alice = new Browser('alice');
+    const entry = await alice.createRoom(t.baseUrl, 'Alice');
+    const id = entry.roomId;
+    await startGame(entry.socket);
+    // Stop at Alice's first decision point: bots and timers run at time scale 0, so the game waits for her.
+    await waitForPhase(entry.socket, 'declaration', (d) => (d['phase_data'] as { current_declarer?: string }).current_declarer === 'Alice').catch(
+      () => waitForPhase(entry.socket, 'preparation'),
+    );
+
+    const list = (await (await admin('/api/admin/rooms')).json()) as { rooms: Array<{ room_id: string; live: boolean }> };
+    expect(list.rooms.find((r) => r.room_id === id)?.live).toBe(true);
+
+    const room = (await (await admin(`/api/admin/rooms/${id}`)).json()) as { version: number; state: { players: Array<{ hand: string[] }> } };
+    expect(room.state.players.every((p) => p.hand.length === 8)).toBe(true); // operators see every hand
+
+    const page = (await (await admin(`/api/admin/rooms/${id}/events?from=1&limit=2`)).json()) as { events: Array<{ version: number; type: string }>; next: number; head: number };
+    expect(page.events.map((e) => e.version)).toEqual([1, 2]);
+    expect(page.events[0]!.type).toBe('room_created');
+    expect(page.next).toBe(3);
+
+    const diagram = await (await admin(`/api/admin/rooms/${id}/diagram`)).text();
+    expect(diagram).toContain('stateDiagram-v2');
+    expect(diagram).toMatch(/class (declaration|preparation) current/);
+
+    const paused = await admin(`/api/admin/rooms/${id}/pause`, { method: 'POST' });
+    expect(((await paused.json()) as { paused: boolean }).paused).toBe(true);
+    entry.socket.send('declare', { value: 1, player_name: 'Alice' });
+    const refused = await entry.socket.waitFor((f) => f.event === 'error');
+    expect(String(refused.data['message'])).toMatch(/paused/);
+
+    // Restore to the moment the game started (v = the game_started event).
+    const actor = t.server.rooms.get(id)!;
+    const before = actor.version;
+    const events = (await (await admin(`/api/admin/rooms/${id}/events?from=1&limit=100`)).json()) as { events: Array<{ version: number; type: string }> };
+    const startedAt = events.events.find((e) => e.type === 'game_started')!.version;
+    const bad = await admin(`/api/admin/rooms/${id}/restore`, { method: 'POST', body: JSON.stringify({ version: before + 5 }) });
+    expect(bad.status).toBe(400);
+    const ok = await admin(`/api/admin/rooms/${id}/restore`, { method: 'POST', body: JSON.stringify({ version: startedAt }) });
+    expect(ok.status).toBe(200);
+    expect(actor.version).toBe(before + 1); // the marker event
+    const replayed = await replayRoom(t.server.storage, id, startedAt);
+    const { config: _a, ...restoredState } = actor.state;
+    const { config: _b, ...expected } = replayed.state;
+    expect(restoredState).toEqual(expected);
+    // A full replay (marker included) reaches the live state, and verify finds nothing wrong.
+    const head = await replayRoom(t.server.storage, id);
+    expect(head.version).toBe(actor.version);
+    expect(JSON.stringify({ ...head.state, config: null })).toBe(JSON.stringify({ ...actor.state, config: null }));
+    expect(await verifyRooms(t.server.storage)).toEqual([]);
+
+    await admin(`/api/admin/rooms/${id}/resume`, { method: 'POST' });
+    expect(actor.paused).toBe(false);
+    await alice.closeAll();
+  });
+
+  it('answers 404 for admin routes when no token is configured', async () => {
+    const db = await tempSqlite();
+    const other = await startTestServer({ DATABASE_URL: db.url });
+    try {
+      expect((await fetch(`${other.baseUrl}/api/admin/rooms`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    } finally {
+      await other.stop();
+      await db.cleanup();
+    }
+  });
+});
