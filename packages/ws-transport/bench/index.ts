@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, type BenchServer, type Impl } from './servers.js';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const IMPLS: Impl[] = ['ws-transport', 'raw uWS', 'ws'];
+const IMPLS: Impl[] = (process.env['BENCH_IMPLS']?.split(',') as Impl[] | undefined) ?? ['ws-transport', 'raw uWS', 'ws'];
 const BROADCAST_CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 1000);
 const BROADCAST_MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
 const ECHO_CLIENTS = 100;
@@ -67,6 +67,8 @@ async function broadcastCase(client: Child, server: BenchServer): Promise<{ msgs
 
 async function echoCase(client: Child, server: BenchServer): Promise<{ roundTripsPerSec: number; serverCpuUsPerRoundTrip: number }> {
   await client.call({ op: 'connect', url: `ws://127.0.0.1:${server.port}/ws`, n: ECHO_CLIENTS }, 'connected');
+  // warm-up (not measured): JIT on both sides, so the first server in the run is not penalised
+  await client.call({ op: 'echo', durationMs: 1000 }, 'echoed');
   const cpu0 = process.cpuUsage();
   const r = await client.call({ op: 'echo', durationMs: ECHO_MS }, 'echoed');
   const cpu = cpuMs(process.cpuUsage(cpu0));
@@ -110,7 +112,8 @@ async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
   // Two interleaved rounds per case, best kept: other processes share these 2 cores.
   for (let round = 0; round < 2; round++) {
-    for (const impl of only === 'idle' ? [] : IMPLS) {
+    // the second round runs in reverse order, so no server always goes first
+    for (const impl of only === 'idle' ? [] : round === 0 ? IMPLS : [...IMPLS].reverse()) {
       const server = await startServer(impl);
       if (only !== 'echo') {
         const b = await broadcastCase(client, server);
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     const b = broadcast[impl]!;
     lines.push(`| ${impl} | ${fmt(b.cpuUsPerBroadcast, 1)} | ${fmt(broadcast[raw]!.cpuUsPerBroadcast / b.cpuUsPerBroadcast, 2)} | ${fmt(b.msgsPerSec)} |`);
   }
-  lines.push(`\necho: ${ECHO_CLIENTS} clients, one JSON message in flight each, ${ECHO_MS} ms (best of 2 runs)`);
+  lines.push(`\necho: ${ECHO_CLIENTS} clients, one JSON message in flight each, ${ECHO_MS} ms (best of 2 runs, after a 1 s warm-up each)`);
   lines.push('| server | server CPU µs per round trip | server throughput vs raw uWS (raw CPU / CPU) | round trips/s (client-bound) |');
   lines.push('|---|---|---|---|');
   for (const impl of IMPLS) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { codecFor } from './codec.js';
 import type { Connection, SendOptions, SendResult } from './connection.js';
 import { FrameError, TransportError } from './errors.js';
@@ -250,22 +249,23 @@ export function dedupe<A, I>(options: DedupeOptions<A, I> = {}): Middleware<A, I
 
 /** Measures each frame's handling time and reports it with the outcome. */
 export function timing<A, I>(report: (event: string, seconds: number, outcome: 'ok' | 'error', ctx: FrameContext<A, I>) => void): Middleware<A, I> {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const t0 = performance.now();
-    try {
-      await next();
+    const p = next();
+    if (p === RESOLVED) {
       report(ctx.event, (performance.now() - t0) / 1000, 'ok', ctx);
-    } catch (error) {
-      report(ctx.event, (performance.now() - t0) / 1000, 'error', ctx);
-      throw error;
+      return;
     }
+    return p.then(
+      () => report(ctx.event, (performance.now() - t0) / 1000, 'ok', ctx),
+      (error: unknown) => {
+        report(ctx.event, (performance.now() - t0) / 1000, 'error', ctx);
+        throw error;
+      },
+    );
   };
 }
 
-/** A server-side correlation id: short, unique per process. */
-export function newCorrelationId(): string {
-  return randomUUID();
-}
 
 /** Options of `standardPipeline()`: the built-ins in a fixed, documented order plus the app's hooks. */
 export interface StandardPipelineOptions<A, I> {

@@ -8,6 +8,7 @@ import {
   silentLogger,
   sizeLimit,
   standardPipeline,
+  timing,
   type Connection,
   type FrameContext,
   type Middleware,
@@ -148,6 +149,29 @@ describe('built-in middleware', () => {
     const ctx2 = ctxFor('{}');
     await compose([errorFrames({ format: (e) => ({ event: 'error', msg: (e as Error).message }) }), () => Promise.reject(new FrameError('INVALID_FRAME', 'x'))])(ctx2);
     expect(ctx2.replies).toEqual([{ event: 'error', msg: 'x' }]);
+  });
+
+  it('timing reports the outcome of synchronous and asynchronous handling', async () => {
+    const reports: [string, string][] = [];
+    const report = (event: string, _s: number, outcome: 'ok' | 'error'): void => void reports.push([event, outcome]);
+    await compose([timing(report), parse(), () => undefined])(ctxFor('{"type":"a"}'));
+    await compose([timing(report), parse(), () => Promise.resolve()])(ctxFor('{"type":"b"}'));
+    await expect(compose([timing(report), parse(), () => Promise.reject(new Error('x'))])(ctxFor('{"type":"c"}'))).rejects.toThrow('x');
+    await expect(
+      compose([
+        timing(report),
+        parse(),
+        () => {
+          throw new Error('y');
+        },
+      ])(ctxFor('{"type":"d"}')),
+    ).rejects.toThrow('y');
+    expect(reports).toEqual([
+      ['a', 'ok'],
+      ['b', 'ok'],
+      ['c', 'error'],
+      ['d', 'error'],
+    ]);
   });
 
   it('standardPipeline adopts a client correlation id and passes a transformed message to the handler', async () => {
