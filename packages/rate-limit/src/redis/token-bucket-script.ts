@@ -3,6 +3,8 @@
 // ARGV[2] = 1 consume, 0 peek, 2 adjust (cost is the signed change).
 // Then per key: capacity, refill per ms, cost, enforced (1|0).
 // Reply: per key allowed (1|0), whole tokens left, retry-after ms, reset ms.
+
+/** The Lua source of the Redis store's atomic multi-bucket token bucket (for audits and SCRIPT LOAD). */
 export const TOKEN_BUCKET_SCRIPT = `
 local now = tonumber(ARGV[1])
 if now < 0 then
