@@ -254,3 +254,24 @@ describe('blocks and adjustments', () => {
     expect(r).toMatchObject({ allowed: true, policy: undefined, policies: [] });
   });
 });
+
+describe('memory held for blocks', () => {
+  it('forgets violations and blocks once they no longer matter', async () => {
+    const clock = createManualClock();
+    const rl = createRateLimiter({
+      clock,
+      policies: [{ ...policy, capacity: 1, block: { afterViolations: 3, withinMs: 1000, durationMs: 5000 } }],
+    });
+    // two violations, then the window passes: the count starts again
+    await rl.consume({ player: 'p' });
+    await rl.consume({ player: 'p' });
+    await rl.consume({ player: 'p' });
+    clock.advance(1000);
+    await rl.consume({ player: 'p' });
+    expect((await rl.consume({ player: 'p' })).status).toBe('limited');
+    expect((await rl.consume({ player: 'p' })).status).toBe('limited');
+    // a third violation within the window blocks
+    expect((await rl.consume({ player: 'p' })).retryAfterMs).toBe(5000);
+    expect((await rl.consume({ player: 'p' })).status).toBe('blocked');
+  });
+});

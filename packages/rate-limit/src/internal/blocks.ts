@@ -4,6 +4,8 @@ interface Entry {
   violations: number;
   windowStart: number;
   blockedUntil: number;
+  /** When neither the block nor the violation window matters any more. */
+  expiresAt: number;
 }
 
 /**
@@ -33,7 +35,13 @@ export class BlockTable {
     this.maybeSweep(now);
     let e = this.entries.get(key);
     if (e === undefined || now - e.windowStart >= rule.withinMs) {
-      e = { violations: 0, windowStart: now, blockedUntil: e?.blockedUntil ?? 0 };
+      const blockedUntil = e?.blockedUntil ?? 0;
+      e = {
+        violations: 0,
+        windowStart: now,
+        blockedUntil,
+        expiresAt: Math.max(blockedUntil, now + rule.withinMs),
+      };
       this.entries.set(key, e);
     }
     e.violations++;
@@ -41,6 +49,7 @@ export class BlockTable {
       e.violations = 0;
       e.windowStart = now;
       e.blockedUntil = now + rule.durationMs;
+      e.expiresAt = Math.max(e.blockedUntil, now + rule.withinMs);
       return e.blockedUntil;
     }
     return 0;
@@ -48,7 +57,7 @@ export class BlockTable {
 
   /** Blocks a key until `until`. */
   block(key: string, until: number, now: number): void {
-    this.entries.set(key, { violations: 0, windowStart: now, blockedUntil: until });
+    this.entries.set(key, { violations: 0, windowStart: now, blockedUntil: until, expiresAt: until });
   }
 
   /** Lifts a block and forgets violations. */
@@ -60,7 +69,7 @@ export class BlockTable {
     if (++this.ops < 10_000 || this.ops < this.entries.size) return;
     this.ops = 0;
     for (const [k, e] of this.entries) {
-      if (e.blockedUntil <= now && now - e.windowStart > 3_600_000) this.entries.delete(k);
+      if (e.expiresAt <= now) this.entries.delete(k);
     }
   }
 }
