@@ -12,7 +12,13 @@ import { createDatabase, migrate, type Database } from '@game/persistence';
 import { createPgSchema, requirePostgres } from '@game/test-services';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import { createEventStore, eventStoreMigrations, loadState, type Decider, type EventStore } from '../src/index.js';
+import {
+  createEventStore,
+  eventStoreMigrations,
+  loadState,
+  type Decider,
+  type EventStore,
+} from '../src/index.js';
 
 interface Result {
   name: string;
@@ -32,7 +38,12 @@ async function rate(fn: (i: number) => Promise<void> | void, start: number): Pro
 }
 
 /** Alternates raw and ours for a few rounds and keeps each side's best, to damp noise on a shared machine. */
-async function compare(name: string, unit: string, ours: (i: number) => Promise<void>, raw: (i: number) => Promise<void> | void): Promise<Result> {
+async function compare(
+  name: string,
+  unit: string,
+  ours: (i: number) => Promise<void>,
+  raw: (i: number) => Promise<void> | void,
+): Promise<Result> {
   let bestOurs = 0;
   let bestRaw = 0;
   for (let r = 0; r < 3; r++) {
@@ -43,7 +54,11 @@ async function compare(name: string, unit: string, ours: (i: number) => Promise<
 }
 
 const payload = (i: number) => JSON.stringify({ seat: i % 4, card: `c${i}`, note: 'x'.repeat(64) });
-const events = (n: number, i: number) => Array.from({ length: n }, (_, k) => ({ type: 'played', data: { seat: (i + k) % 4, card: `c${k}`, note: 'x'.repeat(64) } }));
+const events = (n: number, i: number) =>
+  Array.from({ length: n }, (_, k) => ({
+    type: 'played',
+    data: { seat: (i + k) % 4, card: `c${k}`, note: 'x'.repeat(64) },
+  }));
 
 type Fold = { count: number; seats: number[] };
 const decider: Decider<Fold, never, { seat: number }> = {
@@ -127,16 +142,22 @@ function rawSqlite(sqlite: BetterSqlite3.Database): RawDriver {
     `insert into es_streams (stream_id, version, live, created_at, updated_at) values (?, ?, 0, ?, ?)
      on conflict (stream_id) do update set version = excluded.version, updated_at = excluded.updated_at where es_streams.version = 0 returning version`,
   );
-  const bump = sqlite.prepare(`update es_streams set version = version + ?, updated_at = ? where stream_id = ? and version = ? returning version`);
+  const bump = sqlite.prepare(
+    `update es_streams set version = version + ?, updated_at = ? where stream_id = ? and version = ? returning version`,
+  );
   const insert = sqlite.prepare(
     `insert into es_events (stream_id, version, event_id, type, data, metadata, schema_version, recorded_at) values (?, ?, ?, 'played', ?, '{}', 1, ?)`,
   );
-  const select = sqlite.prepare(`select position, stream_id, version, event_id, type, data, metadata, schema_version, recorded_at from es_events where stream_id = ? order by version`);
+  const select = sqlite.prepare(
+    `select position, stream_id, version, event_id, type, data, metadata, schema_version, recorded_at from es_events where stream_id = ? order by version`,
+  );
   const tx = sqlite.transaction((streamId: string, expected: number, size: number, i: number) => {
     const now = new Date().toISOString();
-    const row = expected === 0 ? upsertNew.get(streamId, size, now, now) : bump.get(size, now, streamId, expected);
+    const row =
+      expected === 0 ? upsertNew.get(streamId, size, now, now) : bump.get(size, now, streamId, expected);
     if (!row) throw new Error('conflict');
-    for (let k = 0; k < size; k++) insert.run(streamId, expected + k + 1, `${i}-${k}-${Math.random()}`, payload(i + k), now);
+    for (let k = 0; k < size; k++)
+      insert.run(streamId, expected + k + 1, `${i}-${k}-${Math.random()}`, payload(i + k), now);
   });
   return {
     append: (streamId, expected, size, i) => {
@@ -170,12 +191,10 @@ function rawPostgres(pool: pg.Pool): RawDriver {
                  on conflict (stream_id) do update set version = excluded.version where es_streams.version = 0 returning version`,
                 [streamId, size, now],
               )
-            : await c.query(`update es_streams set version = version + $1, updated_at = $2 where stream_id = $3 and version = $4 returning version`, [
-                size,
-                now,
-                streamId,
-                expected,
-              ]);
+            : await c.query(
+                `update es_streams set version = version + $1, updated_at = $2 where stream_id = $3 and version = $4 returning version`,
+                [size, now, streamId, expected],
+              );
         if (r.rowCount !== 1) throw new Error('conflict');
         const values: unknown[] = [];
         const tuples: string[] = [];
@@ -215,7 +234,9 @@ async function main() {
     await migrate(ours, [eventStoreMigrations]);
     await migrate(rawDb, [eventStoreMigrations]);
     if (rawDb.driver.kind !== 'sqlite') throw new Error('expected sqlite');
-    results.push(...(await storeCases('SQLite', ours, createEventStore({ db: ours }), rawSqlite(rawDb.driver.sqlite))));
+    results.push(
+      ...(await storeCases('SQLite', ours, createEventStore({ db: ours }), rawSqlite(rawDb.driver.sqlite))),
+    );
     await ours.close();
     await rawDb.close();
   } finally {
@@ -227,15 +248,23 @@ async function main() {
     const db = await createDatabase(schema.url);
     await migrate(db, [eventStoreMigrations]);
     if (db.driver.kind !== 'postgres') throw new Error('expected postgres');
-    results.push(...(await storeCases('PostgreSQL', db, createEventStore({ db }), rawPostgres(db.driver.pool))));
+    results.push(
+      ...(await storeCases('PostgreSQL', db, createEventStore({ db }), rawPostgres(db.driver.pool))),
+    );
     await db.close();
   } finally {
     await schema.drop();
   }
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-  const rows = results.map((r) => `| ${r.name} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.raw)} ${r.unit} | ${(r.ours / r.raw).toFixed(2)}x |`);
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.raw)} ${r.unit} | ${(r.ours / r.raw).toFixed(2)}x |`,
+  );
   process.stdout.write(
-    `\n${new Date().toISOString()} node ${process.version} ${os.cpus().length} CPU(s), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n\n` +
+    `\n${new Date().toISOString()} node ${process.version} ${os.cpus().length} CPU(s), load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n\n` +
       `| case | @game/event-store | baseline | ratio |\n|---|---|---|---|\n${rows.join('\n')}\n`,
   );
 }

@@ -39,7 +39,10 @@ export interface LoadedState<State> {
 }
 
 /** Options of {@link handleCommand}. */
-export interface HandleCommandOptions<State, Command, Event, Context = undefined> extends LoadStateOptions<State, Event> {
+export interface HandleCommandOptions<State, Command, Event, Context = undefined> extends LoadStateOptions<
+  State,
+  Event
+> {
   decider: Decider<State, Command, Event, Context>;
   command: Command;
   /** Passed to `decide` as its third argument (clock, rng, ...). */
@@ -73,7 +76,10 @@ export function defaultCodec<Event>(): EventCodec<Event> {
     encode(event) {
       const type = (event as { type?: unknown }).type;
       if (typeof type !== 'string') {
-        throw new InvalidArgumentError('event.type', 'the default codec needs events with a string `type`; pass a codec');
+        throw new InvalidArgumentError(
+          'event.type',
+          'the default codec needs events with a string `type`; pass a codec',
+        );
       }
       return { type, data: event };
     },
@@ -86,7 +92,9 @@ function initial<State>(init: State | (() => State)): State {
 }
 
 /** Loads a stream's state: the latest valid snapshot plus the events after it. */
-export async function loadState<State, Event>(options: LoadStateOptions<State, Event>): Promise<LoadedState<State>> {
+export async function loadState<State, Event>(
+  options: LoadStateOptions<State, Event>,
+): Promise<LoadedState<State>> {
   const codec = options.codec ?? defaultCodec<Event>();
   let state = initial(options.decider.initialState);
   let version = 0;
@@ -111,7 +119,10 @@ async function catchUp<State, Event>(
 ): Promise<LoadedState<State>> {
   let { state, version } = loaded;
   for (;;) {
-    const events = await options.store.readStream(options.streamId, { fromVersion: version + 1, limit: 1000 });
+    const events = await options.store.readStream(options.streamId, {
+      fromVersion: version + 1,
+      limit: 1000,
+    });
     for (const e of events) {
       state = options.decider.evolve(state, codec.decode(e));
       version = e.version;
@@ -129,7 +140,8 @@ export async function handleCommand<State, Command, Event, Context = undefined>(
   options: HandleCommandOptions<State, Command, Event, Context>,
 ): Promise<HandleCommandResult<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 10;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidArgumentError('maxAttempts', 'must be an integer >= 1');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new InvalidArgumentError('maxAttempts', 'must be an integer >= 1');
   const every = options.snapshotEvery;
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) {
     throw new InvalidArgumentError('snapshotEvery', 'must be an integer >= 1');
@@ -138,9 +150,18 @@ export async function handleCommand<State, Command, Event, Context = undefined>(
   const log = options.logger ?? silentLogger;
   let loaded = await loadState(options);
   for (let attempt = 1; ; attempt++) {
-    const events = [...(await options.decider.decide(loaded.state, options.command, options.context as Context))];
+    const events = [
+      ...(await options.decider.decide(loaded.state, options.command, options.context as Context)),
+    ];
     if (events.length === 0) {
-      return { state: loaded.state, version: loaded.version, events: [], recorded: [], attempts: attempt, duplicate: false };
+      return {
+        state: loaded.state,
+        version: loaded.version,
+        events: [],
+        recorded: [],
+        attempts: attempt,
+        duplicate: false,
+      };
     }
     const inputs = events.map((e, i) => {
       const input = codec.encode(e);
@@ -167,8 +188,15 @@ export async function handleCommand<State, Command, Event, Context = undefined>(
       const version = result.nextExpectedVersion;
       if (every !== undefined && Math.floor(version / every) > Math.floor(loaded.version / every)) {
         await options.store
-          .saveSnapshot({ streamId: options.streamId, version, schemaVersion: options.snapshotSchemaVersion ?? 1, state })
-          .catch((err: unknown) => log.warn({ err, streamId: options.streamId, version }, 'snapshot save failed'));
+          .saveSnapshot({
+            streamId: options.streamId,
+            version,
+            schemaVersion: options.snapshotSchemaVersion ?? 1,
+            state,
+          })
+          .catch((err: unknown) =>
+            log.warn({ err, streamId: options.streamId, version }, 'snapshot save failed'),
+          );
       }
       return { state, version, events, recorded: result.events, attempts: attempt, duplicate: false };
     } catch (err) {

@@ -57,7 +57,10 @@ export class StreamLiveError extends EventStoreError {
   /** The live stream. */
   readonly streamId: string;
   constructor(streamId: string, operation: string) {
-    super('STREAM_LIVE', `Stream "${streamId}" is marked live; ${operation} is refused (call setStreamLive(id, false) first)`);
+    super(
+      'STREAM_LIVE',
+      `Stream "${streamId}" is marked live; ${operation} is refused (call setStreamLive(id, false) first)`,
+    );
     this.name = 'StreamLiveError';
     this.streamId = streamId;
   }
@@ -85,9 +88,13 @@ export class UnreadableEventError extends EventStoreError {
   /** The event's global position. */
   readonly position: number;
   constructor(streamId: string, version: number, position: number, cause: unknown) {
-    super('UNREADABLE_EVENT', `Event ${streamId}@${version} (position ${position}) cannot be read: ${String(cause)}`, {
-      cause,
-    });
+    super(
+      'UNREADABLE_EVENT',
+      `Event ${streamId}@${version} (position ${position}) cannot be read: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = 'UnreadableEventError';
     this.streamId = streamId;
     this.version = version;
@@ -103,7 +110,11 @@ export class RetriesExhaustedError extends EventStoreError {
   /** How many attempts were made. */
   readonly attempts: number;
   constructor(streamId: string, attempts: number, cause: unknown) {
-    super('RETRIES_EXHAUSTED', `Command on stream "${streamId}" still conflicted after ${attempts} attempts`, { cause });
+    super(
+      'RETRIES_EXHAUSTED',
+      `Command on stream "${streamId}" still conflicted after ${attempts} attempts`,
+      { cause },
+    );
     this.name = 'RetriesExhaustedError';
     this.streamId = streamId;
     this.attempts = attempts;

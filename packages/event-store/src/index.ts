@@ -36,7 +36,14 @@ export { withEventContext, currentEventContext } from './context.js';
 export { createUpcasterChain } from './upcasting.js';
 export type { Upcaster, UpcasterChain } from './upcasting.js';
 export { handleCommand, loadState, defaultCodec } from './decider.js';
-export type { Decider, EventCodec, HandleCommandOptions, HandleCommandResult, LoadStateOptions, LoadedState } from './decider.js';
+export type {
+  Decider,
+  EventCodec,
+  HandleCommandOptions,
+  HandleCommandResult,
+  LoadStateOptions,
+  LoadedState,
+} from './decider.js';
 export { createMemoryEventStore } from './memory/index.js';
 export type { MemoryEventStoreOptions } from './memory/index.js';
 export { silentLogger } from './logger.js';

@@ -16,4 +16,10 @@ export interface Logger {
 const noop: LogFn = () => undefined;
 
 /** The default logger: drops everything. */
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
+export const silentLogger: Logger = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+};

@@ -167,13 +167,14 @@ export interface SubscriptionHealth {
   state: 'running' | 'stopped' | 'failed';
   /** Position of the last processed event (checkpoint). */
   position: number;
-  /** Newest position in the store. */
-  head: number;
-  /** Events behind the head (`head - position`, an upper bound on PostgreSQL). */
-  lag: number;
+  /** Newest position in the store (null: the database did not answer). */
+  head: number | null;
+  /** Events after the checkpoint still to process (null: the database did not answer). */
+  lag: number | null;
   lastError: { message: string; at: Date; position: number } | null;
   lastProgressAt: Date | null;
-  deadLetters: number;
+  /** Dead letters of this subscription (null: the database did not answer). */
+  deadLetters: number | null;
 }
 
 /** A running catch-up subscription. */
@@ -248,7 +249,10 @@ export interface EventStore {
   /** Saves (replaces) the stream's snapshot. */
   saveSnapshot(snapshot: SnapshotInput): Promise<void>;
   /** The stream's snapshot, or null when there is none or its schema version differs. */
-  loadSnapshot<State = unknown>(streamId: string, options: { schemaVersion: number }): Promise<Snapshot<State> | null>;
+  loadSnapshot<State = unknown>(
+    streamId: string,
+    options: { schemaVersion: number },
+  ): Promise<Snapshot<State> | null>;
   /** Marks a stream live (compaction refuses it) or not. */
   setStreamLive(streamId: string, live: boolean): Promise<void>;
   /** Folds history up to a version into one event after handing the removed events to `archive`. */

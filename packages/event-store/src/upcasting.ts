@@ -30,11 +30,20 @@ export function createUpcasterChain(upcasters: readonly Upcaster[] = []): Upcast
   const latest = new Map<string, number>();
   for (const u of upcasters) {
     const to = u.toVersion ?? u.fromVersion + 1;
-    if (!Number.isInteger(u.fromVersion) || u.fromVersion < 1 || !Number.isInteger(to) || to <= u.fromVersion) {
-      throw new InvalidArgumentError('upcasters', `upcaster for "${u.type}" must go from an integer version >= 1 to a higher one`);
+    if (
+      !Number.isInteger(u.fromVersion) ||
+      u.fromVersion < 1 ||
+      !Number.isInteger(to) ||
+      to <= u.fromVersion
+    ) {
+      throw new InvalidArgumentError(
+        'upcasters',
+        `upcaster for "${u.type}" must go from an integer version >= 1 to a higher one`,
+      );
     }
     const key = `${u.type}\u0000${u.fromVersion}`;
-    if (steps.has(key)) throw new InvalidArgumentError('upcasters', `two upcasters for "${u.type}" v${u.fromVersion}`);
+    if (steps.has(key))
+      throw new InvalidArgumentError('upcasters', `two upcasters for "${u.type}" v${u.fromVersion}`);
     steps.set(key, u);
   }
   // The current version of a type follows its chain, including renames.

@@ -7,7 +7,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('backends', () => {
   it('the set of backends running the conformance suite equals the set exported', () => {
-    const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { exports: Record<string, unknown> };
+    const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
     const exported = Object.keys(pkg.exports)
       .filter((k) => k !== '.' && k !== './testing')
       .map((k) => k.slice(2))

@@ -33,7 +33,10 @@ beforeEach(async () => {
   expect((await cli('migrate')).stdout).toBe('applied event-store/001_init\n');
   db = await createDatabase(url);
   store = createEventStore({ db });
-  await store.append('room-1', [1, 2, 3, 4].map((n) => ({ type: 'scored', data: { n } })));
+  await store.append(
+    'room-1',
+    [1, 2, 3, 4].map((n) => ({ type: 'scored', data: { n } })),
+  );
   await store.append('room-2', [{ type: 'scored', data: { n: 10 } }]);
 });
 
@@ -49,12 +52,17 @@ describe('game-events CLI', () => {
     await store.setStreamLive('room-2', true);
     const r = await cli('streams');
     expect(r).toMatchObject({ code: 0, stdout: 'room-1\t4\t\nroom-2\t1\tlive\n' });
-    expect((await cli('streams', '--prefix', 'room-2', '--json')).stdout).toBe('{"streamId":"room-2","version":1,"live":true}\n');
+    expect((await cli('streams', '--prefix', 'room-2', '--json')).stdout).toBe(
+      '{"streamId":"room-2","version":1,"live":true}\n',
+    );
   });
 
   it('read prints NDJSON, as of a version; replay folds with a reducer module, as of a version', async () => {
     const r = await cli('read', 'room-1', '--until', '2');
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; data: unknown });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { version: number; data: unknown });
     expect(lines.map((l) => [l.version, l.data])).toEqual([
       [1, { n: 1 }],
       [2, { n: 2 }],
@@ -62,14 +70,19 @@ describe('game-events CLI', () => {
     const replay = await cli('replay', 'room-1', '--reducer', reducer, '--until', '3');
     expect(replay.code).toBe(0);
     expect(JSON.parse(replay.stdout)).toEqual({ count: 3, sum: 6 });
-    expect(JSON.parse((await cli('--db', url, 'replay', 'room-1', '--reducer', reducer)).stdout)).toEqual({ count: 4, sum: 10 });
+    expect(JSON.parse((await cli('--db', url, 'replay', 'room-1', '--reducer', reducer)).stdout)).toEqual({
+      count: 4,
+      sum: 10,
+    });
     const future = await cli('replay', 'room-1', '--reducer', reducer, '--until', '2999-01-01T00:00:00Z');
     expect(JSON.parse(future.stdout)).toEqual({ count: 4, sum: 10 });
   });
 
   it('verify passes a healthy store and reports gaps, duplicates and unreadable payloads with exit code 1', async () => {
     expect(await cli('verify')).toMatchObject({ code: 0, stdout: 'ok\n' });
-    await sql`update es_events set data = '{oops' where stream_id = 'room-1' and version = 2`.execute(db.kysely);
+    await sql`update es_events set data = '{oops' where stream_id = 'room-1' and version = 2`.execute(
+      db.kysely,
+    );
     await sql`delete from es_events where stream_id = 'room-1' and version = 3`.execute(db.kysely);
     const r = await cli('verify');
     expect(r.code).toBe(1);
@@ -85,18 +98,38 @@ describe('game-events CLI', () => {
     expect(dump.trim().split('\n')).toHaveLength(6);
     expect((await cli('export', '--out', 'dump.ndjson')).stderr).toContain('already exists'); // never overwrites
     const otherUrl = `sqlite:${path.join(dir, 'other.db')}`;
-    const run = (...a: string[]) => runCli(['--db', otherUrl, ...a], { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: dir });
+    const run = (...a: string[]) =>
+      runCli(['--db', otherUrl, ...a], {
+        stdout: () => undefined,
+        stderr: () => undefined,
+        env: {},
+        cwd: dir,
+      });
     expect(await run('migrate')).toBe(0);
     expect(await run('import', 'dump.ndjson')).toBe(0);
     let again = '';
-    await runCli(['--db', otherUrl, 'export'], { stdout: (t) => void (again += t), stderr: () => undefined, env: {}, cwd: dir });
+    await runCli(['--db', otherUrl, 'export'], {
+      stdout: (t) => void (again += t),
+      stderr: () => undefined,
+      env: {},
+      cwd: dir,
+    });
     expect(again).toBe(dump);
     // Importing the same file again conflicts and writes nothing.
     expect(await run('import', 'dump.ndjson')).toBe(2);
   });
 
   it('compact archives to NDJSON and folds; it refuses live streams', async () => {
-    const r = await cli('compact', 'room-1', '--reducer', reducer, '--archive', 'room-1.ndjson', '--up-to', '3');
+    const r = await cli(
+      'compact',
+      'room-1',
+      '--reducer',
+      reducer,
+      '--archive',
+      'room-1.ndjson',
+      '--up-to',
+      '3',
+    );
     expect(r).toMatchObject({ code: 0, stdout: 'compacted room-1: 2 events removed, state at version 3\n' });
     const archived = readFileSync(path.join(dir, 'room-1.ndjson'), 'utf8').trim().split('\n');
     expect(archived.map((l) => (JSON.parse(l) as { version: number }).version)).toEqual([1, 2, 3]);
@@ -112,26 +145,53 @@ describe('game-events CLI', () => {
   });
 
   it('dlq list and retry', async () => {
-    const sub = store.subscribe({ name: 'mailer', maxAttempts: 1, handler: () => Promise.reject(new Error('smtp down')), pollInterval: { min: 5, max: 20 } });
+    const sub = store.subscribe({
+      name: 'mailer',
+      maxAttempts: 1,
+      handler: () => Promise.reject(new Error('smtp down')),
+      pollInterval: { min: 5, max: 20 },
+    });
     await sub.waitFor();
     await sub.stop();
     const list = await cli('dlq', 'list');
     expect(list.stdout.trim().split('\n')).toHaveLength(5);
     expect(list.stdout).toContain('mailer\troom-1@1\tscored\tfailed\t1\tError: smtp down');
-    expect((await cli('dlq', 'retry', '--subscription', 'mailer', '--id', '1', '2')).stdout).toBe('2 dead letter(s) marked for retry\n');
-    expect((await store.listDeadLetters()).map((d) => d.status)).toEqual(['retry', 'retry', 'failed', 'failed', 'failed']);
+    expect((await cli('dlq', 'retry', '--subscription', 'mailer', '--id', '1', '2')).stdout).toBe(
+      '2 dead letter(s) marked for retry\n',
+    );
+    expect((await store.listDeadLetters()).map((d) => d.status)).toEqual([
+      'retry',
+      'retry',
+      'failed',
+      'failed',
+      'failed',
+    ]);
   });
 
   it('fails clearly: no database (exit 2), bad arguments (exit 2), --help (exit 0)', async () => {
     let noDbErr = '';
-    const noDb = await runCli(['streams'], { stdout: () => undefined, stderr: (t) => void (noDbErr += t), env: {}, cwd: dir });
-    const again = await runCli(['streams'], { stdout: () => undefined, stderr: (t) => void (noDbErr += t), env: {}, cwd: dir });
+    const noDb = await runCli(['streams'], {
+      stdout: () => undefined,
+      stderr: (t) => void (noDbErr += t),
+      env: {},
+      cwd: dir,
+    });
+    const again = await runCli(['streams'], {
+      stdout: () => undefined,
+      stderr: (t) => void (noDbErr += t),
+      env: {},
+      cwd: dir,
+    });
     expect([noDb, again]).toEqual([2, 2]);
     expect(noDbErr).toContain('pass --db <url> or set DATABASE_URL');
     expect((await cli('nope')).code).toBe(2);
-    expect((await cli('read', 'room-1', '--until', 'yesterday-ish')).stderr).toContain('--until must be a version number or an ISO time');
+    expect((await cli('read', 'room-1', '--until', 'yesterday-ish')).stderr).toContain(
+      '--until must be a version number or an ISO time',
+    );
     expect((await cli('replay', 'room-1')).code).toBe(2);
-    expect((await cli('replay', 'room-1', '--reducer', 'missing.mjs')).stderr).toContain('cannot load reducer module');
+    expect((await cli('replay', 'room-1', '--reducer', 'missing.mjs')).stderr).toContain(
+      'cannot load reducer module',
+    );
     const help = await cli('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('replay');

@@ -1,7 +1,15 @@
 import { createDatabase, migrate, type Database } from '@game/persistence';
 import { createPgSchema, requirePostgres, type PgSchema } from '@game/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcurrencyError, createEventStore, eventStoreMigrations, handleCommand, loadState, type Decider, type EventStore } from '../src/index.js';
+import {
+  ConcurrencyError,
+  createEventStore,
+  eventStoreMigrations,
+  handleCommand,
+  loadState,
+  type Decider,
+  type EventStore,
+} from '../src/index.js';
 
 const counter: Decider<{ total: number; seen: number[] }, { n: number }, { type: 'added'; n: number }> = {
   initialState: { total: 0, seen: [] },
@@ -58,7 +66,14 @@ for (const backend of backends) {
           for (;;) {
             const version = await store.streamVersion('contended');
             try {
-              await store.append('contended', [{ type: 'w', data: { w } }, { type: 'w2', data: { w } }], { expectedVersion: version });
+              await store.append(
+                'contended',
+                [
+                  { type: 'w', data: { w } },
+                  { type: 'w2', data: { w } },
+                ],
+                { expectedVersion: version },
+              );
               ok++;
               return;
             } catch (err) {
@@ -84,11 +99,25 @@ for (const backend of backends) {
     it('50 commands through the decider runner converge (bounded retries on ConcurrencyError)', async () => {
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          handleCommand({ store, streamId: 'counter', decider: counter, command: { n: i + 1 }, maxAttempts: 200, snapshotEvery: 10 }),
+          handleCommand({
+            store,
+            streamId: 'counter',
+            decider: counter,
+            command: { n: i + 1 },
+            maxAttempts: 200,
+            snapshotEvery: 10,
+          }),
         ),
       );
-      expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-      const { state, version } = await loadState({ store, streamId: 'counter', decider: counter, useSnapshots: false });
+      expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      const { state, version } = await loadState({
+        store,
+        streamId: 'counter',
+        decider: counter,
+        useSnapshots: false,
+      });
       expect(version).toBe(50);
       expect(state.total).toBe((50 * 51) / 2);
       expect([...state.seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));

@@ -55,7 +55,9 @@ for (const target of targets) {
     beforeEach(async () => {
       env = await target.setup();
       await migrate(env.db, [eventStoreMigrations]);
-      await sql`create table proj (id ${sql.raw(target.name === 'postgres' ? 'bigserial primary key' : 'integer primary key autoincrement')}, event_id text not null, position bigint not null, pid integer not null)`.execute(env.db.kysely);
+      await sql`create table proj (id ${sql.raw(target.name === 'postgres' ? 'bigserial primary key' : 'integer primary key autoincrement')}, event_id text not null, position bigint not null, pid integer not null)`.execute(
+        env.db.kysely,
+      );
     });
     afterEach(async () => {
       await env?.cleanup();
@@ -65,20 +67,28 @@ for (const target of targets) {
       const size = 500;
       let interrupted = 0;
       for (let round = 0; round < 2; round++) {
-        const child = startChild('batch-writer.ts', { DB_URL: env.url, BATCH_SIZE: String(size), ROUND: String(round) });
+        const child = startChild('batch-writer.ts', {
+          DB_URL: env.url,
+          BATCH_SIZE: String(size),
+          ROUND: String(round),
+        });
         const line = await child.waitForLine(/^appending [1-9]$/);
         await child.kill();
         const inFlight = Number(line.split(' ')[1]);
         const rows = await sql<{ data: unknown }>`select data from es_events`.execute(env.db.kysely);
         const counts = new Map<string, number>();
         for (const r of rows.rows) {
-          const d = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { round: number; b: number };
+          const d = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as {
+            round: number;
+            b: number;
+          };
           const key = `${d.round}/${d.b}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         for (const [key, n] of counts) expect(n, `batch ${key}`).toBe(size);
         if (!counts.has(`${round}/${inFlight}`)) interrupted++;
-        for (let b = 0; b < inFlight; b++) expect(counts.get(`${round}/${b}`), `acknowledged batch ${round}/${b}`).toBe(size);
+        for (let b = 0; b < inFlight; b++)
+          expect(counts.get(`${round}/${b}`), `acknowledged batch ${round}/${b}`).toBe(size);
       }
       // The kill really landed inside an append at least once (the batch being written is absent).
       expect(interrupted).toBeGreaterThan(0);
@@ -93,9 +103,13 @@ for (const target of targets) {
       const store = createEventStore({ db: env.db });
       const total = 400;
       for (let i = 0; i < total; i += 100) {
-        await store.append(`sub-${i % 7}`, Array.from({ length: 100 }, (_, j) => ({ type: 'e', data: { n: i + j } })));
+        await store.append(
+          `sub-${i % 7}`,
+          Array.from({ length: 100 }, (_, j) => ({ type: 'e', data: { n: i + j } })),
+        );
       }
-      const count = async () => Number((await sql<{ n: number }>`select count(*) as n from proj`.execute(env.db.kysely)).rows[0]!.n);
+      const count = async () =>
+        Number((await sql<{ n: number }>`select count(*) as n from proj`.execute(env.db.kysely)).rows[0]!.n);
       const first = startChild('subscriber.ts', { DB_URL: env.url });
       await first.waitForLine(/^handled ([5-9]\d|\d\d\d)$/);
       await first.kill();
@@ -104,12 +118,18 @@ for (const target of targets) {
       expect(afterKill).toBeLessThan(total);
       const second = startChild('subscriber.ts', { DB_URL: env.url });
       await second.waitForLine(/^started$/);
-      await store.append('sub-live', Array.from({ length: 50 }, (_, j) => ({ type: 'e', data: { n: total + j } })));
+      await store.append(
+        'sub-live',
+        Array.from({ length: 50 }, (_, j) => ({ type: 'e', data: { n: total + j } })),
+      );
       await until(async () => (await count()) >= total + 50, 'the projection to catch up');
       await second.kill();
-      const proj = await sql<{ event_id: string; position: number | string }>`select event_id, position from proj order by id`.execute(env.db.kysely);
+      const proj = await sql<{
+        event_id: string;
+        position: number | string;
+      }>`select event_id, position from proj order by id`.execute(env.db.kysely);
       const all = [];
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await store.readAll({ after, limit: 500 });
         if (page.length === 0) break;
         all.push(...page);

@@ -47,12 +47,17 @@ describe('gap-safe global order on PostgreSQL', () => {
     await appendedA;
     const fast = await store.append('fence-b', [{ type: 'fast', data: {} }]);
     // A naive reader (position > last) sees the fast event now and would move past the slow one's position.
-    const naive = await sql<{ position: string }>`select position from es_events where stream_id like 'fence-%'`.execute(db.kysely);
+    const naive = await sql<{
+      position: string;
+    }>`select position from es_events where stream_id like 'fence-%'`.execute(db.kysely);
     expect(naive.rows.map((r) => Number(r.position))).toEqual([fast.lastPosition]);
     expect((await store.readAll()).filter((e) => e.streamId.startsWith('fence-'))).toEqual([]);
     release();
     await slow;
-    await until(async () => (await store.readAll()).filter((e) => e.streamId.startsWith('fence-')).length === 2, 'both events');
+    await until(
+      async () => (await store.readAll()).filter((e) => e.streamId.startsWith('fence-')).length === 2,
+      'both events',
+    );
     const seen = (await store.readAll()).filter((e) => e.streamId.startsWith('fence-'));
     expect(seen.map((e) => e.type)).toEqual(['slow', 'fast']);
     expect(seen[0]!.position).toBeLessThan(seen[1]!.position);
@@ -66,7 +71,10 @@ describe('gap-safe global order on PostgreSQL', () => {
         for (let k = 0; k < 6; k++) {
           await transaction(db, async () => {
             const n = 1 + Math.floor(Math.random() * 3);
-            const r = await store.append(`tail-${(w + k) % 5}`, Array.from({ length: n }, (_, i) => ({ type: 'e', data: { w, k, i } })));
+            const r = await store.append(
+              `tail-${(w + k) % 5}`,
+              Array.from({ length: n }, (_, i) => ({ type: 'e', data: { w, k, i } })),
+            );
             for (const e of r.events) written.add(e.id);
             // Commit later than the sequence values were taken, in random order across writers.
             await new Promise((res) => setTimeout(res, Math.random() * 15));
@@ -95,7 +103,8 @@ describe('gap-safe global order on PostgreSQL', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(new Set(ids)).toEqual(written);
     // The same order on a fresh read from the start: the order is a property of the log, not of timing.
-    const tailOnly = (events: RecordedEvent[]) => events.filter((e) => e.streamId.startsWith('tail-')).map((e) => e.id);
+    const tailOnly = (events: RecordedEvent[]) =>
+      events.filter((e) => e.streamId.startsWith('tail-')).map((e) => e.id);
     expect(tailOnly(await readEverything())).toEqual(ids);
     // Positions did commit out of order (so a position-only reader would have skipped events).
     let inversions = 0;
@@ -112,7 +121,12 @@ describe('gap-safe global order on PostgreSQL', () => {
 
   it('a subscription following concurrent writers delivers each event once', async () => {
     const delivered: string[] = [];
-    const sub = store.subscribe({ name: 'gap-sub', from: 'end', handler: (e) => void delivered.push(e.id), pollInterval: { min: 5, max: 50 } });
+    const sub = store.subscribe({
+      name: 'gap-sub',
+      from: 'end',
+      handler: (e) => void delivered.push(e.id),
+      pollInterval: { min: 5, max: 50 },
+    });
     await sub.waitFor();
     const ids: string[] = [];
     await Promise.all(

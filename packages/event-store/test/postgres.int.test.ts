@@ -24,7 +24,9 @@ afterAll(async () => {
 describeEventStoreConformance(
   'postgres',
   async (options) => {
-    await sql`truncate es_events, es_streams, es_snapshots, es_checkpoints, es_dead_letters restart identity`.execute(db.kysely);
+    await sql`truncate es_events, es_streams, es_snapshots, es_checkpoints, es_dead_letters restart identity`.execute(
+      db.kysely,
+    );
     return {
       store: createPostgresEventStore({ db, ...options }),
       transaction: (fn) => transaction(db, () => fn()),

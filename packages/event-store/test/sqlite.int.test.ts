@@ -24,10 +24,16 @@ describe('sqlite specifics', () => {
     const db = await createDatabase('sqlite::memory:');
     try {
       await migrate(db, [eventStoreMigrations]);
-      const store = createEventStore({ db, upcasters: [{ type: 't', fromVersion: 1, upcast: () => ({ v: 2 }) }] });
+      const store = createEventStore({
+        db,
+        upcasters: [{ type: 't', fromVersion: 1, upcast: () => ({ v: 2 }) }],
+      });
       await store.append('s', [{ type: 't', data: { v: 1 }, schemaVersion: 1 }]);
       expect((await store.readStream('s'))[0]!.data).toEqual({ v: 2 });
-      const raw = await sql<{ data: string; schema_version: number }>`select data, schema_version from es_events`.execute(db.kysely);
+      const raw = await sql<{
+        data: string;
+        schema_version: number;
+      }>`select data, schema_version from es_events`.execute(db.kysely);
       expect(raw.rows).toEqual([{ data: '{"v":1}', schema_version: 1 }]);
     } finally {
       await db.close();
@@ -39,9 +45,17 @@ describe('sqlite specifics', () => {
     try {
       await migrate(db, [eventStoreMigrations]);
       const store = createEventStore({ db });
-      await store.append('s', [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+      await store.append('s', [
+        { type: 't', data: 1 },
+        { type: 't', data: 2 },
+      ]);
       await sql`update es_events set data = '{broken' where version = 2`.execute(db.kysely);
-      await expect(store.readStream('s')).rejects.toMatchObject({ code: 'UNREADABLE_EVENT', streamId: 's', version: 2, position: 2 });
+      await expect(store.readStream('s')).rejects.toMatchObject({
+        code: 'UNREADABLE_EVENT',
+        streamId: 's',
+        version: 2,
+        position: 2,
+      });
     } finally {
       await db.close();
     }

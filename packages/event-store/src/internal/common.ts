@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { currentEventContext } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { UpcasterChain } from '../upcasting.js';
-import type { AppendOptions, EventInput, EventMetadata, EventStoreOptions, ExpectedVersion, ReadStreamOptions } from '../types.js';
+import type {
+  AppendOptions,
+  EventInput,
+  EventMetadata,
+  EventStoreOptions,
+  ExpectedVersion,
+  ReadStreamOptions,
+} from '../types.js';
 
 /** An event ready to be written: id, metadata and schema version resolved, payload checked. */
 export interface PreparedEvent {
@@ -17,7 +24,10 @@ export interface PreparedEvent {
 
 export function validateStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 500) {
-    throw new InvalidArgumentError('streamId', `must be a non-empty string of at most 500 characters, got ${JSON.stringify(streamId)}`);
+    throw new InvalidArgumentError(
+      'streamId',
+      `must be a non-empty string of at most 500 characters, got ${JSON.stringify(streamId)}`,
+    );
   }
 }
 
@@ -52,7 +62,8 @@ export function prepareEvents(
   const ambient = (storeOptions.context ?? currentEventContext)();
   const seen = new Set<string>();
   return events.map((e, i) => {
-    if (e === null || typeof e !== 'object') throw new InvalidArgumentError(`events[${i}]`, 'must be an object');
+    if (e === null || typeof e !== 'object')
+      throw new InvalidArgumentError(`events[${i}]`, 'must be an object');
     if (typeof e.type !== 'string' || e.type.length === 0) {
       throw new InvalidArgumentError(`events[${i}].type`, 'must be a non-empty string');
     }
@@ -87,7 +98,8 @@ function toJson(value: unknown, what: string): string {
   } catch (err) {
     throw new InvalidArgumentError(what, `must be JSON-serialisable (${String(err)})`);
   }
-  if (json === undefined) throw new InvalidArgumentError(what, 'must be JSON-serialisable (got undefined or a function)');
+  if (json === undefined)
+    throw new InvalidArgumentError(what, 'must be JSON-serialisable (got undefined or a function)');
   return json;
 }
 
@@ -99,7 +111,10 @@ export function validateReadStream(options: ReadStreamOptions | undefined): void
       throw new InvalidArgumentError(k, `must be an integer >= 0, got ${JSON.stringify(v)}`);
     }
   }
-  if (options.untilTime !== undefined && !(options.untilTime instanceof Date && !Number.isNaN(options.untilTime.getTime()))) {
+  if (
+    options.untilTime !== undefined &&
+    !(options.untilTime instanceof Date && !Number.isNaN(options.untilTime.getTime()))
+  ) {
     throw new InvalidArgumentError('untilTime', 'must be a valid Date');
   }
 }

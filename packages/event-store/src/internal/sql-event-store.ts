@@ -1,6 +1,12 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import { currentExecutor, inTransaction, transaction, type Database } from '@game/persistence';
-import { ConcurrencyError, EventIdConflictError, InvalidArgumentError, StreamLiveError, UnreadableEventError } from '../errors.js';
+import {
+  ConcurrencyError,
+  EventIdConflictError,
+  InvalidArgumentError,
+  StreamLiveError,
+  UnreadableEventError,
+} from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { createUpcasterChain } from '../upcasting.js';
 import type {
@@ -41,7 +47,13 @@ interface EventRow {
 interface Tables {
   es_events: Omit<EventRow, 'position'> & { position: Generated<number | string> };
   es_streams: { stream_id: string; version: number; live: number; created_at: unknown; updated_at: unknown };
-  es_snapshots: { stream_id: string; version: number; schema_version: number; state: unknown; created_at: unknown };
+  es_snapshots: {
+    stream_id: string;
+    version: number;
+    schema_version: number;
+    state: unknown;
+    created_at: unknown;
+  };
   es_checkpoints: { name: string; position: number; updated_at: unknown };
   es_dead_letters: {
     id: Generated<number>;
@@ -64,7 +76,17 @@ export interface SqlEventStoreOptions extends EventStoreOptions {
   db: Database;
 }
 
-const eventColumns = ['position', 'stream_id', 'version', 'event_id', 'type', 'data', 'metadata', 'schema_version', 'recorded_at'] as const;
+const eventColumns = [
+  'position',
+  'stream_id',
+  'version',
+  'event_id',
+  'type',
+  'data',
+  'metadata',
+  'schema_version',
+  'recorded_at',
+] as const;
 
 // In-process wake-ups, per database: subscriptions on any store over the same database hear appends.
 const localListeners = new WeakMap<Database, Set<() => void>>();
@@ -119,21 +141,30 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   };
 
   const streamVersionIn = async (streamId: string): Promise<number> => {
-    const row = await x().selectFrom('es_streams').select('version').where('stream_id', '=', streamId).executeTakeFirst();
+    const row = await x()
+      .selectFrom('es_streams')
+      .select('version')
+      .where('stream_id', '=', streamId)
+      .executeTakeFirst();
     return row ? Number(row.version) : 0;
   };
 
   const existingRows = async (streamId: string, ids: string[]): Promise<EventRow[]> =>
-    (await x()
+    await x()
       .selectFrom('es_events')
       .select(eventColumns)
       .where('stream_id', '=', streamId)
       .where('event_id', 'in', ids)
       .orderBy('version')
-      .execute());
+      .execute();
 
   /** Compare-and-set on the stream row: returns the new version, or null when `expected` does not hold. */
-  const claimVersions = async (streamId: string, expected: ExpectedVersion, count: number, now: Date): Promise<number | null> => {
+  const claimVersions = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    count: number,
+    now: Date,
+  ): Promise<number | null> => {
     const t = timeIn(now);
     let row: { version: number | string } | undefined;
     if (expected === 'any' || expected === 'no_stream' || expected === 0) {
@@ -143,10 +174,15 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       q =
         expected === 'any'
           ? q.onConflict((oc) =>
-              oc.column('stream_id').doUpdateSet({ version: sql`es_streams.version + ${count}`, updated_at: t }),
+              oc
+                .column('stream_id')
+                .doUpdateSet({ version: sql`es_streams.version + ${count}`, updated_at: t }),
             )
           : q.onConflict((oc) =>
-              oc.column('stream_id').doUpdateSet({ version: count, updated_at: t }).where('es_streams.version', '=', 0),
+              oc
+                .column('stream_id')
+                .doUpdateSet({ version: count, updated_at: t })
+                .where('es_streams.version', '=', 0),
             );
       row = await q.returning('version').executeTakeFirst();
     } else {
@@ -184,7 +220,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       if (callerIds.length > 0) {
         const rows = await existingRows(streamId, callerIds);
         if (rows.length === count) return duplicateResult(streamId, rows);
-        if (rows.length > 0) throw new EventIdConflictError(streamId, rows.map((r) => r.event_id));
+        if (rows.length > 0)
+          throw new EventIdConflictError(
+            streamId,
+            rows.map((r) => r.event_id),
+          );
       }
       throw new ConcurrencyError(streamId, expected, await streamVersionIn(streamId));
     }
@@ -198,7 +238,10 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           .where('stream_id', '=', streamId)
           .execute();
         if (rows.length === count) return duplicateResult(streamId, rows);
-        throw new EventIdConflictError(streamId, rows.map((r) => r.event_id));
+        throw new EventIdConflictError(
+          streamId,
+          rows.map((r) => r.event_id),
+        );
       }
     }
     const first = newVersion - count + 1;
@@ -233,7 +276,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         recordedAt: now,
       }),
     );
-    return { streamId, nextExpectedVersion: newVersion, lastPosition: Math.max(...positions.values()), events, duplicate: false };
+    return {
+      streamId,
+      nextExpectedVersion: newVersion,
+      lastPosition: Math.max(...positions.values()),
+      events,
+      duplicate: false,
+    };
   };
 
   /** The (transaction id, position) pair `after` stands for in the fenced global order. */
@@ -255,7 +304,8 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return { events: rows.map(decode), fence: 0n };
     }
     // Rows of transactions older than the snapshot's xmin are final: none can still appear before them.
-    const cond = after > 0 ? sql`and (e.transaction_id, e.position) > (${afterTx(after)}, ${after}::bigint)` : sql``;
+    const cond =
+      after > 0 ? sql`and (e.transaction_id, e.position) > (${afterTx(after)}, ${after}::bigint)` : sql``;
     const result = await sql<EventRow & { fence: string }>`
       select f.xmin::text as fence, e.position, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata,
              e.schema_version, e.recorded_at
@@ -272,7 +322,10 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   };
 
   const head = async (): Promise<number> => {
-    const row = await x().selectFrom('es_events').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
+    const row = await x()
+      .selectFrom('es_events')
+      .select((eb) => eb.fn.max('position').as('p'))
+      .executeTakeFirst();
     return row?.p === null || row?.p === undefined ? 0 : Number(row.p);
   };
 
@@ -303,7 +356,9 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     read: readFenced,
     async mark() {
       if (!fenced) return 0n;
-      const r = await sql<{ xmax: string }>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`.execute(x());
+      const r = await sql<{
+        xmax: string;
+      }>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`.execute(x());
       return BigInt(r.rows[0]!.xmax);
     },
     head,
@@ -316,17 +371,25 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return r.rows[0] ? Number(r.rows[0].position) : 0;
     },
     async lag(checkpoint) {
-      let q = x().selectFrom('es_events').select((eb) => eb.fn.countAll().as('n'));
+      let q = x()
+        .selectFrom('es_events')
+        .select((eb) => eb.fn.countAll().as('n'));
       if (checkpoint > 0) {
         q = fenced
-          ? q.where(sql<boolean>`(transaction_id, position) > (${afterTx(checkpoint)}, ${checkpoint}::bigint)`)
+          ? q.where(
+              sql<boolean>`(transaction_id, position) > (${afterTx(checkpoint)}, ${checkpoint}::bigint)`,
+            )
           : q.where('position', '>', checkpoint);
       }
       const row = await q.executeTakeFirst();
       return Number(row?.n ?? 0);
     },
     async loadCheckpoint(name) {
-      const row = await x().selectFrom('es_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
+      const row = await x()
+        .selectFrom('es_checkpoints')
+        .select('position')
+        .where('name', '=', name)
+        .executeTakeFirst();
       return row ? Number(row.position) : null;
     },
     saveCheckpoint,
@@ -428,7 +491,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         const out = fastAppend(streamId, prepared, expected, callerIds, now);
         if (out.kind === 'duplicate') {
           const events = out.rows.map(decode);
-          return { streamId, nextExpectedVersion: out.version, lastPosition: Math.max(...events.map((e) => e.position)), events, duplicate: true };
+          return {
+            streamId,
+            nextExpectedVersion: out.version,
+            lastPosition: Math.max(...events.map((e) => e.position)),
+            events,
+            duplicate: true,
+          };
         }
         const first = out.newVersion - prepared.length + 1;
         const events = prepared.map((e, i) =>
@@ -444,7 +513,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
             recordedAt: now,
           }),
         );
-        result = { streamId, nextExpectedVersion: out.newVersion, lastPosition: Math.max(...out.positions), events, duplicate: false };
+        result = {
+          streamId,
+          nextExpectedVersion: out.newVersion,
+          lastPosition: Math.max(...out.positions),
+          events,
+          duplicate: false,
+        };
       } else {
         result = await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds));
       }
@@ -481,18 +556,29 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         .orderBy('stream_id')
         .limit(o?.limit ?? 1000)
         .execute();
-      return rows.map((r) => ({ streamId: r.stream_id, version: Number(r.version), live: Number(r.live) === 1 }));
+      return rows.map((r) => ({
+        streamId: r.stream_id,
+        version: Number(r.version),
+        live: Number(r.live) === 1,
+      }));
     },
 
     headPosition: head,
 
     async saveSnapshot(s) {
       validateStreamId(s.streamId);
-      if (!Number.isSafeInteger(s.version) || s.version < 0) throw new InvalidArgumentError('version', 'must be an integer >= 0');
-      if (!Number.isSafeInteger(s.schemaVersion)) throw new InvalidArgumentError('schemaVersion', 'must be an integer');
+      if (!Number.isSafeInteger(s.version) || s.version < 0)
+        throw new InvalidArgumentError('version', 'must be an integer >= 0');
+      if (!Number.isSafeInteger(s.schemaVersion))
+        throw new InvalidArgumentError('schemaVersion', 'must be an integer');
       const stateJson = JSON.stringify(s.state);
       if (stateJson === undefined) throw new InvalidArgumentError('state', 'must be JSON-serialisable');
-      const row = { version: s.version, schema_version: s.schemaVersion, state: jsonIn(stateJson), created_at: timeIn(clock()) };
+      const row = {
+        version: s.version,
+        schema_version: s.schemaVersion,
+        state: jsonIn(stateJson),
+        created_at: timeIn(clock()),
+      };
       await x()
         .insertInto('es_snapshots')
         .values({ stream_id: s.streamId, ...row })
@@ -501,7 +587,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     },
 
     async loadSnapshot<State>(streamId: string, o: { schemaVersion: number }) {
-      const row = await x().selectFrom('es_snapshots').selectAll().where('stream_id', '=', streamId).executeTakeFirst();
+      const row = await x()
+        .selectFrom('es_snapshots')
+        .selectAll()
+        .where('stream_id', '=', streamId)
+        .executeTakeFirst();
       if (!row || Number(row.schema_version) !== o.schemaVersion) return null;
       const snap: Snapshot<State> = {
         streamId,
@@ -547,17 +637,24 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         const events = rows.map(decode);
         await o.archive(events);
         const dataJson = JSON.stringify(o.fold(events));
-        if (dataJson === undefined) throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
+        if (dataJson === undefined)
+          throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
         const last = rows[rows.length - 1]!;
         const lastVersion = Number(last.version);
-        await x().deleteFrom('es_events').where('stream_id', '=', streamId).where('version', '<', lastVersion).execute();
+        await x()
+          .deleteFrom('es_events')
+          .where('stream_id', '=', streamId)
+          .where('version', '<', lastVersion)
+          .execute();
         await x()
           .updateTable('es_events')
           .set({
             event_id: `${streamId}:compacted:${lastVersion}`,
             type: o.type ?? '$compacted',
             data: jsonIn(dataJson),
-            metadata: jsonIn(JSON.stringify({ compactedFrom: Number(rows[0]!.version), compactedTo: lastVersion })),
+            metadata: jsonIn(
+              JSON.stringify({ compactedFrom: Number(rows[0]!.version), compactedTo: lastVersion }),
+            ),
             schema_version: 1,
           })
           .where('stream_id', '=', streamId)
@@ -568,7 +665,9 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     },
 
     subscribe(o) {
-      const sub: Subscription = startSubscription(port, o.logger ? o : { ...o, logger }, () => subscriptions.delete(sub));
+      const sub: Subscription = startSubscription(port, o.logger ? o : { ...o, logger }, () =>
+        subscriptions.delete(sub),
+      );
       subscriptions.add(sub);
       return sub;
     },
@@ -600,12 +699,16 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           validateStreamId(e.streamId);
           const prev = last.get(e.streamId) ?? (await streamVersionIn(e.streamId));
           if (!Number.isSafeInteger(e.version) || e.version <= prev) {
-            throw new InvalidArgumentError(`events[${i}].version`, `stream "${e.streamId}" is at ${prev}, got ${e.version}`);
+            throw new InvalidArgumentError(
+              `events[${i}].version`,
+              `stream "${e.streamId}" is at ${prev}, got ${e.version}`,
+            );
           }
           const dataJson = JSON.stringify(e.data);
           if (dataJson === undefined) throw new InvalidArgumentError(`events[${i}].data`, 'missing');
           const at = new Date(e.recordedAt);
-          if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`events[${i}].recordedAt`, 'must be an ISO time');
+          if (Number.isNaN(at.getTime()))
+            throw new InvalidArgumentError(`events[${i}].recordedAt`, 'must be an ISO time');
           await x()
             .insertInto('es_events')
             .values({

@@ -57,14 +57,21 @@ interface Waiter {
 }
 
 /** The catch-up subscription loop shared by every backend. */
-export function startSubscription(port: SubscriptionPort, options: SubscribeOptions, onStop: () => void): Subscription {
+export function startSubscription(
+  port: SubscriptionPort,
+  options: SubscribeOptions,
+  onStop: () => void,
+): Subscription {
   const name = options.name;
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('name', 'must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidArgumentError('name', 'must be a non-empty string');
   if (typeof options.handler !== 'function') throw new InvalidArgumentError('handler', 'must be a function');
   const batchSize = options.batchSize ?? 100;
   const maxAttempts = options.maxAttempts ?? 5;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError('batchSize', 'must be an integer >= 1');
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidArgumentError('maxAttempts', 'must be an integer >= 1');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InvalidArgumentError('batchSize', 'must be an integer >= 1');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new InvalidArgumentError('maxAttempts', 'must be an integer >= 1');
   const backoff = options.backoff ?? defaultBackoff;
   const poll = options.pollInterval ?? { min: 20, max: 1000 };
   const types = options.eventTypes ? new Set(options.eventTypes) : null;
@@ -113,7 +120,10 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
   const deliverWithRetries = async (event: RecordedEvent, priorFailure?: { error: unknown }) => {
     const deadLetter = async (err: unknown, attempts: number) => {
       await port.deadLetter(name, event, errorMessage(err), attempts);
-      log.error({ position: event.position, streamId: event.streamId, attempts }, 'event moved to the dead-letter table');
+      log.error(
+        { position: event.position, streamId: event.streamId, attempts },
+        'event moved to the dead-letter table',
+      );
     };
     if (priorFailure && maxAttempts <= 1) return deadLetter(priorFailure.error, 1);
     for (let attempt = priorFailure ? 2 : 1; ; attempt++) {
@@ -122,7 +132,10 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
         return;
       } catch (err) {
         noteError(err, event.position);
-        log.warn({ err, position: event.position, streamId: event.streamId, attempt }, 'subscription handler failed');
+        log.warn(
+          { err, position: event.position, streamId: event.streamId, attempt },
+          'subscription handler failed',
+        );
         if (attempt >= maxAttempts) return deadLetter(err, attempt);
         if (!running) throw err;
         await pause(backoff(attempt));
@@ -145,7 +158,9 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
     }
   };
 
-  const loop = async () => {
+  let idle = poll.min;
+  let started = false;
+  const start = async () => {
     const stored = await port.loadCheckpoint(name);
     if (stored !== null) checkpoint = stored;
     else {
@@ -153,60 +168,78 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
       checkpoint = from === 'start' ? 0 : from === 'end' ? await port.tail() : from;
       await port.saveCheckpoint(name, checkpoint);
     }
-    let idle = poll.min;
+    started = true;
+  };
+
+  const loop = async () => {
+    let failures = 0;
     while (running) {
-      await redrive();
-      const before = waiters.length;
-      const batch = await port.read(checkpoint, batchSize);
-      let done = 0;
-      let failedAt = -1;
-      let batchError: unknown;
-      if (port.deliverBatch && batch.events.length > 1) {
-        let last = 0;
-        try {
-          await port.deliverBatch(name, async () => {
-            for (const event of batch.events) {
-              if (!running) break;
-              failedAt = done;
-              await handle(event, 1);
-              failedAt = -1;
-              last = event.position;
-              done++;
-            }
-            return last;
-          });
-          if (last > 0) {
-            checkpoint = last;
-            lastProgressAt = new Date();
-          }
-        } catch (err) {
-          // Rolled back: the events before the failing one are delivered again (at-least-once), and
-          // the failed delivery counts as the failing event's first attempt.
-          log.debug({ err }, 'batch delivery failed; delivering one event at a time');
-          if (failedAt >= 0) noteError(err, batch.events[failedAt]!.position);
-          batchError = err;
-          done = 0;
-        }
+      try {
+        await step();
+        failures = 0;
+      } catch (err) {
+        // The database is unreachable or a dead letter could not be stored: keep the checkpoint, back off, retry.
+        failures++;
+        noteError(err, checkpoint);
+        log.warn({ err, failures }, 'subscription read failed; retrying');
+        await pause(backoff(Math.min(failures, 8)));
       }
-      for (const [i, event] of batch.events.slice(done).entries()) {
-        if (!running) break;
-        await deliverWithRetries(event, i === failedAt ? { error: batchError } : undefined);
-        checkpoint = event.position;
-        lastProgressAt = new Date();
-      }
-      if (batch.events.length === 0) {
-        // Waiters registered before this read are satisfied once the fence passed their mark.
-        for (let i = 0; i < Math.min(before, waiters.length); ) {
-          const w = waiters[i]!;
-          if (batch.fence >= w.mark) {
-            waiters.splice(i, 1);
-            w.resolve();
-          } else i++;
-        }
-        await pause(idle);
-        idle = Math.min(poll.max, idle * 2);
-      } else idle = poll.min;
     }
+  };
+
+  const step = async () => {
+    if (!started) await start();
+    await redrive();
+    const before = waiters.length;
+    const batch = await port.read(checkpoint, batchSize);
+    let done = 0;
+    let failedAt = -1;
+    let batchError: unknown;
+    if (port.deliverBatch && batch.events.length > 1) {
+      let last = 0;
+      try {
+        await port.deliverBatch(name, async () => {
+          for (const event of batch.events) {
+            if (!running) break;
+            failedAt = done;
+            await handle(event, 1);
+            failedAt = -1;
+            last = event.position;
+            done++;
+          }
+          return last;
+        });
+        if (last > 0) {
+          checkpoint = last;
+          lastProgressAt = new Date();
+        }
+      } catch (err) {
+        // Rolled back: the events before the failing one are delivered again (at-least-once), and
+        // the failed delivery counts as the failing event's first attempt.
+        log.debug({ err }, 'batch delivery failed; delivering one event at a time');
+        if (failedAt >= 0) noteError(err, batch.events[failedAt]!.position);
+        batchError = err;
+        done = 0;
+      }
+    }
+    for (const [i, event] of batch.events.slice(done).entries()) {
+      if (!running) break;
+      await deliverWithRetries(event, i === failedAt ? { error: batchError } : undefined);
+      checkpoint = event.position;
+      lastProgressAt = new Date();
+    }
+    if (batch.events.length === 0) {
+      // Waiters registered before this read are satisfied once the fence passed their mark.
+      for (let i = 0; i < Math.min(before, waiters.length);) {
+        const w = waiters[i]!;
+        if (batch.fence >= w.mark) {
+          waiters.splice(i, 1);
+          w.resolve();
+        } else i++;
+      }
+      await pause(idle);
+      idle = Math.min(poll.max, idle * 2);
+    } else idle = poll.min;
   };
 
   const finished = loop().then(
@@ -234,7 +267,13 @@ export function startSubscription(port: SubscriptionPort, options: SubscribeOpti
       });
     },
     async health() {
-      const [head, lag, deadLetters] = await Promise.all([port.head(), port.lag(checkpoint), port.countDeadLetters(name)]);
+      // A probe must answer during an outage: unknown figures are null, the error is in lastError.
+      const orNull = <T>(p: Promise<T>) => p.catch(() => null);
+      const [head, lag, deadLetters] = await Promise.all([
+        orNull(port.head()),
+        orNull(port.lag(checkpoint)),
+        orNull(port.countDeadLetters(name)),
+      ]);
       return { name, state, position: checkpoint, head, lag, lastError, lastProgressAt, deadLetters };
     },
     async stop() {

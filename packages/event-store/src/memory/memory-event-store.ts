@@ -1,4 +1,10 @@
-import { ConcurrencyError, EventIdConflictError, InvalidArgumentError, StreamLiveError, UnreadableEventError } from '../errors.js';
+import {
+  ConcurrencyError,
+  EventIdConflictError,
+  InvalidArgumentError,
+  StreamLiveError,
+  UnreadableEventError,
+} from '../errors.js';
 import {
   prepareEvents,
   validateExpected,
@@ -38,7 +44,8 @@ interface StreamState {
   ids: Map<string, Row>;
 }
 
-const rejected = (err: unknown): Promise<never> => Promise.reject(err instanceof Error ? err : new Error(String(err)));
+const rejected = (err: unknown): Promise<never> =>
+  Promise.reject(err instanceof Error ? err : new Error(String(err)));
 
 /** Options of {@link createMemoryEventStore}. */
 export type MemoryEventStoreOptions = EventStoreOptions;
@@ -52,7 +59,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
   const upcasters = createUpcasterChain(options.upcasters);
   const log: Row[] = [];
   const streams = new Map<string, StreamState>();
-  const snapshots = new Map<string, { version: number; schemaVersion: number; stateJson: string; createdAt: Date }>();
+  const snapshots = new Map<
+    string,
+    { version: number; schemaVersion: number; stateJson: string; createdAt: Date }
+  >();
   const checkpoints = new Map<string, number>();
   const deadLetters = new Map<number, Omit<DeadLetter, 'id'> & { id: number }>();
   const listeners = new Set<() => void>();
@@ -160,7 +170,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       if (d) Object.assign(d, { error, attempts, status: 'failed', failedAt: clock() });
       return Promise.resolve();
     },
-    countDeadLetters: (name) => Promise.resolve([...deadLetters.values()].filter((d) => d.subscription === name).length),
+    countDeadLetters: (name) =>
+      Promise.resolve([...deadLetters.values()].filter((d) => d.subscription === name).length),
     onAppend(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -180,7 +191,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
         const existing = s ? prepared.filter((e) => s.ids.has(e.id)).map((e) => s.ids.get(e.id)!) : [];
         if (existing.length > 0) {
           if (existing.length !== prepared.length) {
-            throw new EventIdConflictError(streamId, existing.map((r) => r.id));
+            throw new EventIdConflictError(
+              streamId,
+              existing.map((r) => r.id),
+            );
           }
           const recorded = existing.map(decode);
           return Promise.resolve<AppendResult>({
@@ -234,7 +248,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
         const to = readOptions?.toVersion ?? Number.MAX_SAFE_INTEGER;
         const until = readOptions?.untilTime?.getTime();
         let rows = (streams.get(streamId)?.rows ?? []).filter(
-          (r) => r.version >= from && r.version <= to && (until === undefined || r.recordedAt.getTime() <= until),
+          (r) =>
+            r.version >= from && r.version <= to && (until === undefined || r.recordedAt.getTime() <= until),
         );
         if (readOptions?.direction === 'backward') rows = rows.slice().reverse();
         if (readOptions?.limit !== undefined) rows = rows.slice(0, readOptions.limit);
@@ -261,7 +276,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       const after = listOptions?.after;
       const prefix = listOptions?.prefix;
       const out = [...streams.entries()]
-        .filter(([id, s]) => s.version > 0 && (after === undefined || id > after) && (!prefix || id.startsWith(prefix)))
+        .filter(
+          ([id, s]) =>
+            s.version > 0 && (after === undefined || id > after) && (!prefix || id.startsWith(prefix)),
+        )
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .slice(0, listOptions?.limit ?? 1000)
         .map(([id, s]) => ({ streamId: id, version: s.version, live: s.live }));
@@ -276,7 +294,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
         if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
           throw new InvalidArgumentError('version', 'must be an integer >= 0');
         }
-        if (!Number.isSafeInteger(snapshot.schemaVersion)) throw new InvalidArgumentError('schemaVersion', 'must be an integer');
+        if (!Number.isSafeInteger(snapshot.schemaVersion))
+          throw new InvalidArgumentError('schemaVersion', 'must be an integer');
         const stateJson = JSON.stringify(snapshot.state);
         if (stateJson === undefined) throw new InvalidArgumentError('state', 'must be JSON-serialisable');
         snapshots.set(snapshot.streamId, {
@@ -321,7 +340,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       await compactOptions.archive(events);
       if (s.live) throw new StreamLiveError(streamId, 'compaction');
       const dataJson = JSON.stringify(compactOptions.fold(events));
-      if (dataJson === undefined) throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
+      if (dataJson === undefined)
+        throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
       const last = rows[rows.length - 1]!;
       const removed = new Set(rows.slice(0, -1));
       const replacement: Row = {
@@ -343,8 +363,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     },
 
     subscribe(subscribeOptions) {
-      const sub: Subscription = startSubscription(port, { logger: options.logger, ...subscribeOptions } as typeof subscribeOptions, () =>
-        subscriptions.delete(sub),
+      const sub: Subscription = startSubscription(
+        port,
+        { logger: options.logger, ...subscribeOptions } as typeof subscribeOptions,
+        () => subscriptions.delete(sub),
       );
       subscriptions.add(sub);
       return sub;
@@ -353,7 +375,9 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     listDeadLetters(listOptions) {
       return Promise.resolve(
         [...deadLetters.values()]
-          .filter((d) => listOptions?.subscription === undefined || d.subscription === listOptions.subscription)
+          .filter(
+            (d) => listOptions?.subscription === undefined || d.subscription === listOptions.subscription,
+          )
           .sort((a, b) => a.id - b.id)
           .map((d) => ({ ...d })),
       );
@@ -363,7 +387,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       let n = 0;
       const ids = retryOptions?.ids ? new Set(retryOptions.ids) : null;
       for (const d of deadLetters.values()) {
-        if (retryOptions?.subscription !== undefined && d.subscription !== retryOptions.subscription) continue;
+        if (retryOptions?.subscription !== undefined && d.subscription !== retryOptions.subscription)
+          continue;
         if (ids && !ids.has(d.id)) continue;
         if (d.status !== 'retry') {
           d.status = 'retry';
@@ -383,7 +408,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
           const s = streams.get(e.streamId);
           const prev = byStream.get(e.streamId) ?? s?.version ?? 0;
           if (!Number.isSafeInteger(e.version) || e.version <= prev) {
-            throw new InvalidArgumentError(`events[${i}].version`, `stream "${e.streamId}" is at ${prev}, got ${e.version}`);
+            throw new InvalidArgumentError(
+              `events[${i}].version`,
+              `stream "${e.streamId}" is at ${prev}, got ${e.version}`,
+            );
           }
           if (s?.ids.has(e.id)) throw new EventIdConflictError(e.streamId, [e.id]);
           byStream.set(e.streamId, e.version);

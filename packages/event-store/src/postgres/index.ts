@@ -10,6 +10,7 @@ export type PostgresEventStoreOptions = SqlEventStoreOptions;
  * gap-safe global order through transaction ids, LISTEN/NOTIFY wake-ups for subscriptions.
  */
 export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
-  if (options.db?.capabilities?.dialect !== 'postgres') throw new InvalidArgumentError('db', 'must be a PostgreSQL database');
+  if (options.db?.capabilities?.dialect !== 'postgres')
+    throw new InvalidArgumentError('db', 'must be a PostgreSQL database');
   return createSqlEventStore(options);
 }

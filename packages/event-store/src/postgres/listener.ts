@@ -32,8 +32,9 @@ export function createPgListener(pool: pg.Pool, logger: Logger): AppendListener 
       c.release(err ?? true);
     };
     c.on('error', (err) => {
-      logger.warn({ err }, 'event-store LISTEN connection failed; subscriptions fall back to polling');
+      logger.warn({ err }, 'event-store LISTEN connection failed; subscriptions poll until it is back');
       release(err);
+      scheduleReconnect();
     });
     try {
       const r = await c.query<{ channel: string }>(`select 'es_' || md5(current_schema()) as channel`);
@@ -50,10 +51,23 @@ export function createPgListener(pool: pg.Pool, logger: Logger): AppendListener 
     else client = c;
   };
 
+  let retryTimer: NodeJS.Timeout | null = null;
+  const scheduleReconnect = () => {
+    if (closed || retryTimer || listeners.size === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      ensure();
+    }, 1000);
+    retryTimer.unref();
+  };
+
   const ensure = () => {
     if (closed || client || connecting) return;
     connecting = connect()
-      .catch((err: unknown) => logger.warn({ err }, 'event-store LISTEN unavailable; subscriptions poll'))
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'event-store LISTEN unavailable; subscriptions poll');
+        scheduleReconnect();
+      })
       .finally(() => {
         connecting = null;
       });
@@ -69,6 +83,7 @@ export function createPgListener(pool: pg.Pool, logger: Logger): AppendListener 
     },
     async close() {
       closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
       await connecting;
       const c = client;
       client = null;

@@ -17,7 +17,9 @@ export interface SqliteEventRow {
 }
 
 /** The outcome of a synchronous append: new rows' positions, or the rows an idempotent retry matched. */
-export type FastAppendOutcome = { kind: 'written'; newVersion: number; positions: number[] } | { kind: 'duplicate'; rows: SqliteEventRow[]; version: number };
+export type FastAppendOutcome =
+  | { kind: 'written'; newVersion: number; positions: number[] }
+  | { kind: 'duplicate'; rows: SqliteEventRow[]; version: number };
 
 /**
  * The append as one synchronous better-sqlite3 transaction (`BEGIN IMMEDIATE`): the same statements
@@ -42,26 +44,44 @@ export function createFastSqliteAppend(sqlite: BetterSqlite3.Database) {
     claimExact: sqlite.prepare<[number, string, string, number], { version: number }>(
       `update es_streams set version = version + ?, updated_at = ? where stream_id = ? and version = ? returning version`,
     ),
-    version: sqlite.prepare<[string], { version: number }>(`select version from es_streams where stream_id = ?`),
+    version: sqlite.prepare<[string], { version: number }>(
+      `select version from es_streams where stream_id = ?`,
+    ),
     byId: sqlite.prepare<[string, string], SqliteEventRow>(
       `select position, stream_id, version, event_id, type, data, metadata, schema_version, recorded_at
        from es_events where stream_id = ? and event_id = ?`,
     ),
-    insert: sqlite.prepare<[string, number, string, string, string, string, number, string], { position: number }>(
+    insert: sqlite.prepare<
+      [string, number, string, string, string, string, number, string],
+      { position: number }
+    >(
       `insert into es_events (stream_id, version, event_id, type, data, metadata, schema_version, recorded_at)
        values (?, ?, ?, ?, ?, ?, ?, ?) returning position`,
     ),
   });
 
   const run = sqlite.transaction(
-    (streamId: string, events: PreparedEvent[], expected: ExpectedVersion, callerIds: string[], now: string): FastAppendOutcome => {
+    (
+      streamId: string,
+      events: PreparedEvent[],
+      expected: ExpectedVersion,
+      callerIds: string[],
+      now: string,
+    ): FastAppendOutcome => {
       s ??= prepare();
       const stmts = s;
       const actual = () => stmts.version.get(streamId)?.version ?? 0;
       if (callerIds.length > 0) {
-        const rows = callerIds.map((id) => stmts.byId.get(streamId, id)).filter((r): r is SqliteEventRow => r !== undefined);
-        if (rows.length === events.length) return { kind: 'duplicate', rows: rows.sort((a, b) => a.version - b.version), version: actual() };
-        if (rows.length > 0) throw new EventIdConflictError(streamId, rows.map((r) => r.event_id));
+        const rows = callerIds
+          .map((id) => stmts.byId.get(streamId, id))
+          .filter((r): r is SqliteEventRow => r !== undefined);
+        if (rows.length === events.length)
+          return { kind: 'duplicate', rows: rows.sort((a, b) => a.version - b.version), version: actual() };
+        if (rows.length > 0)
+          throw new EventIdConflictError(
+            streamId,
+            rows.map((r) => r.event_id),
+          );
       }
       const n = events.length;
       const claimed =
@@ -75,12 +95,27 @@ export function createFastSqliteAppend(sqlite: BetterSqlite3.Database) {
       if (!claimed) throw new ConcurrencyError(streamId, expected, actual());
       const first = claimed.version - n + 1;
       const positions = events.map(
-        (e, i) => stmts.insert.get(streamId, first + i, e.id, e.type, e.dataJson, e.metadataJson, e.schemaVersion, now)!.position,
+        (e, i) =>
+          stmts.insert.get(
+            streamId,
+            first + i,
+            e.id,
+            e.type,
+            e.dataJson,
+            e.metadataJson,
+            e.schemaVersion,
+            now,
+          )!.position,
       );
       return { kind: 'written', newVersion: claimed.version, positions };
     },
   );
 
-  return (streamId: string, events: PreparedEvent[], expected: ExpectedVersion, callerIds: string[], now: Date): FastAppendOutcome =>
-    run.immediate(streamId, events, expected, callerIds, now.toISOString());
+  return (
+    streamId: string,
+    events: PreparedEvent[],
+    expected: ExpectedVersion,
+    callerIds: string[],
+    now: Date,
+  ): FastAppendOutcome => run.immediate(streamId, events, expected, callerIds, now.toISOString());
 }

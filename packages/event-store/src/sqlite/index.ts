@@ -7,6 +7,7 @@ export type SqliteEventStoreOptions = SqlEventStoreOptions;
 
 /** An event store on a SQLite database opened with `@game/persistence` (migrations applied). */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
-  if (options.db?.capabilities?.dialect !== 'sqlite') throw new InvalidArgumentError('db', 'must be a SQLite database');
+  if (options.db?.capabilities?.dialect !== 'sqlite')
+    throw new InvalidArgumentError('db', 'must be a SQLite database');
   return createSqlEventStore(options);
 }

@@ -21,12 +21,16 @@ export interface EventStoreHarness {
 export type EventStoreHarnessFactory = (options: EventStoreOptions) => Promise<EventStoreHarness>;
 
 /** A clock the tests move by hand. */
-export function createManualClock(start = new Date('2026-01-01T00:00:00.000Z')): { now: () => Date; advance: (ms: number) => void } {
+export function createManualClock(start = new Date('2026-01-01T00:00:00.000Z')): {
+  now: () => Date;
+  advance: (ms: number) => void;
+} {
   let t = start.getTime();
   return { now: () => new Date(t), advance: (ms) => void (t += ms) };
 }
 
-const ev = (type: string, data: unknown = {}, id?: string) => (id === undefined ? { type, data } : { id, type, data });
+const ev = (type: string, data: unknown = {}, id?: string) =>
+  id === undefined ? { type, data } : { id, type, data };
 
 interface CounterState {
   count: number;
@@ -87,29 +91,54 @@ export function describeEventStoreConformance(
 
       it('round-trips JSON payloads exactly (nested, unicode, numbers, strings that look like JSON)', async () => {
         const { store } = await make();
-        const payloads = [{ a: { b: [1.5, -2, 1e21] }, s: 'é漢🎲\n"q"' }, 'plain string', '{"not":"parsed"}', 42, true, null, []];
-        await store.append('json', payloads.map((p) => ev('p', p)));
+        const payloads = [
+          { a: { b: [1.5, -2, 1e21] }, s: 'é漢🎲\n"q"' },
+          'plain string',
+          '{"not":"parsed"}',
+          42,
+          true,
+          null,
+          [],
+        ];
+        await store.append(
+          'json',
+          payloads.map((p) => ev('p', p)),
+        );
         expect((await store.readStream('json')).map((e) => e.data)).toEqual(payloads);
       });
 
       it('checks every kind of expected version and reports stream, expected and actual', async () => {
         const { store } = await make();
-        await expect(store.append('s', [ev('a')], { expectedVersion: 'stream_exists' })).rejects.toMatchObject({
+        await expect(
+          store.append('s', [ev('a')], { expectedVersion: 'stream_exists' }),
+        ).rejects.toMatchObject({
           code: 'CONCURRENCY',
           streamId: 's',
           expectedVersion: 'stream_exists',
           actualVersion: 0,
         });
-        await expect(store.append('s', [ev('a')], { expectedVersion: 3 })).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(store.append('s', [ev('a')], { expectedVersion: 3 })).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
         await store.append('s', [ev('a')], { expectedVersion: 0 });
         await store.append('s', [ev('b')], { expectedVersion: 1 });
         await store.append('s', [ev('c')], { expectedVersion: 'stream_exists' });
         await store.append('s', [ev('d')], { expectedVersion: 'any' });
         await store.append('s', [ev('e')]);
-        const err = await store.append('s', [ev('x')], { expectedVersion: 'no_stream' }).catch((e: unknown) => e);
+        const err = await store
+          .append('s', [ev('x')], { expectedVersion: 'no_stream' })
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ConcurrencyError);
-        expect(err).toMatchObject({ code: 'CONCURRENCY', streamId: 's', expectedVersion: 'no_stream', actualVersion: 5 });
-        await expect(store.append('s', [ev('x')], { expectedVersion: 4 })).rejects.toMatchObject({ actualVersion: 5, expectedVersion: 4 });
+        expect(err).toMatchObject({
+          code: 'CONCURRENCY',
+          streamId: 's',
+          expectedVersion: 'no_stream',
+          actualVersion: 5,
+        });
+        await expect(store.append('s', [ev('x')], { expectedVersion: 4 })).rejects.toMatchObject({
+          actualVersion: 5,
+          expectedVersion: 4,
+        });
         expect(await store.streamVersion('s')).toBe(5);
         expect((await store.readStream('s')).map((e) => e.type)).toEqual(['a', 'b', 'c', 'd', 'e']);
       });
@@ -118,25 +147,38 @@ export function describeEventStoreConformance(
         const { store } = await make();
         await store.append('race', [ev('start')]);
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, (_, i) => store.append('race', [ev('w', { i }), ev('w2', { i })], { expectedVersion: 1 })),
+          Array.from({ length: 20 }, (_, i) =>
+            store.append('race', [ev('w', { i }), ev('w2', { i })], { expectedVersion: 1 }),
+          ),
         );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         for (const r of results.filter((x) => x.status === 'rejected')) {
-          expect((r).reason).toBeInstanceOf(ConcurrencyError);
+          expect(r.reason).toBeInstanceOf(ConcurrencyError);
         }
         expect((await store.readStream('race')).map((e) => e.version)).toEqual([1, 2, 3]);
       });
 
       it('rejects bad input with InvalidArgumentError naming the argument', async () => {
         const { store } = await make();
-        await expect(store.append('', [ev('a')])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'streamId' });
+        await expect(store.append('', [ev('a')])).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          argument: 'streamId',
+        });
         await expect(store.append('s', [])).rejects.toBeInstanceOf(InvalidArgumentError);
         await expect(store.append('s', [ev('')])).rejects.toMatchObject({ argument: 'events[0].type' });
-        await expect(store.append('s', [ev('a')], { expectedVersion: -1 })).rejects.toMatchObject({ argument: 'expectedVersion' });
-        await expect(store.append('s', [{ type: 'a', data: undefined }])).rejects.toMatchObject({ argument: 'events[0].data' });
-        await expect(store.append('s', [ev('a', {}, 'x'), ev('b', {}, 'x')])).rejects.toMatchObject({ argument: 'events[1].id' });
+        await expect(store.append('s', [ev('a')], { expectedVersion: -1 })).rejects.toMatchObject({
+          argument: 'expectedVersion',
+        });
+        await expect(store.append('s', [{ type: 'a', data: undefined }])).rejects.toMatchObject({
+          argument: 'events[0].data',
+        });
+        await expect(store.append('s', [ev('a', {}, 'x'), ev('b', {}, 'x')])).rejects.toMatchObject({
+          argument: 'events[1].id',
+        });
         await expect(store.readAll({ after: -1 })).rejects.toMatchObject({ argument: 'after' });
-        await expect(store.readStream('s', { fromVersion: 1.5 })).rejects.toMatchObject({ argument: 'fromVersion' });
+        await expect(store.readStream('s', { fromVersion: 1.5 })).rejects.toMatchObject({
+          argument: 'fromVersion',
+        });
         expect(await store.headPosition()).toBe(0);
       });
     });
@@ -144,12 +186,18 @@ export function describeEventStoreConformance(
     describe('idempotency', () => {
       it('makes a retried append with the same event ids a no-op returning the original result', async () => {
         const { store } = await make();
-        const first = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], { expectedVersion: 'no_stream' });
+        const first = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], {
+          expectedVersion: 'no_stream',
+        });
         await store.append('s', [ev('c', 3, 'e3')], { expectedVersion: 2 });
         // The retry carries its original (now stale) expected version: still a no-op, not a conflict.
-        const retry = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], { expectedVersion: 'no_stream' });
+        const retry = await store.append('s', [ev('a', 1, 'e1'), ev('b', 2, 'e2')], {
+          expectedVersion: 'no_stream',
+        });
         expect(retry.duplicate).toBe(true);
-        expect(retry.events.map((e) => [e.id, e.version, e.position])).toEqual(first.events.map((e) => [e.id, e.version, e.position]));
+        expect(retry.events.map((e) => [e.id, e.version, e.position])).toEqual(
+          first.events.map((e) => [e.id, e.version, e.position]),
+        );
         const anyRetry = await store.append('s', [ev('c', 3, 'e3')]);
         expect(anyRetry.duplicate).toBe(true);
         expect(anyRetry.events[0]!.version).toBe(3);
@@ -179,7 +227,10 @@ export function describeEventStoreConformance(
       it('fills correlation, causation and trace ids from the ambient context unless given', async () => {
         const { store } = await make();
         await withEventContext({ correlationId: 'c-1', causationId: 'k-1', traceId: 't-1' }, () =>
-          store.append('m', [ev('a'), { type: 'b', data: {}, metadata: { correlationId: 'mine', extra: 7 } }]),
+          store.append('m', [
+            ev('a'),
+            { type: 'b', data: {}, metadata: { correlationId: 'mine', extra: 7 } },
+          ]),
         );
         await store.append('m', [ev('c')], { metadata: { causationId: 'opt' } });
         const [a, b, c] = await store.readStream('m');
@@ -203,7 +254,8 @@ export function describeEventStoreConformance(
           await store.append('r', [ev('e', { i })]);
           clock.advance(1000);
         }
-        const versions = async (o: Parameters<EventStore['readStream']>[1]) => (await store.readStream('r', o)).map((e) => e.version);
+        const versions = async (o: Parameters<EventStore['readStream']>[1]) =>
+          (await store.readStream('r', o)).map((e) => e.version);
         expect(await versions({ fromVersion: 2, toVersion: 4 })).toEqual([2, 3, 4]);
         expect(await versions({ toVersion: 2 })).toEqual([1, 2]);
         expect(await versions({ direction: 'backward', limit: 2 })).toEqual([6, 5]);
@@ -244,7 +296,9 @@ export function describeEventStoreConformance(
           { streamId: 'room-a', version: 1, live: false },
           { streamId: 'room-b', version: 2, live: true },
         ]);
-        expect((await store.listStreams({ after: 'other', limit: 1 })).map((s) => s.streamId)).toEqual(['room-a']);
+        expect((await store.listStreams({ after: 'other', limit: 1 })).map((s) => s.streamId)).toEqual([
+          'room-a',
+        ]);
       });
     });
 
@@ -254,7 +308,11 @@ export function describeEventStoreConformance(
         expect(await store.loadSnapshot('s', { schemaVersion: 1 })).toBeNull();
         await store.saveSnapshot({ streamId: 's', version: 3, schemaVersion: 1, state: { n: 3 } });
         await store.saveSnapshot({ streamId: 's', version: 5, schemaVersion: 1, state: { n: 5 } });
-        expect(await store.loadSnapshot('s', { schemaVersion: 1 })).toMatchObject({ streamId: 's', version: 5, state: { n: 5 } });
+        expect(await store.loadSnapshot('s', { schemaVersion: 1 })).toMatchObject({
+          streamId: 's',
+          version: 5,
+          state: { n: 5 },
+        });
         expect(await store.loadSnapshot('s', { schemaVersion: 2 })).toBeNull();
       });
     });
@@ -289,7 +347,10 @@ export function describeEventStoreConformance(
     describe('compaction', () => {
       it('archives then folds history up to a version into one event, keeping later events and versions', async () => {
         const { store } = await make();
-        await store.append('c', [1, 2, 3, 4, 5].map((n) => ev('n', n)));
+        await store.append(
+          'c',
+          [1, 2, 3, 4, 5].map((n) => ev('n', n)),
+        );
         const archived: RecordedEvent[] = [];
         const result = await store.compact('c', {
           upToVersion: 3,
@@ -314,7 +375,9 @@ export function describeEventStoreConformance(
         await store.append('c', [ev('a'), ev('b'), ev('c')]);
         await store.setStreamLive('c', true);
         const archive = () => undefined;
-        await expect(store.compact('c', { fold: () => ({}), archive })).rejects.toBeInstanceOf(StreamLiveError);
+        await expect(store.compact('c', { fold: () => ({}), archive })).rejects.toBeInstanceOf(
+          StreamLiveError,
+        );
         await store.setStreamLive('c', false);
         await expect(
           store.compact('c', {
@@ -333,7 +396,9 @@ export function describeEventStoreConformance(
         it('rolls back an append together with the caller’s transaction', async () => {
           const h = await make();
           const transaction = h.transaction;
-          expect(transaction, 'a harness declaring transactions must provide transaction()').toBeTypeOf('function');
+          expect(transaction, 'a harness declaring transactions must provide transaction()').toBeTypeOf(
+            'function',
+          );
           await h.store.append('uow', [ev('kept')]);
           await expect(
             transaction!(async () => {
@@ -354,27 +419,47 @@ export function describeEventStoreConformance(
         const { store } = await make();
         await store.append('a', [ev('x', 1), ev('x', 2)]);
         const seen: number[] = [];
-        const sub = store.subscribe({ name: 'proj', handler: (e) => void seen.push(e.data as number), pollInterval: { min: 5, max: 20 } });
+        const sub = store.subscribe({
+          name: 'proj',
+          handler: (e) => void seen.push(e.data as number),
+          pollInterval: { min: 5, max: 20 },
+        });
         await store.append('b', [ev('x', 3)]);
         await sub.waitFor();
         expect(seen).toEqual([1, 2, 3]);
         await sub.stop();
         await store.append('a', [ev('x', 4), ev('x', 5)]);
-        const again = store.subscribe({ name: 'proj', handler: (e) => void seen.push(e.data as number), pollInterval: { min: 5, max: 20 } });
+        const again = store.subscribe({
+          name: 'proj',
+          handler: (e) => void seen.push(e.data as number),
+          pollInterval: { min: 5, max: 20 },
+        });
         await again.waitFor();
         expect(seen).toEqual([1, 2, 3, 4, 5]);
         const health = await again.health();
-        expect(health).toMatchObject({ name: 'proj', state: 'running', lag: 0, lastError: null, deadLetters: 0 });
+        expect(health).toMatchObject({
+          name: 'proj',
+          state: 'running',
+          lag: 0,
+          lastError: null,
+          deadLetters: 0,
+        });
         expect(health.lastProgressAt).toBeInstanceOf(Date);
         await again.stop();
         expect((await again.health()).state).toBe('stopped');
       });
 
-      it("starts at the end when asked and filters by event type", async () => {
+      it('starts at the end when asked and filters by event type', async () => {
         const { store } = await make();
         await store.append('a', [ev('x', 1)]);
         const seen: unknown[] = [];
-        const sub = store.subscribe({ name: 'tail', from: 'end', eventTypes: ['y'], handler: (e) => void seen.push(e.data), pollInterval: { min: 5, max: 20 } });
+        const sub = store.subscribe({
+          name: 'tail',
+          from: 'end',
+          eventTypes: ['y'],
+          handler: (e) => void seen.push(e.data),
+          pollInterval: { min: 5, max: 20 },
+        });
         await sub.waitFor();
         await store.append('a', [ev('x', 2), ev('y', 3)]);
         await sub.waitFor();
@@ -407,7 +492,14 @@ export function describeEventStoreConformance(
         expect([...new Set(seen)]).toEqual(['ok-1', 'ok-2']);
         const letters = await store.listDeadLetters({ subscription: 'dlq' });
         expect(letters).toHaveLength(1);
-        expect(letters[0]).toMatchObject({ subscription: 'dlq', streamId: 's', version: 2, eventType: 'x', attempts: 3, status: 'failed' });
+        expect(letters[0]).toMatchObject({
+          subscription: 'dlq',
+          streamId: 's',
+          version: 2,
+          eventType: 'x',
+          attempts: 3,
+          status: 'failed',
+        });
         expect(letters[0]!.error).toContain('cannot handle poison');
         const health = await sub.health();
         expect(health.deadLetters).toBe(1);
@@ -423,9 +515,19 @@ export function describeEventStoreConformance(
     describe('decider runner', () => {
       it('loads, decides, appends, snapshots every N and converges under contention', async () => {
         const { store } = await make();
-        const run = (by: number) => handleCommand({ store, streamId: 'counter', decider: counter, command: { type: 'add', by }, snapshotEvery: 5, maxAttempts: 50 });
+        const run = (by: number) =>
+          handleCommand({
+            store,
+            streamId: 'counter',
+            decider: counter,
+            command: { type: 'add', by },
+            snapshotEvery: 5,
+            maxAttempts: 50,
+          });
         const results = await Promise.all(Array.from({ length: 12 }, (_, i) => run(i + 1)));
-        expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+        expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 12 }, (_, i) => i + 1),
+        );
         const loaded = await loadState({ store, streamId: 'counter', decider: counter });
         expect(loaded.state.count).toBe(78);
         expect(loaded.version).toBe(12);
@@ -433,13 +535,24 @@ export function describeEventStoreConformance(
         expect(snap?.version).toBe(10);
         expect(loaded.fromSnapshot).toBe(true);
         // A snapshot of another schema version is ignored: the state is rebuilt from events.
-        const rebuilt = await loadState({ store, streamId: 'counter', decider: counter, snapshotSchemaVersion: 2 });
+        const rebuilt = await loadState({
+          store,
+          streamId: 'counter',
+          decider: counter,
+          snapshotSchemaVersion: 2,
+        });
         expect(rebuilt).toEqual({ state: { count: 78 }, version: 12, fromSnapshot: false });
       });
 
       it('is idempotent per commandId', async () => {
         const { store } = await make();
-        const cmd = { store, streamId: 'c', decider: counter, command: { type: 'add', by: 2 } as const, commandId: 'cmd-1' };
+        const cmd = {
+          store,
+          streamId: 'c',
+          decider: counter,
+          command: { type: 'add', by: 2 } as const,
+          commandId: 'cmd-1',
+        };
         const first = await handleCommand(cmd);
         const second = await handleCommand(cmd);
         expect(second.duplicate).toBe(true);
@@ -452,18 +565,57 @@ export function describeEventStoreConformance(
       it('writes exported events with their ids, versions and times, refusing conflicts', async () => {
         const { store } = await make();
         const n = await store.importEvents([
-          { id: 'i1', streamId: 'imp', version: 4, type: 'a', data: { x: 1 }, metadata: { correlationId: 'c' }, schemaVersion: 1, recordedAt: '2025-05-05T05:05:05.005Z' },
-          { id: 'i2', streamId: 'imp', version: 5, type: 'b', data: null, metadata: {}, schemaVersion: 2, recordedAt: '2025-05-05T05:05:06.000Z' },
+          {
+            id: 'i1',
+            streamId: 'imp',
+            version: 4,
+            type: 'a',
+            data: { x: 1 },
+            metadata: { correlationId: 'c' },
+            schemaVersion: 1,
+            recordedAt: '2025-05-05T05:05:05.005Z',
+          },
+          {
+            id: 'i2',
+            streamId: 'imp',
+            version: 5,
+            type: 'b',
+            data: null,
+            metadata: {},
+            schemaVersion: 2,
+            recordedAt: '2025-05-05T05:05:06.000Z',
+          },
         ]);
         expect(n).toBe(2);
         const read = await store.readStream('imp');
-        expect(read.map((e) => [e.id, e.version, e.type, e.data, e.schemaVersion, e.recordedAt.toISOString(), e.metadata])).toEqual([
+        expect(
+          read.map((e) => [
+            e.id,
+            e.version,
+            e.type,
+            e.data,
+            e.schemaVersion,
+            e.recordedAt.toISOString(),
+            e.metadata,
+          ]),
+        ).toEqual([
           ['i1', 4, 'a', { x: 1 }, 1, '2025-05-05T05:05:05.005Z', { correlationId: 'c' }],
           ['i2', 5, 'b', null, 2, '2025-05-05T05:05:06.000Z', {}],
         ]);
         expect(await store.streamVersion('imp')).toBe(5);
         await expect(
-          store.importEvents([{ id: 'i3', streamId: 'imp', version: 5, type: 'a', data: 1, metadata: {}, schemaVersion: 1, recordedAt: '2025-05-05T05:05:06.000Z' }]),
+          store.importEvents([
+            {
+              id: 'i3',
+              streamId: 'imp',
+              version: 5,
+              type: 'a',
+              data: 1,
+              metadata: {},
+              schemaVersion: 1,
+              recordedAt: '2025-05-05T05:05:06.000Z',
+            },
+          ]),
         ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
         expect(await store.streamVersion('imp')).toBe(5);
       });

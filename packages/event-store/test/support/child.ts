@@ -55,7 +55,11 @@ export function startChild(fixture: string, env: Record<string, string>): Child 
           }
           if (child.exitCode !== null || child.signalCode !== null) {
             cleanup();
-            reject(new Error(`child exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}: ${err}`));
+            reject(
+              new Error(
+                `child exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}: ${err}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {

@@ -37,9 +37,12 @@ async function loadReducer(spec: string, cwd: string): Promise<Reducer> {
   } catch (err) {
     throw new UsageError(`cannot load reducer module ${file}: ${String(err)}`);
   }
-  const candidate = (typeof mod['evolve'] === 'function' ? mod : (mod['default'] ?? mod['decider'])) as Partial<Reducer> | undefined;
+  const candidate = (typeof mod['evolve'] === 'function' ? mod : (mod['default'] ?? mod['decider'])) as
+    Partial<Reducer> | undefined;
   if (!candidate || typeof candidate.evolve !== 'function' || !('initialState' in candidate)) {
-    throw new UsageError(`reducer module ${file} must export evolve(state, event) and initialState (or a default/decider object with them)`);
+    throw new UsageError(
+      `reducer module ${file} must export evolve(state, event) and initialState (or a default/decider object with them)`,
+    );
   }
   const init = candidate.initialState;
   return {
@@ -52,7 +55,8 @@ async function loadReducer(spec: string, cwd: string): Promise<Reducer> {
 function parseUntil(value: string): { toVersion: number } | { untilTime: Date } {
   if (/^\d+$/.test(value)) return { toVersion: Number(value) };
   const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new UsageError(`--until must be a version number or an ISO time, got "${value}"`);
+  if (Number.isNaN(t.getTime()))
+    throw new UsageError(`--until must be a version number or an ISO time, got "${value}"`);
   return { untilTime: t };
 }
 
@@ -85,7 +89,11 @@ async function* allEvents(store: EventStore, pageSize = 1000): AsyncGenerator<Re
   }
 }
 
-async function* streamEvents(store: EventStore, streamId: string, options: { fromVersion?: number; toVersion?: number; untilTime?: Date }) {
+async function* streamEvents(
+  store: EventStore,
+  streamId: string,
+  options: { fromVersion?: number; toVersion?: number; untilTime?: Date },
+) {
   let from = options.fromVersion ?? 0;
   for (;;) {
     const page = await store.readStream(streamId, { ...options, fromVersion: from, limit: 1000 });
@@ -104,7 +112,9 @@ function createNewFile(file: string): Promise<WriteStream> {
       resolve(out);
     });
     out.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EEXIST' ? new UsageError(`${file} already exists; refusing to overwrite it`) : err),
+      reject(
+        err.code === 'EEXIST' ? new UsageError(`${file} already exists; refusing to overwrite it`) : err,
+      ),
     );
   });
 }
@@ -142,17 +152,31 @@ async function verify(db: Database, io: CliIo): Promise<Problem[]> {
   let ids = new Set<string>();
   let checked = 0;
   const heads = new Map<string, number>();
-  const streamRows = await sql<{ stream_id: string; version: number | string }>`select stream_id, version from es_streams`.execute(k);
+  const streamRows = await sql<{
+    stream_id: string;
+    version: number | string;
+  }>`select stream_id, version from es_streams`.execute(k);
   for (const r of streamRows.rows) heads.set(r.stream_id, Number(r.version));
   const closeStream = () => {
     if (lastStream === null) return;
     const head = heads.get(lastStream) ?? 0;
     if (head !== lastVersion) {
-      problems.push({ kind: 'stream_version_mismatch', streamId: lastStream, detail: `stream row says ${head}, last event is ${lastVersion}` });
+      problems.push({
+        kind: 'stream_version_mismatch',
+        streamId: lastStream,
+        detail: `stream row says ${head}, last event is ${lastVersion}`,
+      });
     }
     heads.delete(lastStream);
   };
-  type Row = { stream_id: string; version: number | string; event_id: string; data: unknown; metadata: unknown; position: number | string };
+  type Row = {
+    stream_id: string;
+    version: number | string;
+    event_id: string;
+    data: unknown;
+    metadata: unknown;
+    position: number | string;
+  };
   let cursor: { stream: string; version: number } | null = null;
   for (;;) {
     const page: { rows: Row[] } = await sql<Row>`
@@ -169,26 +193,54 @@ async function verify(db: Database, io: CliIo): Promise<Problem[]> {
         let compacted = false;
         if (version > 1) {
           try {
-            const meta = (textJson ? JSON.parse(row.metadata as string) : row.metadata) as Record<string, unknown>;
+            const meta = (textJson ? JSON.parse(row.metadata as string) : row.metadata) as Record<
+              string,
+              unknown
+            >;
             compacted = typeof meta['compactedTo'] === 'number';
           } catch {
             compacted = false;
           }
-          if (!compacted) problems.push({ kind: 'version_gap', streamId: row.stream_id, detail: `first event has version ${version}` });
+          if (!compacted)
+            problems.push({
+              kind: 'version_gap',
+              streamId: row.stream_id,
+              detail: `first event has version ${version}`,
+            });
         }
       } else if (version === lastVersion) {
-        problems.push({ kind: 'duplicate', streamId: row.stream_id, detail: `version ${version} stored twice` });
+        problems.push({
+          kind: 'duplicate',
+          streamId: row.stream_id,
+          detail: `version ${version} stored twice`,
+        });
       } else if (version !== lastVersion + 1) {
-        problems.push({ kind: 'version_gap', streamId: row.stream_id, detail: `version ${lastVersion} is followed by ${version}` });
+        problems.push({
+          kind: 'version_gap',
+          streamId: row.stream_id,
+          detail: `version ${lastVersion} is followed by ${version}`,
+        });
       }
-      if (ids.has(row.event_id)) problems.push({ kind: 'duplicate', streamId: row.stream_id, detail: `event id ${row.event_id} stored twice` });
+      if (ids.has(row.event_id))
+        problems.push({
+          kind: 'duplicate',
+          streamId: row.stream_id,
+          detail: `event id ${row.event_id} stored twice`,
+        });
       ids.add(row.event_id);
       if (textJson) {
-        for (const [col, value] of [['data', row.data], ['metadata', row.metadata]] as const) {
+        for (const [col, value] of [
+          ['data', row.data],
+          ['metadata', row.metadata],
+        ] as const) {
           try {
             JSON.parse(value as string);
           } catch (err) {
-            problems.push({ kind: 'unreadable', streamId: row.stream_id, detail: `version ${version} (position ${Number(row.position)}): ${col} is not JSON (${(err as Error).message})` });
+            problems.push({
+              kind: 'unreadable',
+              streamId: row.stream_id,
+              detail: `version ${version} (position ${Number(row.position)}): ${col} is not JSON (${(err as Error).message})`,
+            });
           }
         }
       }
@@ -201,7 +253,12 @@ async function verify(db: Database, io: CliIo): Promise<Problem[]> {
   }
   closeStream();
   for (const [streamId, version] of heads) {
-    if (version > 0) problems.push({ kind: 'stream_version_mismatch', streamId, detail: `stream row says ${version}, no events stored` });
+    if (version > 0)
+      problems.push({
+        kind: 'stream_version_mismatch',
+        streamId,
+        detail: `stream row says ${version}, no events stored`,
+      });
   }
   io.stderr(`verify: ${checked} events checked, ${problems.length} problem(s)\n`);
   return problems;
@@ -214,7 +271,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let code: number = exitCodes.ok;
   const open = async (opts: { db?: string }): Promise<{ db: Database; store: EventStore }> => {
     const url = opts.db ?? io.env['DATABASE_URL'];
-    if (!url) throw new UsageError('no database: pass --db <url> or set DATABASE_URL (sqlite:<file> or postgres://...)');
+    if (!url)
+      throw new UsageError(
+        'no database: pass --db <url> or set DATABASE_URL (sqlite:<file> or postgres://...)',
+      );
     db = await createDatabase(url);
     store = createSqlEventStore({ db });
     return { db, store };
@@ -234,7 +294,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async () => {
       const { db } = await open(globals());
       const r = await migrate(db, [eventStoreMigrations]);
-      io.stdout(r.applied.length === 0 ? 'up to date\n' : r.applied.map((m: { set: string; name: string }) => `applied ${m.set}/${m.name}\n`).join(''));
+      io.stdout(
+        r.applied.length === 0
+          ? 'up to date\n'
+          : r.applied.map((m: { set: string; name: string }) => `applied ${m.set}/${m.name}\n`).join(''),
+      );
     });
 
   program
@@ -248,8 +312,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       let after: string | undefined;
       let left = o.limit ?? Number.MAX_SAFE_INTEGER;
       while (left > 0) {
-        const page = await store.listStreams({ ...(after !== undefined ? { after } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), limit: Math.min(1000, left) });
-        for (const s of page) io.stdout(o.json ? `${JSON.stringify(s)}\n` : `${s.streamId}\t${s.version}\t${s.live ? 'live' : ''}\n`);
+        const page = await store.listStreams({
+          ...(after !== undefined ? { after } : {}),
+          ...(o.prefix ? { prefix: o.prefix } : {}),
+          limit: Math.min(1000, left),
+        });
+        for (const s of page)
+          io.stdout(
+            o.json ? `${JSON.stringify(s)}\n` : `${s.streamId}\t${s.version}\t${s.live ? 'live' : ''}\n`,
+          );
         left -= page.length;
         if (page.length < 1000) break;
         after = page[page.length - 1]!.streamId;
@@ -265,17 +336,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const until = o.until !== undefined ? parseUntil(o.until) : {};
       const { store } = await open(globals());
       let n = 0;
-      for await (const e of streamEvents(store, streamId, { ...(o.from !== undefined ? { fromVersion: o.from } : {}), ...until })) {
+      for await (const e of streamEvents(store, streamId, {
+        ...(o.from !== undefined ? { fromVersion: o.from } : {}),
+        ...until,
+      })) {
         io.stdout(`${JSON.stringify(toExported(e))}\n`);
         n++;
       }
-      if (n === 0) io.stderr(`stream "${streamId}" has no events${o.until || o.from ? ' in that range' : ''}\n`);
+      if (n === 0)
+        io.stderr(`stream "${streamId}" has no events${o.until || o.from ? ' in that range' : ''}\n`);
     });
 
   program
     .command('replay <stream>')
     .description('fold a stream with a reducer module and print the state as JSON')
-    .requiredOption('--reducer <module>', 'module exporting initialState and evolve(state, event) (optionally decode(recorded))')
+    .requiredOption(
+      '--reducer <module>',
+      'module exporting initialState and evolve(state, event) (optionally decode(recorded))',
+    )
     .option('--until <version|time>', 'fold up to this version or ISO time')
     .action(async (streamId: string, o: { reducer: string; until?: string }) => {
       const until = o.until !== undefined ? parseUntil(o.until) : {};
@@ -328,7 +406,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (file: string) => {
       const { db, store } = await open(globals());
       const events: ExportedEvent[] = [];
-      const lines = createInterface({ input: createReadStream(path.resolve(io.cwd, file)), crlfDelay: Infinity });
+      const lines = createInterface({
+        input: createReadStream(path.resolve(io.cwd, file)),
+        crlfDelay: Infinity,
+      });
       let lineNo = 0;
       for await (const line of lines) {
         lineNo++;
@@ -351,7 +432,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('compact <stream>')
-    .description('archive a stream\'s history up to a version to NDJSON and fold it into one event')
+    .description("archive a stream's history up to a version to NDJSON and fold it into one event")
     .requiredOption('--reducer <module>', 'module whose evolve/initialState fold the removed events')
     .requiredOption('--archive <file>', 'NDJSON file receiving the removed events (must not exist)')
     .option('--up-to <version>', 'last version to fold (default: the whole stream)', positiveInt('--up-to'))
@@ -360,7 +441,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const { store } = await open(globals());
       const result = await store.compact(streamId, {
         ...(o.upTo !== undefined ? { upToVersion: o.upTo } : {}),
-        fold: (events) => events.reduce((s, e) => reducer.evolve(s, reducer.decode ? reducer.decode(e) : e.data), reducer.initialState),
+        fold: (events) =>
+          events.reduce(
+            (s, e) => reducer.evolve(s, reducer.decode ? reducer.decode(e) : e.data),
+            reducer.initialState,
+          ),
         archive: async (events) => {
           const out = await createNewFile(path.resolve(io.cwd, o.archive));
           for (const e of events) await writeTo(out, `${JSON.stringify(toExported(e))}\n`);
@@ -381,7 +466,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--json', 'one JSON object per line')
     .action(async (o: { subscription?: string; json?: boolean }) => {
       const { store } = await open(globals());
-      const letters = await store.listDeadLetters(o.subscription !== undefined ? { subscription: o.subscription } : {});
+      const letters = await store.listDeadLetters(
+        o.subscription !== undefined ? { subscription: o.subscription } : {},
+      );
       for (const d of letters) {
         io.stdout(
           o.json
@@ -399,7 +486,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (o: { subscription?: string; id?: string[] }) => {
       const ids = o.id?.map((s) => positiveInt('--id')(s));
       const { store } = await open(globals());
-      const n = await store.retryDeadLetters({ ...(o.subscription !== undefined ? { subscription: o.subscription } : {}), ...(ids ? { ids } : {}) });
+      const n = await store.retryDeadLetters({
+        ...(o.subscription !== undefined ? { subscription: o.subscription } : {}),
+        ...(ids ? { ids } : {}),
+      });
       io.stdout(`${n} dead letter(s) marked for retry\n`);
     });
 
