@@ -60,6 +60,9 @@ class StandInServer {
   readonly conns: Conn[] = [];
   readonly lobby = new Set<Conn>();
   config: LiapConfigInput = { timeScale: 0 };
+  /** When set, each seat's first `play` is refused like a rate limit (error with retry_after_ms). */
+  limitFirstPlay = false;
+  readonly #limited = new Set<string>();
   /** Bad frames sent to sockets of room BAD000 (to prove the contract checks fire). */
   readonly http: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
@@ -218,6 +221,16 @@ class StandInServer {
       this.#run(room, { type: event, id: this.#id(), seat });
     if (event === 'declare')
       this.#run(room, { type: 'declare', id: this.#id(), seat, value: Number(data['value']) });
+    if (event === 'play' && this.limitFirstPlay && !this.#limited.has(`${room.id}:${seat}`)) {
+      this.#limited.add(`${room.id}:${seat}`);
+      this.#send(conn, 'error', {
+        code: 'RATE_LIMIT_EXCEEDED',
+        message: 'Rate limit exceeded for event: play',
+        event_type: 'play',
+        retry_after_ms: 5,
+      });
+      return;
+    }
     if (event === 'play')
       this.#run(room, { type: 'play', id: this.#id(), seat, indices: data['piece_indices'] as number[] });
   }
@@ -267,18 +280,30 @@ class StandInServer {
     return s;
   }
 
-  /** Decide, evolve, then send personalised frames; bots and due timers follow on later ticks. */
+  /**
+   * Decide, evolve, then send personalised frames: `game_started` first, a `phase_change` after the events,
+   * and at a turn's resolution the resolved state plus `turn_complete` before anything that follows it.
+   */
   #run(room: Room, command: LiapCommand): void {
     const events = decide(room.state, command, { now: Date.now(), rng: this.#rng });
-    for (const e of events) room.state = evolve(room.state, e);
-    if (events.some((e) => e.type === 'game_started'))
-      for (const c of room.conns)
-        this.#send(c, 'game_started', { room_id: room.id, success: true, round_number: 1 });
-    if (room.state.status === 'in_game' || room.state.status === 'over')
-      for (const c of room.conns) this.#send(c, 'phase_change', { ...viewFor(room.state, c.seat) });
-    for (const e of events)
-      if (e.type === 'turn_completed')
+    const snapshot = (): void => {
+      if (room.state.status === 'in_game' || room.state.status === 'over')
+        for (const c of room.conns) this.#send(c, 'phase_change', { ...viewFor(room.state, c.seat) });
+    };
+    let dirty = false;
+    for (const e of events) {
+      room.state = evolve(room.state, e);
+      dirty = true;
+      if (e.type === 'game_started')
+        for (const c of room.conns)
+          this.#send(c, 'game_started', { room_id: room.id, success: true, round_number: 1 });
+      if (e.type === 'turn_completed') {
+        snapshot();
         for (const c of room.conns) this.#send(c, 'turn_complete', turnCompleteData(e));
+        dirty = false;
+      }
+    }
+    if (dirty) snapshot();
     this.#schedule(room);
   }
 
@@ -315,6 +340,7 @@ afterAll(async () => {
 
 afterEach(() => {
   server.config = { timeScale: 0 };
+  server.limitFirstPlay = false;
 });
 
 describe('Browser and FrontendSocket', () => {
@@ -508,6 +534,77 @@ describe('ScriptedPlayer', () => {
     expect(second?.frames()[0]?.event).toBe('phase_change');
     expect(player.violations()).toEqual([]);
     expect(player.errors()).toEqual([]);
+    await alice.closeAll();
+  });
+
+  it('clicks again after an error frame while the move is still open (retry_after_ms honoured)', async () => {
+    server.limitFirstPlay = true;
+    const alice = new Browser();
+    const a = await alice.createRoom(server.url, 'Alice');
+    const p = new ScriptedPlayer(a.socket).start();
+    await startGame(a.socket);
+    await playUntilGameOver([p], { timeoutMs: 60_000 });
+    const plays = p.actions().filter((x) => x.event === 'play');
+    expect(p.errors().map((e) => e.data['code'])).toEqual(['RATE_LIMIT_EXCEEDED']);
+    // The first play was refused and sent again (same decision point, same pieces); every other play once.
+    const [first, second] = plays;
+    expect(second?.retry).toBe(1);
+    expect(second?.key).toBe(first?.key);
+    expect(second?.data).toEqual(first?.data);
+    expect(plays.filter((x) => x.retry > 0)).toHaveLength(1);
+    expect(p.violations()).toEqual([]);
+    await alice.closeAll();
+  });
+
+  it('with retryOnError: false it stays stuck, and playUntilGameOver fails with a report', async () => {
+    server.limitFirstPlay = true;
+    const alice = new Browser();
+    const a = await alice.createRoom(server.url, 'Alice');
+    const p = new ScriptedPlayer(a.socket, { retryOnError: false });
+    await startGame(a.socket);
+    const err = await playUntilGameOver([p], { timeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitError);
+    expect(String(err)).toMatch(/game not over within 1500 ms/);
+    expect(String(err)).toMatch(/Alice: latest phase turn/);
+    expect(String(err)).toContain('RATE_LIMIT_EXCEEDED');
+    p.stop();
+    await alice.closeAll();
+  });
+
+  it('autoReconnect: after a network loss the player reconnects on its own and finishes', async () => {
+    const alice = new Browser();
+    const a = await alice.createRoom(server.url, 'Alice');
+    let drops = 0;
+    const p = new ScriptedPlayer(a.socket, {
+      baseUrl: server.url,
+      autoReconnect: { delayMs: 5, attempts: 3 },
+      onAction: (d, player) => {
+        if (d.event === 'declare' && drops < 2) {
+          drops++;
+          void player.socket.drop();
+        }
+      },
+    }).start();
+    await startGame(a.socket);
+    await playUntilGameOver([p], { timeoutMs: 60_000 });
+    expect(p.reconnects).toBe(2);
+    expect(alice.sockets().filter((s) => s.roomId === a.roomId)).toHaveLength(3);
+    expect(p.violations()).toEqual([]);
+    await alice.closeAll();
+  });
+
+  it('refresh() closes with 1001 and the reloaded page resumes from the snapshot', async () => {
+    const alice = new Browser();
+    const a = await alice.createRoom(server.url, 'Alice');
+    const p = new ScriptedPlayer(a.socket, { baseUrl: server.url }).start();
+    await startGame(a.socket);
+    await waitForPhase(a.socket, 'turn');
+    const old = p.socket;
+    const fresh = await p.refresh();
+    expect(old.closeInfo?.code).toBe(1001);
+    expect((await fresh.waitFor('phase_change')).data['players']).toBeDefined();
+    await playUntilGameOver([p], { timeoutMs: 60_000 });
+    expect(p.violations()).toEqual([]);
     await alice.closeAll();
   });
 

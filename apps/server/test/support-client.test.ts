@@ -10,6 +10,7 @@ import {
 import {
   Browser,
   checkServerFrame,
+  FrameOrderChecker,
   decide,
   defaultPlay,
   turnLeader,
@@ -270,6 +271,60 @@ describe('other frames', () => {
     ).toHaveLength(1);
     expect(findForeignHands({ hands: [[], [piece('HORSE_RED')]] }, 'Alice')).toHaveLength(1);
     expect(findForeignHands({ turn_plays: { Bob: { pieces: ['HORSE_RED(6)'] } } }, 'Alice')).toEqual([]);
+  });
+});
+
+describe('frame order checks', () => {
+  const turnFrame = (turn: number, plays: string[]): ServerFrame =>
+    phaseChange('turn', {
+      ...TURN_DATA,
+      current_turn_number: turn,
+      turn_plays: Object.fromEntries(
+        plays.map((n) => [n, { pieces: ['HORSE_RED(6)'], play_type: 'SINGLE' }]),
+      ),
+    });
+  const all = ['Alice', 'Bob', 'Bot 3', 'Bot 4'];
+
+  it('turn_complete must arrive before the next turn starts', () => {
+    const ok = new FrameOrderChecker();
+    const good = [
+      turnFrame(1, ['Alice']),
+      turnFrame(1, all),
+      turnFrame(1, all),
+      { event: 'turn_complete', data: {} },
+      turnFrame(2, []),
+    ];
+    expect(good.flatMap((f) => ok.check(f))).toEqual([]);
+    const bad = new FrameOrderChecker();
+    const found = [turnFrame(1, all), turnFrame(2, [])].flatMap((f) => bad.check(f)).map((v) => v.rule);
+    expect(found).toEqual(['order.turn_complete_missing']);
+    const leaving = new FrameOrderChecker();
+    expect(
+      [turnFrame(8, all), phaseChange('turn_results', {})]
+        .flatMap((f) => leaving.check(f))
+        .map((v) => v.rule),
+    ).toEqual(['order.turn_complete_missing']);
+  });
+
+  it('game_started must precede the first phase_change', () => {
+    const c = new FrameOrderChecker();
+    expect(c.check({ event: 'game_started', data: {} })).toEqual([]);
+    expect(c.check(phaseChange('preparation', { redeal_multiplier: 1 }))).toEqual([]);
+    expect(c.check({ event: 'game_started', data: {} }).map((v) => v.rule)).toEqual([
+      'order.game_started_after_phase_change',
+    ]);
+  });
+
+  it('room_list_update rooms need 4 seats and game_in_progress', () => {
+    const room = {
+      room_id: 'ABC123',
+      game_in_progress: false,
+      players: [{ name: 'A', is_bot: false }, null, null, null],
+    };
+    expect(rules({ event: 'room_list_update', data: { rooms: [room] } })).toEqual([]);
+    expect(rules({ event: 'room_list_update', data: { rooms: [{ ...room, players: [null] }] } })).toEqual([
+      'room_list_update.room',
+    ]);
   });
 });
 

@@ -346,14 +346,81 @@ export function checkServerFrame(frame: ServerFrame, ctx: CheckContext = {}): Vi
         });
       break;
     }
-    case 'room_list_update':
-      if (!Array.isArray(data['rooms']))
-        out('room_list_update.rooms', `rooms is not an array: ${short(data['rooms'])}`);
+    case 'room_list_update': {
+      const rooms = data['rooms'];
+      if (!Array.isArray(rooms)) out('room_list_update.rooms', `rooms is not an array: ${short(rooms)}`);
+      else
+        rooms.forEach((r, i) => {
+          const seatOk = (p: unknown): boolean =>
+            p === null || (isObject(p) && typeof p['name'] === 'string' && typeof p['is_bot'] === 'boolean');
+          const ok =
+            isObject(r) &&
+            (typeof r['room_id'] === 'string' || typeof r['id'] === 'string') &&
+            typeof r['game_in_progress'] === 'boolean' &&
+            Array.isArray(r['players']) &&
+            r['players'].length === 4 &&
+            r['players'].every(seatOk);
+          if (!ok) {
+            out(
+              'room_list_update.room',
+              `rooms[${i}] needs room_id, game_in_progress, players x4 ({name, is_bot} | null): ${short(r)}`,
+            );
+          }
+        });
       break;
+    }
     default:
       break;
   }
   for (const where of findForeignHands(data, ctx.me))
     out('privacy.foreign_hand', `frame carries another player's pieces at ${where}`);
   return violations;
+}
+
+/**
+ * Order rules across the frames of one socket (the frontend's pages depend on them):
+ * `game_started` comes before the first `phase_change` (decision 11), and a turn whose four plays are in
+ * gets its `turn_complete` before the next turn or phase starts (the results screen, §3.5).
+ */
+export class FrameOrderChecker {
+  #sawPhaseChange = false;
+  #awaitingTurnComplete: { round: unknown; turn: unknown } | null = null;
+  #players = 4;
+
+  /** Checks the next frame of the socket; returns violations (index -1). */
+  check(frame: ServerFrame): Violation[] {
+    const out: Violation[] = [];
+    const v = (rule: string, detail: string): void => {
+      out.push({ rule, detail, event: frame.event, index: -1 });
+    };
+    if (frame.event === 'game_started' && this.#sawPhaseChange) {
+      v(
+        'order.game_started_after_phase_change',
+        'game_started must precede the first phase_change (decision 11)',
+      );
+    }
+    if (frame.event === 'turn_complete') this.#awaitingTurnComplete = null;
+    if (frame.event !== 'phase_change') return out;
+    this.#sawPhaseChange = true;
+    const { data } = frame;
+    if (isObject(data['players'])) this.#players = Math.max(1, Object.keys(data['players']).length);
+    const pd = isObject(data['phase_data']) ? data['phase_data'] : {};
+    const here = { round: data['round'], turn: pd['current_turn_number'] };
+    const pending = this.#awaitingTurnComplete;
+    if (
+      pending !== null &&
+      (data['phase'] !== 'turn' || here.round !== pending.round || here.turn !== pending.turn)
+    ) {
+      v(
+        'order.turn_complete_missing',
+        `turn ${String(pending.turn)} of round ${String(pending.round)} had all plays but no turn_complete before this ${String(data['phase'])} frame`,
+      );
+      this.#awaitingTurnComplete = null;
+    }
+    if (data['phase'] === 'turn' && this.#awaitingTurnComplete === null) {
+      const plays = isObject(pd['turn_plays']) ? Object.keys(pd['turn_plays']).length : 0;
+      if (plays >= this.#players) this.#awaitingTurnComplete = here;
+    }
+    return out;
+  }
 }

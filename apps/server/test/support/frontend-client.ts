@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { checkServerFrame, parseServerFrame, type ServerFrame, type Violation } from './contract.js';
+import {
+  FrameOrderChecker,
+  checkServerFrame,
+  parseServerFrame,
+  type ServerFrame,
+  type Violation,
+} from './contract.js';
 
 export type { ServerFrame, Violation } from './contract.js';
 
@@ -161,6 +167,7 @@ export class FrontendSocket {
   readonly #violations: Violation[] = [];
   readonly #listeners = new Set<(frame: ServerFrame, index: number) => void>();
   readonly #waiters = new Set<Waiter>();
+  readonly #order = new FrameOrderChecker();
   #sequence = 0;
   #closeInfo: CloseInfo | null = null;
   #ping: NodeJS.Timeout | null = null;
@@ -246,7 +253,7 @@ export class FrontendSocket {
       ];
     } else {
       ({ frame, violations } = parseServerFrame(text));
-      violations.push(...checkServerFrame(frame, { me: this.playerName }));
+      violations.push(...checkServerFrame(frame, { me: this.playerName }), ...this.#order.check(frame));
     }
     for (const v of violations) this.#violations.push({ ...v, index });
     this.#frames.push(frame);

@@ -20,6 +20,7 @@ export {
 } from './frontend-client.js';
 export {
   checkServerFrame,
+  FrameOrderChecker,
   parseServerFrame,
   findForeignHands,
   isWirePiece,
