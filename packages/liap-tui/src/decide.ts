@@ -320,7 +320,16 @@ function emitScoring(em: Emitter, ctx: DecideContext): void {
   const s = em.state;
   const scores: RoundScore[] = s.players.map((p) => {
     const b = scoreRound(p.declared, p.capturedPiles, s.multiplier);
-    return { ...b, totalScore: p.score + b.finalScore };
+    return {
+      declared: b.declared,
+      actual: b.actual,
+      baseScore: b.baseScore,
+      bonus: b.bonus,
+      hitValue: b.hitValue,
+      multiplier: b.multiplier,
+      finalScore: b.finalScore,
+      totalScore: p.score + b.finalScore,
+    };
   });
   const winners = gameWinners(scores.map((x) => x.totalScore));
   em.emit({ type: 'round_scored', at: ctx.now, round: s.round, multiplier: s.multiplier, scores, gameComplete: winners.length > 0, winners });

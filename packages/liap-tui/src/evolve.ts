@@ -1,6 +1,16 @@
 /** `evolve(state, event)`: pure, deterministic, copy-on-write (never clones the whole state). */
 import { freshPlayer, scaled } from './config.js';
-import type { LiapEvent, LiapState, PlayerState, Seat, SeatInfo, Timer, TimerName } from './types.js';
+import type { PieceKind } from './pieces.js';
+import type {
+  TurnState,
+  LiapEvent,
+  LiapState,
+  PlayerState,
+  Seat,
+  SeatInfo,
+  Timer,
+  TimerName,
+} from './types.js';
 
 function timer(state: LiapState, name: TimerName, at: number, ms: number, seat?: Seat): Timer {
   const dueAt = at + scaled(state.config, ms);
@@ -56,6 +66,15 @@ function player(p: PlayerState, patch: Partial<PlayerState>): PlayerState {
     turnsWon: patch.turnsWon !== undefined ? patch.turnsWon : p.turnsWon,
     perfectRounds: patch.perfectRounds !== undefined ? patch.perfectRounds : p.perfectRounds,
   };
+}
+
+function turnState(
+  t: TurnState,
+  plays: TurnState['plays'],
+  required: number | null,
+  result: TurnState['result'],
+): TurnState {
+  return { number: t.number, starter: t.starter, order: t.order, required, plays, result };
 }
 
 function setAt<T>(list: readonly T[], index: number, value: T): T[] {
@@ -216,7 +235,7 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       const p = state.players[e.seat] as PlayerState;
       const index = decl.index + 1;
       n.declaration = {
-        ...decl,
+        order: decl.order,
         index,
         values: setAt(decl.values, e.seat, e.value),
         total: decl.total + e.value,
@@ -246,13 +265,12 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
         return;
       }
       const p = state.players[e.seat] as PlayerState;
-      const hand = p.hand.filter((_, i) => !e.indices.includes(i));
-      const plays = [
-        ...turn.plays,
-        { seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at },
-      ];
+      const hand: PieceKind[] = [];
+      for (let i = 0; i < p.hand.length; i++) if (!e.indices.includes(i)) hand.push(p.hand[i] as PieceKind);
+      const plays = turn.plays.slice();
+      plays.push({ seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at });
       n.players = updatePlayer(state, e.seat, { hand });
-      n.turn = { ...turn, plays, required: turn.required ?? e.pieces.length };
+      n.turn = turnState(turn, plays, turn.required ?? e.pieces.length, turn.result);
       n.timers =
         plays.length === 4
           ? [timer(state, 'turnRevealEnds', e.at, state.config.delays.turnRevealMs)]
@@ -271,7 +289,11 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
         }),
       );
       n.players = players;
-      n.turn = { ...turn, result: { winner: e.winner, pilesWon: e.pilesWon, nextStarter: e.nextStarter } };
+      n.turn = turnState(turn, turn.plays, turn.required, {
+        winner: e.winner,
+        pilesWon: e.pilesWon,
+        nextStarter: e.nextStarter,
+      });
       n.turnsPlayed = state.turnsPlayed + 1;
       n.lastTurnWinner = e.allHandsEmpty ? e.winner : state.lastTurnWinner;
       n.timers = e.allHandsEmpty
