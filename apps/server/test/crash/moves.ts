@@ -1,0 +1,45 @@
+/** Small frame helpers shared by the crash, hostile, reconnect and seat-binding tests. */
+import type { RoomActor } from '../../src/rooms/room-actor.js';
+import { botLike } from '../strategies.js';
+import { decide, type Decision, type FrontendSocket, type ServerFrame } from '../support/index.js';
+
+/** True for a `phase_change` whose screen asks `me` to act (declare, play or answer a redeal). */
+export function isMoveFor(me: string, opts: { redeal?: boolean } = {}): (f: ServerFrame) => boolean {
+  const match = (f: ServerFrame): boolean => {
+    const m = moveFor(f, me);
+    return m !== null && (opts.redeal !== false || m.event === 'declare' || m.event === 'play');
+  };
+  Object.defineProperty(match, 'name', { value: `move for ${me}` });
+  return match;
+}
+
+/** The legal action `me` would take on this `phase_change` (bot-like choices), or null when it is not their move. */
+export function moveFor(f: ServerFrame, me: string): Decision | null {
+  if (f.event !== 'phase_change') return null;
+  return decide(f.data, me, { redeal: 'decline', declare: botLike.declare!, play: botLike.play!, acceptedSoFar: 0 });
+}
+
+/**
+ * Waits until it is `me`'s declaration or play on `socket` (frames from `since`); returns the frame and the
+ * move. Redeal prompts are skipped: at time scale 0 their timeout fires at once, so they are never stable.
+ */
+export async function waitForMove(socket: FrontendSocket, me: string, since = 0, timeoutMs = 20_000): Promise<{ frame: ServerFrame; move: Decision }> {
+  const frame = await socket.waitFor(isMoveFor(me, { redeal: false }), { since, timeoutMs });
+  return { frame, move: moveFor(frame, me)! };
+}
+
+/** The room's durable position: version and applied-event count, after its mailbox drained. */
+export async function settled(actor: RoomActor): Promise<{ version: number; seq: number; phase: string }> {
+  await actor.whenIdle();
+  return { version: actor.version, seq: actor.state.seq, phase: actor.state.phase };
+}
+
+/** The `error` frames on `socket` from index `since`. */
+export function errorsSince(socket: FrontendSocket, since: number): ServerFrame[] {
+  return socket.frames().slice(since).filter((f) => f.event === 'error');
+}
+
+/** Sends a frame and resolves with the first `error` frame after it. */
+export async function expectError(socket: FrontendSocket, event: string, data: Record<string, unknown>, timeoutMs = 5_000): Promise<ServerFrame> {
+  return socket.request(event, data, 'error', { timeoutMs });
+}

@@ -1,0 +1,124 @@
+/**
+ * Seat binding (protocol decision 4): a seat belongs to the browser session that took it. Another browser
+ * naming the player cannot act for the seat; a bound socket always acts for its own seat whatever
+ * `player_name` says; the owner's browser gets its seat back after a refresh.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorsSince, expectError, settled, waitForMove } from './crash/moves.js';
+import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { botLike } from './strategies.js';
+import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
+
+const phaseChanges = (frames: readonly ServerFrame[]) => frames.filter((f) => f.event === 'phase_change');
+const handOf = (f: ServerFrame, name: string): unknown[] => {
+  const players = f.data['players'] as Record<string, { hand: unknown[] }>;
+  return players[name]?.hand ?? [];
+};
+
+describe('seat binding by session cookie', () => {
+  let t: TestServer;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await tempSqlite();
+    cleanup = db.cleanup;
+    t = await startTestServer({ DATABASE_URL: db.url });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await cleanup?.();
+  });
+
+  it("a second browser naming Alice cannot act for her seat; Bob's socket acts only for Bob; Alice's own browser can after a refresh", { timeout: 90_000 }, async () => {
+    const alice = new Browser('alice');
+    const bob = new Browser('bob');
+    const mallory = new Browser('mallory');
+    const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    await startGame(a.socket);
+    const actor = t.server.rooms.get(a.roomId)!;
+
+    // The game waits for Alice (humans have no move timeout): a stable point to attack. Bob plays until then.
+    const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
+    const { move } = await waitForMove(a.socket, 'Alice');
+    bobPlayer.stop();
+    const before = await settled(actor);
+    const aliceSeq = actor.state.seats.findIndex((s) => s?.name === 'Alice');
+    expect(aliceSeq).toBe(0);
+
+    // 1. Another browser opens the room socket with client_ready {player_name: "Alice"}.
+    const m = await mallory.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    const refused = await m.waitFor('error');
+    expect(refused.data['type']).toBe('not_your_seat');
+    expect(String(refused.data['message'])).toMatch(/belongs to another browser/);
+    expect(mallory.cookies()['liap_sid']).toBeTruthy();
+    expect(mallory.cookies()['liap_sid']).not.toBe(alice.cookies()['liap_sid']);
+
+    // 2. ... then sends Alice's exact move, naming her.
+    const markA = a.socket.mark();
+    const asAlice = await expectError(m, move.event, { ...move.data, player_name: 'Alice' });
+    expect(asAlice.data['type']).toBe('not_your_seat');
+    // 3. ... and the other spellings of an action that the frontend uses.
+    for (const [event, data] of [
+      ['declare', { value: 1, player_name: 'Alice' }],
+      ['play', { piece_indices: [0], player_name: 'Alice' }],
+      ['play_pieces', { indices: [0], player_name: 'Alice' }],
+      ['leave_game', { player_name: 'Alice' }],
+      ['accept_redeal', { player_name: 'Alice' }],
+    ] as const) {
+      const e = await expectError(m, event, data);
+      expect(e.data['type'], `${event}: ${JSON.stringify(e.data)}`).toBe('not_your_seat');
+    }
+    // Even a forged cookie of the right shape is just another session.
+    const forger = new Browser('forger');
+    forger.setCookie('liap_sid', 'A'.repeat(24));
+    const f = await forger.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    expect((await f.waitFor('error')).data['type']).toBe('not_your_seat');
+    expect((await expectError(f, move.event, { ...move.data, player_name: 'Alice' })).data['type']).toBe('not_your_seat');
+
+    // Nothing changed, nobody was told anything, and the intruders never saw a hand.
+    expect(await settled(actor)).toEqual(before);
+    expect(phaseChanges(a.socket.frames().slice(markA))).toEqual([]);
+    for (const s of [m, f]) for (const pc of phaseChanges(s.frames())) for (const n of ['Alice', 'Bob']) expect(handOf(pc, n)).toEqual([]);
+
+    // 4. Bob's socket is bound to Bob: naming Alice acts for Bob's seat, which is not on turn -> refused.
+    const markB = b.socket.mark();
+    const bobAsAlice = await expectError(b.socket, move.event, { ...move.data, player_name: 'Alice' });
+    expect(bobAsAlice.data['type']).toBe('NOT_YOUR_TURN');
+    // client_ready naming Alice on Bob's bound socket does not rebind it: the snapshot shows Bob's hand only.
+    const snap = await b.socket.request('client_ready', { room_id: a.roomId, player_name: 'Alice', is_reconnection: true }, 'phase_change');
+    expect(handOf(snap, 'Alice')).toEqual([]);
+    expect(handOf(snap, 'Bob').length).toBeGreaterThan(0);
+    expect(await settled(actor)).toEqual(before);
+    expect(errorsSince(b.socket, markB).map((e) => e.data['type'])).toEqual(['NOT_YOUR_TURN']);
+
+    // 5. Alice's own socket acts (her move is accepted).
+    const accepted = a.socket.mark();
+    a.socket.send(move.event, move.data);
+    await a.socket.waitFor((x) => x.event === 'phase_change', { since: accepted });
+    const after = await settled(actor);
+    expect(after.version).toBeGreaterThan(before.version);
+    expect(errorsSince(a.socket, accepted)).toEqual([]);
+
+    // 6. Alice refreshes: same browser, new socket; she gets her seat (and hand) back and plays on to game over.
+    bobPlayer.start();
+    await a.socket.close(1001, 'Page reload');
+    const a2 = await alice.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    const back = await a2.waitFor((x) => x.event === 'phase_change' && handOf(x, 'Alice').length > 0);
+    expect(handOf(back, 'Bob')).toEqual([]);
+    await b.socket.waitFor((x) => x.event === 'player_reconnected' && x.data['player_name'] === 'Alice');
+    expect(b.socket.frames().some((x) => x.event === 'player_reconnected' && x.data['player_name'] === 'Alice')).toBe(true);
+    expect(a2.frames().filter((x) => x.event === 'error')).toEqual([]);
+    const alicePlayer = new ScriptedPlayer(a2, { redeal: 'accept', ...botLike });
+    const [overA] = await playUntilGameOver([alicePlayer, bobPlayer], { timeoutMs: 60_000 });
+    expect(overA!.data['phase']).toBe('game_over');
+    const aliceActions = alicePlayer.actions().filter((x) => x.sent);
+    expect(aliceActions.length).toBeGreaterThan(0);
+    // Every action Alice's refreshed socket sent was accepted (no seat error ever).
+    expect(alicePlayer.errors().map((e) => e.data)).toEqual([]);
+    // The stream holds human (not bot) moves for Alice's seat made after the refresh.
+    const events = await t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: after.version + 1 });
+    const humanMoves = events.map((e) => e.data as { type: string; seat?: number; auto?: boolean }).filter((e) => (e.type === 'declared' || e.type === 'pieces_played') && e.seat === 0 && e.auto === false);
+    expect(humanMoves.length).toBeGreaterThan(0);
+    await Promise.all([alice.closeAll(), bob.closeAll(), mallory.closeAll(), forger.closeAll()]);
+  });
+});
