@@ -132,6 +132,7 @@ describe('limits from a config file, reloaded without restart', () => {
     await writeFile(file, json(1));
     const ev = events();
     limiter = createRateLimiter({ clock: createManualClock() });
+    const before = process.listenerCount('SIGHUP');
     const watcher = limiter.watchConfigFile(file, {
       onReload: ev.onReload,
       onError: ev.onError,
