@@ -27,7 +27,7 @@ export interface FrameContext<A = Record<string, unknown>, I = unknown> {
   readonly state: Record<string, unknown>;
   /** A logger bound to the connection and correlation id. */
   log: Logger;
-  /** Sends a message to the sender (same as `transport.send(ctx.conn, ...)`). */
+  /** Sends a message to the sender (same as `transport.send(ctx.conn, ...)`); call it as `ctx.reply(...)`. */
   reply(message: unknown, options?: SendOptions): SendResult;
 }
 

@@ -252,6 +252,38 @@ class Conn<A, I> implements Connection<A, I> {
   }
 }
 
+type Sender = (conn: Connection<unknown, unknown>, message: unknown, options?: SendOptions) => SendResult;
+
+/** The per-frame context: a class, so a frame costs one small object (no closures); ids and state are lazy. */
+class FrameCtx implements FrameContext<unknown, unknown> {
+  message: Record<string, unknown> | undefined = undefined;
+  event = 'unknown';
+  messageId: string | undefined = undefined;
+  private cid: string | undefined = undefined;
+  private scratch: Record<string, unknown> | undefined = undefined;
+  constructor(
+    readonly conn: AnyConn,
+    readonly raw: Uint8Array,
+    readonly isBinary: boolean,
+    readonly receivedAt: number,
+    public log: Logger,
+    private readonly out: Sender,
+    private readonly newId: () => string,
+  ) {}
+  get correlationId(): string {
+    return (this.cid ??= this.newId());
+  }
+  set correlationId(value: string) {
+    this.cid = value;
+  }
+  get state(): Record<string, unknown> {
+    return (this.scratch ??= {});
+  }
+  reply(message: unknown, options?: SendOptions): SendResult {
+    return this.out(this.conn, message, options);
+  }
+}
+
 interface RouteState<A, I> {
   pattern: string;
   route: WsRoute<A, I>;
@@ -570,45 +602,39 @@ export function createTransport(options: TransportOptions = {}): Transport {
     }
   }
 
-  /** Runs one frame; returns RESOLVED when the whole pipeline finished synchronously. */
-  function runFrame(c: AnyConn, frame: QueuedFrame): Promise<void> {
-    const timed = metrics.frameIn !== undefined;
-    const t0 = timed ? performance.now() : 0;
-    const ctx: FrameContext<unknown, unknown> = {
-      conn: c,
-      raw: frame.data,
-      isBinary: frame.isBinary,
-      receivedAt: now(),
-      correlationId: `${idPrefix}-${(nextId++).toString(36)}`,
-      message: undefined,
-      event: 'unknown',
-      messageId: undefined,
-      state: {},
-      log: logger,
-      reply: (message: unknown, o?: SendOptions) => send(c, message, o),
-    };
-    const finish = (outcome: 'ok' | 'error'): void => {
-      stats.framesIn++;
-      stats.bytesIn += frame.data.byteLength;
-      if (timed) {
-        try {
-          metrics.frameIn!(eventLabels.label(ctx.event), frame.data.byteLength, outcome, (performance.now() - t0) / 1000);
-        } catch (error) {
-          logger.error({ err: error }, 'metrics.frameIn hook threw');
-        }
+  const nextCorrelationId = (): string => `${idPrefix}-${(nextId++).toString(36)}`;
+
+  function finishFrame(ctx: FrameCtx, outcome: 'ok' | 'error', t0: number): void {
+    stats.framesIn++;
+    stats.bytesIn += ctx.raw.byteLength;
+    if (metrics.frameIn !== undefined) {
+      try {
+        metrics.frameIn(eventLabels.label(ctx.event), ctx.raw.byteLength, outcome, (performance.now() - t0) / 1000);
+      } catch (error) {
+        logger.error({ err: error }, 'metrics.frameIn hook threw');
       }
-    };
-    const failed = (error: unknown): void => {
-      stats.framesInFailed++;
-      logger.error({ err: error, conn: c.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (put errorFrames() first to answer with an error frame)');
-      finish('error');
-    };
+    }
+  }
+
+  function failFrame(ctx: FrameCtx, error: unknown, t0: number): void {
+    stats.framesInFailed++;
+    logger.error({ err: error, conn: ctx.conn.id, correlationId: ctx.correlationId }, 'inbound pipeline threw (put errorFrames() first to answer with an error frame)');
+    finishFrame(ctx, 'error', t0);
+  }
+
+  /** Runs one frame; returns RESOLVED when the whole pipeline finished synchronously. */
+  function runFrame(c: AnyConn, data: Uint8Array, isBinary: boolean): Promise<void> {
+    const t0 = metrics.frameIn !== undefined ? performance.now() : 0;
+    const ctx = new FrameCtx(c, data, isBinary, now(), logger, send, nextCorrelationId);
     const p = c.routeState.run(ctx);
     if (p === RESOLVED) {
-      finish('ok');
+      finishFrame(ctx, 'ok', t0);
       return RESOLVED;
     }
-    return p.then(() => finish('ok'), failed);
+    return p.then(
+      () => finishFrame(ctx, 'ok', t0),
+      (error: unknown) => failFrame(ctx, error, t0),
+    );
   }
 
   function release(c: AnyConn): void {
@@ -625,7 +651,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const queue = c.queue;
       let frame: QueuedFrame | undefined;
       while (queue !== undefined && (frame = queue.shift()) !== undefined) {
-        const p = runFrame(c, frame);
+        const p = runFrame(c, frame.data, frame.isBinary);
         if (p !== RESOLVED) await p;
       }
     } finally {
@@ -642,7 +668,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       c.processing = true;
       inFlight++;
       stats.inFlightFrames = inFlight;
-      const p = runFrame(c, { data, isBinary });
+      const p = runFrame(c, data, isBinary);
       if (p === RESOLVED && (c.queue === undefined || c.queue.length === 0)) {
         release(c);
         return;
