@@ -94,9 +94,9 @@ export function createFastSqliteAppend(sqlite: BetterSqlite3.Database) {
               : stmts.claimExact.get(n, now, streamId, expected);
       if (!claimed) throw new ConcurrencyError(streamId, expected, actual());
       const first = claimed.version - n + 1;
-      const positions = events.map(
-        (e, i) =>
-          stmts.insert.get(
+      const positions = events.map((e, i) =>
+        Number(
+          stmts.insert.run(
             streamId,
             first + i,
             e.id,
@@ -105,7 +105,8 @@ export function createFastSqliteAppend(sqlite: BetterSqlite3.Database) {
             e.metadataJson,
             e.schemaVersion,
             now,
-          )!.position,
+          ).lastInsertRowid,
+        ),
       );
       return { kind: 'written', newVersion: claimed.version, positions };
     },
