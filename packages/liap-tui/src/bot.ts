@@ -61,7 +61,7 @@ export function legacyDeclare(input: DeclareInput): number {
  */
 export function legacyPlay(hand: readonly PieceKind[], required: number | null): number[] {
   const best = bestCombo(hand, required ?? undefined);
-  if (best !== null) return [...best.idx];
+  if (best !== null) return best.idx.slice();
   return lowest(hand, required ?? 1);
 }
 
@@ -208,7 +208,7 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   if (required === null) {
     if (need <= 0) return lowest(hand, 1);
     const best = bestCombo(hand, undefined, (_idx, len) => len <= need);
-    return best === null ? lowest(hand, 1) : [...best.idx];
+    return best === null ? lowest(hand, 1) : best.idx.slice();
   }
   if (need < required || t === null) return lowest(hand, required);
   // Only spend good pieces when they beat the play currently winning this turn.
@@ -219,7 +219,7 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   const beats = (idx: readonly number[], len: number, type: string, total: number): boolean =>
     type === leader.playType && (type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(hand, idx, len) : total) > leaderStrength;
   const cheapest = bestCombo(hand, required, beats, 'lowest');
-  return cheapest === null ? lowest(hand, required) : [...cheapest.idx];
+  return cheapest === null ? lowest(hand, required) : cheapest.idx.slice();
 }
 
 /**

@@ -262,7 +262,7 @@ function emitPlay(em: Emitter, ctx: DecideContext, seat: Seat, indices: readonly
     at: ctx.now,
     seat,
     name: seatName(em.state, seat),
-    indices: [...indices],
+    indices: indices.slice(),
     pieces,
     playType: playType(pieces),
     playValue: totalPoints(pieces),

@@ -82,7 +82,7 @@ export function totalPoints(pieces: readonly PieceKind[]): number {
 
 /** Core sum of an extended straight: the highest piece of each distinct name, first 3 names (§6.2). */
 export function coreSum(pieces: readonly PieceKind[]): number {
-  const sorted = [...pieces].sort((a, b) => pointsOf(b) - pointsOf(a));
+  const sorted = pieces.slice().sort((a, b) => pointsOf(b) - pointsOf(a));
   const seen = new Set<PieceName>();
   let sum = 0;
   for (const p of sorted) {
