@@ -110,4 +110,22 @@ describe('Redis stopped mid-test (private instance)', () => {
       degraded: false,
     });
   });
+
+  it('failOpen: requests pass unchecked while Redis is down, and are checked again after', async () => {
+    const { clock, limiter } = setup('failOpen');
+    for (let i = 0; i < 3; i++) await limiter.consume({ player: 'erin' });
+    expect((await limiter.consume({ player: 'erin' })).allowed).toBe(false);
+
+    await stopRedis();
+    const open = [];
+    for (let i = 0; i < 5; i++) open.push(await limiter.consume({ player: 'erin' }));
+    expect(open.every((r) => r.allowed && r.degraded)).toBe(true);
+
+    await startRedis();
+    clock.advance(1000);
+    // the restarted Redis lost the bucket: full again, and limits apply once more
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push((await limiter.consume({ player: 'erin' })).status);
+    expect(after).toEqual(['allowed', 'allowed', 'allowed', 'limited']);
+  });
 });
