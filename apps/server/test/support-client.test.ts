@@ -211,6 +211,12 @@ describe('phase_change contract checks', () => {
     ).toEqual(['phase_data.game_over.game_stats']);
   });
 
+  it('a blank own hand is fine while the socket is not bound yet (or was refused), but not once bound', () => {
+    const f = phaseChange('turn', TURN_DATA, { aliceHand: [], alice: { hand_size: 8 } });
+    expect(checkServerFrame(f, { me: 'Alice', bound: false })).toEqual([]);
+    expect(checkServerFrame(f, { me: 'Alice' }).map((v) => v.rule)).toEqual(['phase_change.own_hand_size']);
+  });
+
   it('any hand in a frame to an unbound socket is a violation', () => {
     expect(rules(phaseChange('turn', TURN_DATA), null)).toEqual(
       expect.arrayContaining(['phase_change.opponent_hand', 'privacy.foreign_hand']),
@@ -295,6 +301,14 @@ describe('frame order checks', () => {
       turnFrame(2, []),
     ];
     expect(good.flatMap((f) => ok.check(f))).toEqual([]);
+    const resent = new FrameOrderChecker();
+    const snapshotAfter = [
+      turnFrame(1, all),
+      { event: 'turn_complete', data: {} },
+      turnFrame(1, all),
+      turnFrame(2, []),
+    ];
+    expect(snapshotAfter.flatMap((f) => resent.check(f))).toEqual([]);
     const bad = new FrameOrderChecker();
     const found = [turnFrame(1, all), turnFrame(2, [])].flatMap((f) => bad.check(f)).map((v) => v.rule);
     expect(found).toEqual(['order.turn_complete_missing']);

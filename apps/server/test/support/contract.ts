@@ -40,6 +40,11 @@ export type PhaseName = (typeof PHASES)[number];
 export interface CheckContext {
   /** The player the socket is bound to (its own hand may appear); null/undefined for lobby or unbound sockets. */
   readonly me?: string | null | undefined;
+  /**
+   * Whether the server has bound the socket to `me` (default true). A socket whose `client_ready` is not
+   * processed yet, or was refused, is an unbound listener: a blank own hand is then correct, not a violation.
+   */
+  readonly bound?: boolean;
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -196,7 +201,7 @@ function checkPhaseChange(
             `players["${name}"].hand[${i}] is not {value, kind}: ${short(piece)}`,
           );
       });
-      if (isInt(size) && size !== hand.length)
+      if (isInt(size) && size !== hand.length && (ctx.bound !== false || hand.length > 0))
         out('phase_change.own_hand_size', `own hand_size ${size} != hand.length ${hand.length}`);
     } else if (hand.length > 0) {
       out(
@@ -386,6 +391,8 @@ export class FrameOrderChecker {
   #sawPhaseChange = false;
   #awaitingTurnComplete: { round: unknown; turn: unknown } | null = null;
   #players = 4;
+  /** Turns (`round:turn`) whose turn_complete was seen: a later snapshot of them needs no second one. */
+  readonly #completed = new Set<string>();
 
   /** Checks the next frame of the socket; returns violations (index -1). */
   check(frame: ServerFrame): Violation[] {
@@ -399,7 +406,11 @@ export class FrameOrderChecker {
         'game_started must precede the first phase_change (decision 11)',
       );
     }
-    if (frame.event === 'turn_complete') this.#awaitingTurnComplete = null;
+    if (frame.event === 'turn_complete') {
+      const done = this.#awaitingTurnComplete;
+      if (done !== null) this.#completed.add(`${String(done.round)}:${String(done.turn)}`);
+      this.#awaitingTurnComplete = null;
+    }
     if (frame.event !== 'phase_change') return out;
     this.#sawPhaseChange = true;
     const { data } = frame;
@@ -419,7 +430,8 @@ export class FrameOrderChecker {
     }
     if (data['phase'] === 'turn' && this.#awaitingTurnComplete === null) {
       const plays = isObject(pd['turn_plays']) ? Object.keys(pd['turn_plays']).length : 0;
-      if (plays >= this.#players) this.#awaitingTurnComplete = here;
+      const key = `${String(here.round)}:${String(here.turn)}`;
+      if (plays >= this.#players && !this.#completed.has(key)) this.#awaitingTurnComplete = here;
     }
     return out;
   }

@@ -104,6 +104,17 @@ export class WaitError extends Error {
   }
 }
 
+/** The size of `me`'s hand in a phase_change frame (0 for other frames). */
+function ownHandOf(frame: ServerFrame, me: string): number {
+  if (frame.event !== 'phase_change') return 0;
+  const players = frame.data['players'];
+  if (typeof players !== 'object' || players === null || Array.isArray(players)) return 0;
+  const mine = (players as Record<string, unknown>)[me];
+  const hand =
+    typeof mine === 'object' && mine !== null ? (mine as Record<string, unknown>)['hand'] : undefined;
+  return Array.isArray(hand) ? hand.length : 0;
+}
+
 /** Formats the last `n` frames for error messages (each truncated). */
 export function describeFrames(frames: readonly ServerFrame[], n = 10): string {
   const tail = frames.slice(-n);
@@ -168,6 +179,8 @@ export class FrontendSocket {
   readonly #listeners = new Set<(frame: ServerFrame, index: number) => void>();
   readonly #waiters = new Set<Waiter>();
   readonly #order = new FrameOrderChecker();
+  /** Set once a phase_change carried our own non-empty hand: from then on the seat is known to be bound. */
+  #boundSeen = false;
   #sequence = 0;
   #closeInfo: CloseInfo | null = null;
   #ping: NodeJS.Timeout | null = null;
@@ -232,6 +245,11 @@ export class FrontendSocket {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
+  /** True once a `phase_change` carried this socket's own non-empty hand (the server bound it to the seat). */
+  get seenOwnHand(): boolean {
+    return this.#boundSeen;
+  }
+
   /** The close code once closed, else null. */
   get closeInfo(): CloseInfo | null {
     return this.#closeInfo;
@@ -253,7 +271,12 @@ export class FrontendSocket {
       ];
     } else {
       ({ frame, violations } = parseServerFrame(text));
-      violations.push(...checkServerFrame(frame, { me: this.playerName }), ...this.#order.check(frame));
+      violations.push(
+        ...checkServerFrame(frame, { me: this.playerName, bound: this.#boundSeen }),
+        ...this.#order.check(frame),
+      );
+      if (!this.#boundSeen && this.playerName !== null && ownHandOf(frame, this.playerName) > 0)
+        this.#boundSeen = true;
     }
     for (const v of violations) this.#violations.push({ ...v, index });
     this.#frames.push(frame);
