@@ -114,6 +114,7 @@ describe('production install (pnpm deploy --prod) started like the container', (
   let appDir = '';
   let deploy: Run | undefined;
   let transpiledSeconds: number | undefined;
+  let prune: Run | undefined;
 
   beforeAll(async () => {
     const deps = ['event-store', 'health', 'liap-tui', 'observability', 'persistence', 'rate-limit', 'ws-transport'];
@@ -143,6 +144,9 @@ describe('production install (pnpm deploy --prod) started like the container', (
       { cwd: repoRoot, timeoutMs: 170_000 },
     );
     if (deploy.code !== 0) throw new Error(`pnpm deploy failed (exit ${deploy.code}, ${deploy.signal ?? 'no signal'}):\n${deploy.output}`);
+    // Same as the Dockerfile: drop native files of other platforms (the serve test below proves the kept ones load).
+    prune = await run(process.execPath, [path.join(serverDir, 'scripts/prune-prod-install.mjs'), appDir], { cwd: scratch, timeoutMs: 60_000 });
+    if (prune.code !== 0) throw new Error(`prune-prod-install.mjs failed (exit ${prune.code}):\n${prune.output}`);
     const partial = deps.filter((d) => !existsSync(path.join(appDir, 'node_modules/@game', d, 'dist/index.js')));
     if (partial.length > 0) throw new Error(`deployed without dist/index.js: ${partial.join(', ')} (rebuilt while deploying? run again)`);
 
@@ -183,6 +187,10 @@ describe('production install (pnpm deploy --prod) started like the container', (
     expect(out, 'better-sqlite3 was compiled again instead of reused').not.toMatch(/better-sqlite3[^\n]* install\$/);
     const binding = path.join(appDir, 'node_modules/.pnpm/better-sqlite3@12.6.2/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
     expect(existsSync(binding), `missing ${binding}`).toBe(true);
+    // After pruning, one uWebSockets.js binary is left: the one for this Node.
+    const uwsBinaries = readdirSync(path.join(realpathSync(path.join(appDir, 'node_modules/uWebSockets.js')), 'binaries'));
+    expect(uwsBinaries).toEqual([`uws_${process.platform}_${process.arch}_${process.versions.modules}.node`]);
+    expect(prune?.output).toMatch(/prune: removed \d+ files\/folders/);
     for (const present of ['@game/event-store', '@game/ws-transport', 'uWebSockets.js', 'better-sqlite3', 'pg', 'ioredis']) {
       expect(existsSync(path.join(appDir, 'node_modules', present)), `${present} missing from the production install`).toBe(true);
     }
@@ -197,7 +205,7 @@ describe('production install (pnpm deploy --prod) started like the container', (
     expect(pkg.bin?.['liap-tui-server']).toBe('./dist/main.js');
     // Informational, for the report: how long the production install took on this machine.
     process.stdout.write(
-      `[prod-install] pnpm deploy --prod: ${deploy!.seconds.toFixed(1)} s` +
+      `[prod-install] pnpm deploy --prod: ${deploy!.seconds.toFixed(1)} s; ${prune?.output.trim() ?? ''}` +
         (transpiledSeconds !== undefined ? `; apps/server/dist was stale: src transpiled in ${transpiledSeconds.toFixed(1)} s` : '') +
         '\n',
     );
