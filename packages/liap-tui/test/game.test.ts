@@ -310,6 +310,15 @@ describe('move timeouts (decision 6, §13.21)', () => {
     const p = fire(st, 'moveTimeout');
     expect(p.events[0]).toMatchObject({ type: 'pieces_played', seat: 1, auto: true });
   });
+
+  it('a move timeout is stale once the seat has moved', () => {
+    let s = gameWithHands(strongHands(), { timeScale: 1, turnTimeoutMs: 10000 }, 0);
+    s = fire(s, 'dealingEnds').state;
+    s = fire(s, 'roundStartEnds').state;
+    const old = s.timers[0]!;
+    s = run(s, { type: 'declare', id: id(), seat: 1, value: 2 }, 8000).state;
+    expect(codeOf(() => decide(s, { type: 'timer_fired', id: id(), timer: 'moveTimeout', dueAt: old.dueAt }, { now: old.dueAt, rng: createRng(1) }))).toBe('UNKNOWN_TIMER');
+  });
 });
 
 describe('later rounds (§4, §13.6, §13.26)', () => {
