@@ -501,6 +501,9 @@ describe('ScriptedPlayer', () => {
       expect(p.actions().filter((x) => x.event === 'declare').length).toBeGreaterThan(0);
       expect(p.actions().filter((x) => x.event === 'play').length).toBeGreaterThan(0);
     }
+    // Every action was applied and seen applied in a later broadcast.
+    for (const p of [pa, pb])
+      expect(p.acknowledged().map((x) => x.key)).toEqual(p.actions().map((x) => x.key));
     expect(pa.actions().filter((x) => x.event === 'accept_redeal')).toHaveLength(1);
     expect(pb.actions().filter((x) => x.event === 'accept_redeal')).toHaveLength(0);
     expect(pb.actions().filter((x) => x.event === 'decline_redeal').length).toBeGreaterThan(0);

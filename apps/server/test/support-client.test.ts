@@ -17,6 +17,7 @@ import {
   describeFrames,
   findForeignHands,
   parseServerFrame,
+  reflects,
   snapDeclaration,
   validDeclarations,
   wsOrigin,
@@ -444,6 +445,7 @@ describe('play choice', () => {
       key: 'turn:r1:t1:Alice',
       event: 'play',
       data: { piece_indices: [1, 3], player_name: 'Alice', play_value: 24 },
+      pieces: ['ADVISOR_RED(12)', 'ADVISOR_RED(12)'],
     });
   });
 
@@ -522,6 +524,40 @@ describe('play choice', () => {
       STRATEGY,
     )?.key;
     expect(k1).not.toBe(k2);
+  });
+});
+
+describe('acknowledgement by broadcast', () => {
+  const play = { key: 'turn:r1:t1:Alice', event: 'play' as const, data: {}, pieces: ['HORSE_RED(6)'] };
+  const declare = { key: 'declaration:r1:Alice', event: 'declare' as const, data: { value: 2 } };
+  const accept = { key: 'preparation:r1:x1:Alice', event: 'accept_redeal' as const, data: {} };
+
+  it('sees its own play, declaration and redeal decision in later frames', () => {
+    const played = { ...TURN_DATA, turn_plays: { Alice: { pieces: ['HORSE_RED(6)'], play_type: 'SINGLE' } } };
+    expect(reflects(phaseChange('turn', played).data, 'Alice', play)).toBe(true);
+    const d = { declaration_order: [], current_declarer: 'Bob', declarations: { Alice: 2 } };
+    expect(reflects(phaseChange('declaration', d).data, 'Alice', declare)).toBe(true);
+    expect(reflects(phaseChange('turn', TURN_DATA, { alice: { declared: 2 } }).data, 'Alice', declare)).toBe(
+      true,
+    );
+    const prep = { redeal_multiplier: 1, redeal_decisions: { Alice: true } };
+    expect(reflects(phaseChange('preparation', prep).data, 'Alice', accept)).toBe(true);
+  });
+
+  it('is not fooled by a bot playing other pieces, another turn or round, or a different decision', () => {
+    const other = {
+      ...TURN_DATA,
+      turn_plays: { Alice: { pieces: ['SOLDIER_RED(2)'], play_type: 'SINGLE' } },
+    };
+    expect(reflects(phaseChange('turn', other).data, 'Alice', play)).toBe(false);
+    const mine = { ...TURN_DATA, turn_plays: { Alice: { pieces: ['HORSE_RED(6)'], play_type: 'SINGLE' } } };
+    expect(reflects(phaseChange('turn', { ...mine, current_turn_number: 2 }).data, 'Alice', play)).toBe(
+      false,
+    );
+    expect(reflects(phaseChange('turn', mine, { round: 2 }).data, 'Alice', play)).toBe(false);
+    expect(reflects(phaseChange('scoring', {}).data, 'Alice', play)).toBe(false);
+    const prep = { redeal_multiplier: 1, redeal_decisions: { Alice: false } };
+    expect(reflects(phaseChange('preparation', prep).data, 'Alice', accept)).toBe(false);
   });
 });
 

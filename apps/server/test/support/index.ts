@@ -40,6 +40,7 @@ export {
   validDeclarations,
   snapDeclaration,
   redealAnswer,
+  reflects,
   ownHand,
   type Decision,
   type DeclareContext,

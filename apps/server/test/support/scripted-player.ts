@@ -60,6 +60,8 @@ export interface Decision {
   readonly key: string;
   readonly event: 'accept_redeal' | 'decline_redeal' | 'declare' | 'play';
   readonly data: Record<string, unknown>;
+  /** For plays: the chosen pieces as the server labels them in `turn_plays` (`KIND_COLOR(value)`). */
+  readonly pieces?: readonly string[];
 }
 
 /** Options of a ScriptedPlayer. */
@@ -258,6 +260,39 @@ function ownNumber(data: Record<string, unknown>, me: string, key: string): numb
   return typeof v === 'number' ? v : 0;
 }
 
+/**
+ * Whether `data` (a phase_change) shows `action` of player `me` applied, by direct evidence: the declared
+ * value recorded, the very pieces in `turn_plays` of that turn, the redeal decision recorded (or, for the
+ * last decision, the round moving on). A later phase alone is no evidence: a bot may have acted instead.
+ */
+export function reflects(data: Record<string, unknown>, me: string, action: Decision): boolean {
+  const [kind, r, t] = action.key.split(':');
+  if (data['round'] !== Number(r?.slice(1))) return false;
+  const pd = isObject(data['phase_data']) ? data['phase_data'] : {};
+  const phase = data['phase'];
+  if (kind === 'declaration') {
+    if (phase === 'declaration')
+      return isObject(pd['declarations']) && pd['declarations'][me] === action.data['value'];
+    return phase === 'turn' && ownNumber(data, me, 'declared') === action.data['value'];
+  }
+  if (kind === 'turn') {
+    const plays = isObject(pd['turn_plays']) ? pd['turn_plays'] : {};
+    const mine = plays[me];
+    if (phase !== 'turn' || pd['current_turn_number'] !== Number(t?.slice(1)) || !isObject(mine))
+      return false;
+    const got = Array.isArray(mine['pieces']) ? mine['pieces'].map(String).sort() : [];
+    return JSON.stringify(got) === JSON.stringify([...(action.pieces ?? [])].sort());
+  }
+  if (kind === 'preparation') {
+    if (phase === 'round_start') return true;
+    const decisions = isObject(pd['redeal_decisions']) ? pd['redeal_decisions'] : {};
+    if (phase === 'preparation' && me in decisions)
+      return decisions[me] === (action.event === 'accept_redeal');
+    return false;
+  }
+  return false;
+}
+
 /** The strategies a decision uses (the options minus the transport). */
 export interface Strategy {
   readonly redeal: RedealPolicy;
@@ -325,6 +360,7 @@ export function decide(data: Record<string, unknown>, me: string, strategy: Stra
         key: `turn:r${round}:t${turnNumber}:${me}`,
         event: 'play',
         data: { piece_indices: indices, player_name: me, play_value: playValue },
+        pieces: indices.map((i) => (hand[i] === undefined ? '?' : `${hand[i].kind}(${hand[i].value})`)),
       };
     }
     default:
@@ -358,6 +394,8 @@ export class ScriptedPlayer {
   #resolveFinished: (frame: ServerFrame) => void = () => undefined;
   #rejectFinished: (error: Error) => void = () => undefined;
   readonly #actions: TakenAction[] = [];
+  readonly #unacked = new Set<string>();
+  readonly #acked: Decision[] = [];
   readonly #errors: ServerFrame[] = [];
   readonly #sockets: FrontendSocket[] = [];
 
@@ -400,6 +438,14 @@ export class ScriptedPlayer {
   /** Every action taken, in order (`sent: false` when the socket was already closed: lost like the frontend's). */
   actions(): readonly TakenAction[] {
     return this.#actions;
+  }
+
+  /**
+   * Actions a later `phase_change` showed applied (the server acknowledged them by a broadcast), in order.
+   * A crash test asserts these survive a restart. An action the server never applied is not listed.
+   */
+  acknowledged(): readonly Decision[] {
+    return this.#acked;
   }
 
   /** How many times the player reconnected (by `reconnect`, `refresh` or `autoReconnect`). */
@@ -555,6 +601,7 @@ export class ScriptedPlayer {
     }
     if (frame.event !== 'phase_change' || this.#done !== null) return;
     this.#latest = frame.data;
+    this.#noteAcks(frame.data);
     if (frame.data['phase'] === 'game_over') {
       this.#done = frame;
       this.#cancelPending();
@@ -596,6 +643,16 @@ export class ScriptedPlayer {
     };
   }
 
+  /** Marks sent actions whose effect this phase_change shows (the server stored and broadcast them). */
+  #noteAcks(data: Record<string, unknown>): void {
+    for (const key of this.#unacked) {
+      const action = this.#acted.get(key);
+      if (action === undefined || !reflects(data, this.name, action)) continue;
+      this.#unacked.delete(key);
+      this.#acked.push(action);
+    }
+  }
+
   /** An error while our action's decision point is still open: click again later (bounded). */
   #retryAfterError(frame: ServerFrame): void {
     const retry = this.#opts.retryOnError;
@@ -624,6 +681,7 @@ export class ScriptedPlayer {
     this.#acted.set(decision.key, decision);
     if (decision.event === 'accept_redeal' && retry === 0) this.#acceptedSoFar++;
     const sent = this.#socket.send(decision.event, decision.data) !== null;
+    if (sent) this.#unacked.add(decision.key);
     this.#actions.push({ ...decision, at: Date.now(), sent, retry });
     const hook = this.#opts.onAction;
     if (hook === undefined) return;
