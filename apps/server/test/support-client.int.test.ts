@@ -62,6 +62,8 @@ class StandInServer {
   config: LiapConfigInput = { timeScale: 0 };
   /** When set, each seat's first `play` is refused like a rate limit (error with retry_after_ms). */
   limitFirstPlay = false;
+  /** Answer `ping` with `pong` echoing the timestamp. */
+  answerPing = false;
   readonly #limited = new Set<string>();
   /** Bad frames sent to sockets of room BAD000 (to prove the contract checks fire). */
   readonly http: Server;
@@ -152,6 +154,8 @@ class StandInServer {
 
   #lobbyFrame(conn: Conn, event: string, data: Record<string, unknown>): void {
     this.lobby.add(conn);
+    if (event === 'ping' && this.answerPing)
+      this.#send(conn, 'pong', { timestamp: data['timestamp'], server_time: Date.now() / 1000 });
     if (event === 'get_rooms') this.#send(conn, 'room_list_update', { rooms: [] });
     if (event === 'create_room') {
       let id = '';
@@ -341,6 +345,7 @@ afterAll(async () => {
 afterEach(() => {
   server.config = { timeScale: 0 };
   server.limitFirstPlay = false;
+  server.answerPing = false;
 });
 
 describe('Browser and FrontendSocket', () => {
@@ -435,6 +440,17 @@ describe('Browser and FrontendSocket', () => {
     expect(closed.code).toBe(1000);
     await expect(pendingWait).rejects.toMatchObject({ code: 'SOCKET_CLOSED' });
     expect(socket.send('ping', {})).toBeNull();
+  });
+
+  it('ping() gets the pong echoing its timestamp', async () => {
+    const browser = new Browser();
+    const socket = await browser.connect(server.url, 'lobby', { pingIntervalMs: 0 });
+    await expect(socket.ping({ timeoutMs: 200 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
+    server.answerPing = true;
+    const pong = await socket.ping();
+    expect(pong.data['server_time']).toEqual(expect.any(Number));
+    expect(socket.sent().filter((f) => f.event === 'ping')).toHaveLength(2);
+    await socket.close();
   });
 
   it('drop() ends the connection without a close frame (the server sees 1006)', async () => {

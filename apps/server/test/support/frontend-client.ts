@@ -395,6 +395,20 @@ export class FrontendSocket {
     return this.waitFor(match, { ...opts, since });
   }
 
+  /**
+   * The frontend's heartbeat once: `ping {timestamp}`; resolves with the `pong` that echoes it (protocol §1.6).
+   * Handy to prove the server still answers on this socket (e.g. after hostile input).
+   */
+  async ping(opts: Omit<WaitOptions, 'since'> = {}): Promise<ServerFrame> {
+    const timestamp = Date.now();
+    return this.request(
+      'ping',
+      { timestamp },
+      (f) => f.event === 'pong' && f.data['timestamp'] === timestamp,
+      opts,
+    );
+  }
+
   /** Closes with a close frame (default 1000 "Client disconnect", like leaving a page). */
   close(code = 1000, reason = 'Client disconnect'): Promise<CloseInfo> {
     if (this.#ws.readyState === WebSocket.CONNECTING || this.#ws.readyState === WebSocket.OPEN)
