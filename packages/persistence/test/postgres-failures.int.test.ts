@@ -181,3 +181,32 @@ describe('concurrent migrators on postgres', () => {
     }
   });
 });
+
+describe('connection cut while a transaction holds it', () => {
+  it('the unit of work fails with a connection error and the process survives; the pool recovers', async () => {
+    const { startFaultProxy } = await import('@game/test-services');
+    const target = new URL(process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(target);
+    viaProxy.port = String(proxy.port);
+    const db = await createDatabase({ url: viaProxy.toString(), pool: { max: 2, connectionTimeoutMs: 1_000 }, breaker: { consecutiveFailures: 50 } });
+    try {
+      let cut!: () => void;
+      const cutDone = new Promise<void>((r) => (cut = r));
+      const unit = transaction(db, async (trx) => {
+        await sql`select 1`.execute(trx);
+        await proxy.cut(); // the server side of this transaction's socket is reset
+        cut();
+        await sql`select 2`.execute(trx);
+      });
+      await cutDone;
+      await expect(unit).rejects.toThrow();
+      await proxy.restore();
+      const row = await withRetry(db, () => sql<{ v: number }>`select 3 as v`.execute(db.kysely), { maxAttempts: 10, initialDelayMs: 20 });
+      expect(row.rows[0]?.v).toBe(3);
+    } finally {
+      await db.close();
+      await proxy.close();
+    }
+  });
+});

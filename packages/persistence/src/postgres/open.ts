@@ -120,8 +120,13 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     query_timeout: queryTimeout,
     application_name: options.applicationName ?? 'game',
   });
-  // An idle client losing its server emits here; without a listener the process would crash.
+  // A client losing its server emits 'error': idle ones on the pool, checked-out ones (inside a query or a
+  // transaction) on the client itself. Without listeners either would crash the process; the failing
+  // query still rejects and the breaker counts it.
   pool.on('error', (err) => logger.warn({ err: describe(err) }, 'idle postgres connection failed'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: describe(err) }, 'postgres connection failed while in use'));
+  });
 
   // Start-up: retry with exponential backoff and jitter, then fail with what was tried.
   const connectPolicy = retry(handleAll, {
