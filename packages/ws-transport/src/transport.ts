@@ -159,6 +159,11 @@ export interface Transport {
   ws<A = Record<string, unknown>, I = unknown>(pattern: string, route: WsRoute<A, I>): Transport;
   /** The HTTP router for the same port. */
   readonly http: HttpRouter;
+  /**
+   * The underlying uWS app, for handlers written against uWS directly (e.g. `registerUwsHealthRoutes`
+   * of `@game/health`). Such handlers must handle aborts themselves; prefer `http` otherwise.
+   */
+  readonly uwsApp: TemplatedApp;
   /** Starts listening; port 0 picks a free port. */
   listen(options?: { host?: string; port?: number }): Promise<{ port: number }>;
   /** Sends one message to one connection (personalised frames). */
@@ -1012,6 +1017,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     },
     ws,
     http,
+    uwsApp: app,
     listen,
     send,
     publish,

@@ -43,7 +43,10 @@ beforeAll(async () => {
         await new Promise<void>((r) => (releaseSlow = r));
         await ctx.json(200, { late: true });
       });
-      t.http.static({ root: dir, exclude: ['/api/', '/ws'] });
+      t.uwsApp.get('/raw/health', (res) => {
+        res.writeStatus('200 OK').end('raw ok');
+      });
+      t.http.static({ root: dir, exclude: ['/api/', '/ws', '/raw/'] });
       t.ws('/ws', { pipeline: [] });
     },
     { http: { maxBodyBytes: 1024 } },
@@ -99,6 +102,12 @@ describe('HTTP routes', () => {
     const res = await fetch(`${base}/api/rooms/R9`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ deleted: 'R9', bodyBytes: 0 });
+  });
+
+  it('serves handlers registered on the underlying uWS app on the same port', async () => {
+    const res = await fetch(`${base}/raw/health`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('raw ok');
   });
 
   it('maps HttpError to its status and other errors to a 500 without internals', async () => {
