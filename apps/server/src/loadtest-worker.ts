@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { legacyDeclare, legacyPlay, validDeclarations, type PieceKind } from '@game/liap-tui';
+import { isPieceKind, strategicDeclare, strategicPlay, validDeclarations, type LiapState, type PieceKind } from '@game/liap-tui';
 import WebSocket from 'ws';
 
 /** What the driver gives a client worker. */
@@ -40,8 +40,10 @@ export interface ClientCounters {
   framesReceived: number;
   gamesStarted: number;
   gamesFinished: number;
-  /** `error` frames (and socket failures) by `data.type`. */
+  /** `error` frames of the transport/server (and socket failures) by `data.type`. */
   errors: Record<string, number>;
+  /** The game's refusals of stale actions, by `<code>:<event>`. */
+  rejected: Record<string, number>;
 }
 
 /** Messages to the driver. */
@@ -67,9 +69,35 @@ const emptyCounters = (): ClientCounters => ({
   gamesStarted: 0,
   gamesFinished: 0,
   errors: {},
+  rejected: {},
 });
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** `GENERAL_RED(14)` -> `GENERAL_RED`. */
+const kindOfLabel = (label: unknown): PieceKind | null => {
+  const k = typeof label === 'string' ? label.replace(/\(\d+\)$/, '') : null;
+  return isPieceKind(k) ? k : null;
+};
+
+/**
+ * The strategic bot's play (the one that ends games in about a dozen rounds), fed only with what the
+ * frontend shows this player: its hand, declared and captured piles, and this turn's plays so far.
+ */
+function playLikeStrategicBot(mine: Record<string, unknown>, hand: ReadonlyArray<{ kind: PieceKind }>, plays: Record<string, unknown>, required: number | null): number[] {
+  const turnPlays = Object.values(plays).flatMap((p) => {
+    if (!isObj(p) || !Array.isArray(p['pieces'])) return [];
+    const pieces = p['pieces'].map(kindOfLabel).filter((k): k is PieceKind => k !== null);
+    return [{ pieces, playType: typeof p['play_type'] === 'string' ? p['play_type'] : 'INVALID' }];
+  });
+  const partial = {
+    players: [{ hand: hand.map((p) => p.kind), declared: num(mine['declared']), capturedPiles: num(mine['captured_piles']) }],
+    turn: { required, plays: turnPlays },
+  };
+  return strategicPlay(partial as unknown as LiapState, 0);
+}
 
 /** The action a player named `me` takes on this `phase_change` data, or null. Exported for tests. */
 export function chooseAction(data: Record<string, unknown>, me: string): { key: string; event: string; data: Record<string, unknown> } | null {
@@ -93,12 +121,7 @@ export function chooseAction(data: Record<string, unknown>, me: string): { key: 
       const earlierTotal = earlier.reduce((a, b) => a + b, 0);
       const isLast = earlier.length === 3;
       const zeroStreak = typeof mine['zero_declares_in_a_row'] === 'number' ? mine['zero_declares_in_a_row'] : 0;
-      const wanted = legacyDeclare({
-        hand: hand.map((p) => p.kind),
-        position: isLast ? 3 : 0,
-        earlier: isLast ? [earlierTotal] : [],
-        mustBeNonzero: zeroStreak >= 2,
-      });
+      const wanted = strategicDeclare({ hand: hand.map((p) => p.kind), position: earlier.length, earlier, mustBeNonzero: zeroStreak >= 2 });
       const valid = validDeclarations({ earlierTotal, isLast, zeroStreak });
       let value = valid[0] ?? 1;
       for (const v of valid) if (Math.abs(v - wanted) < Math.abs(value - wanted)) value = v;
@@ -110,10 +133,7 @@ export function chooseAction(data: Record<string, unknown>, me: string): { key: 
       if (me in plays) return null;
       const rpc = pd['required_piece_count'];
       const required = typeof rpc === 'number' && Object.keys(plays).length > 0 ? rpc : null;
-      const indices = legacyPlay(
-        hand.map((p) => p.kind),
-        required,
-      );
+      const indices = playLikeStrategicBot(mine, hand, plays, required);
       const playValue = indices.reduce((sum, i) => sum + (hand[i]?.value ?? 0), 0);
       return {
         key: `t:${round}:${String(pd['current_turn_number'])}`,
@@ -138,6 +158,10 @@ class ClientRun {
 
   constructor(readonly cfg: ClientWorkerData) {
     this.gamesLeft = cfg.games;
+  }
+
+  rejected(key: string): void {
+    this.counters.rejected[key] = (this.counters.rejected[key] ?? 0) + 1;
   }
 
   error(type: string): void {
@@ -362,7 +386,10 @@ class Table {
     const run = this.run;
     if (f.event === 'error') {
       const type = typeof f.data['type'] === 'string' ? f.data['type'] : 'unknown';
-      run.error(type);
+      const event = typeof f.data['event_type'] === 'string' ? f.data['event_type'] : '?';
+      // Upper-case types are the game's refusals (e.g. a redeal answer after the 0 ms redeal timeout fired).
+      if (/^[A-Z_]+$/.test(type)) run.rejected(`${type}:${event}`);
+      else run.error(type);
       // The action was refused: it will have no frames; the next phase_change drives the player again.
       const i = this.pending.findIndex((p) => p.seat === seat);
       if (i >= 0) this.pending.splice(i, 1);
