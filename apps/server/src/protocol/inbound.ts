@@ -11,7 +11,9 @@ const playerName = z
   .trim()
   .min(1, 'Player name cannot be empty')
   .max(50, 'Player name too long')
-  .refine((s) => !FORBIDDEN.test(s), 'Player name contains invalid characters');
+  .refine((s) => !FORBIDDEN.test(s), 'Player name contains invalid characters')
+  // `phase_change.players` is keyed by name in seat order; an all-digit key would be sorted first by JavaScript.
+  .refine((s) => !/^\d+$/.test(s), 'Player name must contain a letter');
 
 const roomIdField = z
   .string({ error: 'Room ID must be a string' })
