@@ -412,7 +412,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
         metrics.dropped?.(event);
         return 'dropped';
       }
-    } else if (buffered + size > closeBytes) {
+    } else if (buffered > 0 && buffered + size > closeBytes) {
+      // A single large message to a socket that keeps up is fine; a socket already behind is not.
       slowClose(conn);
       return 'closed';
     }
@@ -514,7 +515,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
       for (const c of members) {
         if (c === except) continue;
         const data = c.codecImpl.binary ? (binary ??= c.codecImpl.encode(frame)) : (text ??= c.codecImpl.encode(frame));
-        if (writeTo(c, data, byteLength(data), true, event) !== 'dropped') recipients++;
+        const r = writeTo(c, data, byteLength(data), true, event);
+        if (r === 'sent' || r === 'buffered') recipients++;
       }
     } else {
       let textSubs = 0;
@@ -535,7 +537,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
       for (const c of members) {
         const ws = c.ws;
         if (ws === undefined) continue;
-        if (ws.getBufferedAmount() + (c.codecImpl.binary ? binarySize : textSize) > closeBytes) (slow ??= []).push(c);
+        const buffered = ws.getBufferedAmount();
+        if (buffered > 0 && buffered + (c.codecImpl.binary ? binarySize : textSize) > closeBytes) (slow ??= []).push(c);
       }
       if (slow !== undefined) {
         for (const c of slow) {

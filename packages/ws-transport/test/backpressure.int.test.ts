@@ -88,4 +88,19 @@ describe('backpressure', () => {
     expect((await slowRoom.closed).code).toBe(4008);
     await t.close({ budgetMs: 1000 });
   });
+
+  it('lets a single message larger than the bound through to a socket that keeps up', async () => {
+    let conn: Connection<unknown, unknown> | undefined;
+    const { t, url } = await startTransport((t) => t.ws('/ws', { onOpen: (c) => void (conn = c), pipeline: [] }), {
+      backpressure: { closeBytes: 64 * 1024 },
+    });
+    const c = await connectTestClient(`${url}/ws`);
+    await until(() => conn !== undefined);
+    const big = { type: 'snapshot', data: 'y'.repeat(200 * 1024) };
+    expect(['sent', 'buffered']).toContain(t.send(conn!, big));
+    expect(await c.waitFor((f) => f['type'] === 'snapshot')).toEqual(big);
+    expect(conn!.isOpen).toBe(true);
+    expect(t.stats().backpressureCloses).toBe(0);
+    await t.close({ budgetMs: 1000 });
+  });
 });
