@@ -14,7 +14,8 @@ export type TransportErrorCode =
   | 'LISTEN_FAILED'
   | 'BODY_TOO_LARGE'
   | 'INVALID_BODY'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'ALREADY_RESPONDED';
 
 /** Base class: every error of this package has a stable `code`. */
 export class TransportError extends Error {

@@ -42,7 +42,7 @@ export type {
 } from './pipeline.js';
 export { jsonCodec, msgpackCodec, codecFor } from './codec.js';
 export type { Codec, CodecName } from './codec.js';
-export type { HttpContext, HttpHandler, HttpMiddleware } from './http/context.js';
+export type { HttpContext, HttpHandler, HttpMiddleware, HttpStream } from './http/context.js';
 export type { StaticFilesOptions } from './http/static-files.js';
 export { defaultCacheControl, contentTypeOf } from './http/static-files.js';
 export { parseCookies, serializeCookie } from './internal/cookies.js';

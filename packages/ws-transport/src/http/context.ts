@@ -48,6 +48,23 @@ export interface HttpContext {
   json(status: number, value: unknown): Promise<void>;
   /** Sends headers only; `contentLength` is reported for HEAD. */
   empty(status: number, contentLength?: number): void;
+  /**
+   * Starts a streamed response (server-sent events, long downloads): the status and headers go out now,
+   * then chunks until `end()`. Writes after the client left are no-ops; `onClose` tells when to stop.
+   */
+  stream(status: number, contentType: string): HttpStream;
+}
+
+/** A response written in chunks. */
+export interface HttpStream {
+  /** Writes a chunk; false once the stream is closed (the client left, `end()`, or shutdown). */
+  write(chunk: string | Uint8Array): boolean;
+  /** Ends the response (idempotent). */
+  end(): void;
+  /** True once the stream closed. */
+  readonly closed: boolean;
+  /** Called once when the stream closes, whatever the cause (called at once if already closed). */
+  onClose(listener: () => void): void;
 }
 
 /** HTTP middleware: call `next()` to continue. */
@@ -91,6 +108,7 @@ export class HttpContextImpl implements HttpContext {
   private bodyPromise: Promise<Buffer> | undefined;
   /** Writes started asynchronously (gzip) that the router waits for. */
   pending: Promise<void> | undefined;
+  private abortHooks: (() => void)[] = [];
 
   constructor(
     private readonly res: HttpResponse,
@@ -118,6 +136,9 @@ export class HttpContextImpl implements HttpContext {
     res.onAborted(() => {
       this.aborted = true;
       this.responded = true;
+      const hooks = this.abortHooks;
+      this.abortHooks = [];
+      for (const h of hooks) h();
     });
     if (this.method === 'POST' || this.method === 'PUT' || this.method === 'PATCH' || this.method === 'DELETE') this.startBody();
   }
@@ -242,6 +263,51 @@ export class HttpContextImpl implements HttpContext {
       if (contentLength !== undefined) this.res.endWithoutBody(contentLength, this.settings.closing());
       else this.res.endWithoutBody(undefined, this.settings.closing());
     });
+  }
+
+  stream(status: number, contentType: string): HttpStream {
+    if (this.responded && !this.aborted) throw new HttpError(500, 'ALREADY_RESPONDED', 'a response was already sent');
+    this.responded = true;
+    this.statusCode = status;
+    const listeners: (() => void)[] = [];
+    let closed = this.aborted;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      for (const l of listeners.splice(0)) l();
+    };
+    this.abortHooks.push(close);
+    if (!this.aborted) {
+      this.res.cork(() => {
+        this.res.writeStatus(statusLine(status));
+        this.writeHeaders();
+        this.res.writeHeader('content-type', contentType);
+        this.res.writeHeader('cache-control', 'no-cache');
+        this.res.write('');
+      });
+    }
+    const res = this.res;
+    return {
+      write: (chunk) => {
+        if (closed || this.aborted) return false;
+        res.cork(() => {
+          res.write(chunk);
+        });
+        return true;
+      },
+      end: () => {
+        if (closed) return;
+        if (!this.aborted) res.cork(() => res.end());
+        close();
+      },
+      get closed() {
+        return closed;
+      },
+      onClose: (listener) => {
+        if (closed) listener();
+        else listeners.push(listener);
+      },
+    };
   }
 
   private writeHeaders(): void {
