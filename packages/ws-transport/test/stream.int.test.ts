@@ -5,7 +5,7 @@ import { startTransport } from './helpers.js';
 
 let t: Transport;
 let port: number;
-let streams: HttpStream[] = [];
+const streams: HttpStream[] = [];
 let closedCount = 0;
 let opened!: () => void;
 let openedP = new Promise<void>((r) => (opened = r));
