@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@game/persistence';
 import type { HttpContext, HttpRouter } from '@game/ws-transport';
 import type { ServerConfig } from './config.js';
-import { roomStream } from './rooms/room-actor.js';
+import { roomStream, type CommittedEvent } from './rooms/room-actor.js';
 import type { RoomManager } from './rooms/room-manager.js';
 import { gameTotals, leaderboard, listDirectory, playerStats, type Storage } from './storage.js';
 
@@ -144,6 +144,54 @@ export function registerAdminRoutes(o: { http: HttpRouter; config: ServerConfig;
       await actor.restore(version, 'admin');
       logger.warn({ room: id, toVersion: version }, 'room restored by operator');
       await ctx.json(200, { room_id: id, restored_to: version, version: actor.version, phase: actor.state.phase });
+    }),
+  );
+
+  // Server-sent events: the room's events from `?from=<version>` (or Last-Event-ID + 1), then live ones.
+  http.get(
+    '/api/admin/rooms/:room/stream',
+    guard(async (ctx) => {
+      const { id, actor } = live(ctx);
+      if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
+      const q = new URLSearchParams(ctx.query);
+      const lastId = Number(ctx.headers['last-event-id']);
+      const from = Number.isInteger(lastId) && lastId > 0 ? lastId + 1 : Math.max(1, Number(q.get('from') ?? actor.version + 1) || 1);
+      const stream = ctx.stream(200, 'text/event-stream; charset=utf-8');
+      const format = (e: CommittedEvent) => `id: ${e.version}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
+      let lastSent = from - 1;
+      let buffered: CommittedEvent[] | null = [];
+      const unwatch = actor.watch((e) => {
+        if (buffered) buffered.push(e);
+        else if (e.version > lastSent) {
+          lastSent = e.version;
+          stream.write(format(e));
+        }
+      });
+      const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+      keepAlive.unref();
+      stream.onClose(() => {
+        unwatch();
+        clearInterval(keepAlive);
+      });
+      stream.write('retry: 2000\n\n');
+      // History first (subscribed already, so nothing committed meanwhile is lost), then the buffer.
+      for (let v = from; !stream.closed; ) {
+        const page = await storage.events.readStream(roomStream(id), { fromVersion: v, limit: 500 });
+        for (const e of page) {
+          lastSent = e.version;
+          stream.write(format({ version: e.version, type: e.type, data: e.data }));
+        }
+        if (page.length < 500) break;
+        v = page.at(-1)!.version + 1;
+      }
+      const pending = buffered;
+      buffered = null;
+      for (const e of pending) {
+        if (e.version > lastSent) {
+          lastSent = e.version;
+          stream.write(format(e));
+        }
+      }
     }),
   );
 

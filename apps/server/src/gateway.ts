@@ -152,9 +152,8 @@ export class Gateway {
     switch (e.code) {
       case 'FRAME_TOO_LARGE':
         return errorFrame(`Message too large (limit ${this.o.config.MAX_FRAME_BYTES} bytes)`, 'validation_error', { code: e.code });
-      case 'INVALID_JSON':
+      case 'INVALID_FRAME':
       case 'NOT_AN_OBJECT':
-      case 'PARSE_ERROR':
         return errorFrame('Invalid message: not a JSON object', 'validation_error', { code: e.code });
       case 'OVERLOADED':
         return errorFrame('Too many messages at once; slow down', 'rate_limit', { code: e.code });

@@ -10,6 +10,7 @@
  * Bounded: stops after `--games` games or `--duration` seconds of play, whichever comes first.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,6 +92,26 @@ export interface LoadTestReport {
   readonly rejected: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
   /** Event-loop utilisation (0..1) of the server thread and the mean of the client threads while playing. */
   readonly utilisation: { readonly server: number; readonly clients: number };
+  /**
+   * CPU seconds while playing: the server thread (Linux only, else null), the whole process (server, clients,
+   * libuv pool), and the server thread's CPU per completed action in ms (what bounds throughput on one core).
+   */
+  readonly cpu: { readonly serverThreadSeconds: number | null; readonly processSeconds: number; readonly serverMsPerAction: number | null };
+}
+
+/**
+ * CPU time (ms) used so far by the server thread (this process's main thread), from /proc on Linux; null
+ * elsewhere. Unlike event-loop utilisation it does not count time the thread waited for a CPU.
+ */
+function serverThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
+    return Number.isFinite(ticks) ? ticks * 10 : null; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
 }
 
 /** Bad options. */
@@ -310,6 +331,8 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
     setupMs = Math.max(setupMs, performance.now() - t0);
 
     const eluStart = performance.eventLoopUtilization();
+    const cpuStart = serverThreadCpuMs();
+    const processCpuStart = process.cpuUsage();
     const started = performance.now();
     for (const w of workers) w.postMessage({ type: 'go' } satisfies DriverMessage);
     let stoppedBy: 'games' | 'duration' = 'games';
@@ -343,6 +366,9 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
     if (lateErr) throw lateErr;
     const playedMs = performance.now() - started;
     const serverElu = performance.eventLoopUtilization(eluStart).utilization;
+    const cpuEnd = serverThreadCpuMs();
+    const serverCpuMs = cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart;
+    const processCpu = process.cpuUsage(processCpuStart);
 
     const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;
@@ -373,6 +399,11 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
         server: Math.round(serverElu * 1000) / 1000,
         clients: clientElu.length === 0 ? 0 : Math.round((clientElu.reduce((a, b) => a + b, 0) / clientElu.length) * 1000) / 1000,
       },
+      cpu: {
+        serverThreadSeconds: serverCpuMs === null ? null : serverCpuMs / 1000,
+        processSeconds: Math.round((processCpu.user + processCpu.system) / 1000) / 1000,
+        serverMsPerAction: serverCpuMs === null || totals.actionsCompleted === 0 ? null : Math.round((serverCpuMs / totals.actionsCompleted) * 1000) / 1000,
+      },
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -392,7 +423,8 @@ export function formatReport(r: LoadTestReport): string {
     `actions ${r.actions.completed} (${r.actions.perSecond}/s), frames ${r.framesPerSecond}/s`,
     `latency action -> 4th phase_change: p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  max ${l.max} ms  (mean ${l.mean}, n=${l.count})`,
     `errors ${r.errors.total}${errs ? ` (${errs})` : ''}; stale actions refused by the game ${r.rejected.total}${rej ? ` (${rej})` : ''}`,
-    `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%`,
+    `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%; ` +
+      `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action), process ${r.cpu.processSeconds} s`,
   ].join('\n');
 }
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyRooms, replayRoom } from '../src/main.js';
 import { startTestServer, tempSqlite, type TestServer } from './harness.js';
@@ -78,6 +79,44 @@ describe('admin API and recovery tools', () => {
 
     await admin(`/api/admin/rooms/${id}/resume`, { method: 'POST' });
     expect(actor.paused).toBe(false);
+    await alice.closeAll();
+  });
+
+  it('streams a room\'s events as server-sent events: history from a version, then live ones', async () => {
+    const alice = new Browser('alice-sse');
+    const entry = await alice.createRoom(t.baseUrl, 'Alice');
+    const url = new URL(`${t.baseUrl}/api/admin/rooms/${entry.roomId}/stream?from=1`);
+    const seen: Array<{ id: number; event: string }> = [];
+    let wake: (() => void) | undefined;
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+      expect(res.headers['content-type']).toContain('text/event-stream');
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const id = /^id: (\d+)$/m.exec(block)?.[1];
+          const event = /^event: (.+)$/m.exec(block)?.[1];
+          if (id && event) seen.push({ id: Number(id), event });
+        }
+        wake?.();
+      });
+    });
+    req.end();
+    const until = async (cond: () => boolean) => {
+      while (!cond()) await new Promise<void>((r) => (wake = r));
+    };
+    await until(() => seen.some((e) => e.event === 'room_created'));
+    expect(seen[0]).toEqual({ id: 1, event: 'room_created' });
+    await startGame(entry.socket); // live events arrive on the open stream
+    await until(() => seen.some((e) => e.event === 'hands_dealt'));
+    const ids = seen.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b)); // in order, each once
+    expect(new Set(ids).size).toBe(ids.length);
+    req.destroy();
     await alice.closeAll();
   });
 

@@ -65,6 +65,13 @@ export interface SubmitMeta {
   readonly correlationId?: string;
 }
 
+/** An event as it was committed to the room's stream (for live watchers such as the admin stream). */
+export interface CommittedEvent {
+  readonly version: number;
+  readonly type: string;
+  readonly data: unknown;
+}
+
 /** A queued command. */
 interface Job {
   readonly command: LiapCommand;
@@ -96,6 +103,7 @@ export class RoomActor {
   private lastSnapshotVersion: number;
   private phaseEnteredAt: number;
   private idle: Array<() => void> = [];
+  private readonly watchers = new Set<(e: CommittedEvent) => void>();
 
   constructor(
     readonly roomId: string,
@@ -202,6 +210,7 @@ export class RoomActor {
     this.state = next;
     this.version = appended.version;
     this.afterCommit(previous, events, job.meta);
+    this.notify(events.map((e, i) => ({ version: appended.version - events.length + 1 + i, type: e.type, data: e })));
     this.emit(previous, events);
     await this.maybeSnapshot(events);
     return events;
@@ -478,6 +487,24 @@ export class RoomActor {
     setTimeout(() => this.schedule(), 1_000).unref();
   }
 
+  /** Calls `listener` with every event this room commits from now on; returns the unsubscribe function. */
+  watch(listener: (e: CommittedEvent) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private notify(events: readonly CommittedEvent[]): void {
+    for (const w of this.watchers) {
+      for (const e of events) {
+        try {
+          w(e);
+        } catch (err) {
+          this.host.logger.warn({ room: this.roomId, err: String(err) }, 'room watcher failed');
+        }
+      }
+    }
+  }
+
   /** Stops timers and refuses new commands; queued ones still run. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -514,6 +541,7 @@ export class RoomActor {
     });
     this.state = target.state;
     this.version = version;
+    this.notify([{ version, type: ROOM_RESTORED, data: marker }]);
     await this.snapshot();
     const out: Outbound[] = [{ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(this.state)) }];
     if (this.state.status === 'in_game' || this.state.status === 'over') out.push({ kind: 'phase', state: this.state });
