@@ -310,6 +310,12 @@ describe('frame order checks', () => {
       turnFrame(2, []),
     ];
     expect(snapshotAfter.flatMap((f) => resent.check(f))).toEqual([]);
+    const joined = new FrameOrderChecker();
+    const resolved = phaseChange('turn', {
+      ...(turnFrame(1, all).data['phase_data'] as Record<string, unknown>),
+      winner: 'Bob',
+    });
+    expect([resolved, resolved, turnFrame(2, [])].flatMap((f) => joined.check(f))).toEqual([]);
     const bad = new FrameOrderChecker();
     const found = [turnFrame(1, all), turnFrame(2, [])].flatMap((f) => bad.check(f)).map((v) => v.rule);
     expect(found).toEqual(['order.turn_complete_missing']);

@@ -393,6 +393,8 @@ export class FrameOrderChecker {
   #players = 4;
   /** Turns (`round:turn`) whose turn_complete was seen: a later snapshot of them needs no second one. */
   readonly #completed = new Set<string>();
+  /** Turns this socket has seen a frame of. */
+  readonly #seen = new Set<string>();
 
   /** Checks the next frame of the socket; returns violations (index -1). */
   check(frame: ServerFrame): Violation[] {
@@ -431,7 +433,12 @@ export class FrameOrderChecker {
     if (data['phase'] === 'turn' && this.#awaitingTurnComplete === null) {
       const plays = isObject(pd['turn_plays']) ? Object.keys(pd['turn_plays']).length : 0;
       const key = `${String(here.round)}:${String(here.turn)}`;
+      // A snapshot of an already resolved turn (winner set) on a socket that never saw that turn before
+      // (a reconnect) cannot expect the turn_complete broadcast before it joined: count it as completed.
+      if (!this.#seen.has(key) && pd['winner'] !== undefined && pd['winner'] !== null)
+        this.#completed.add(key);
       if (plays >= this.#players && !this.#completed.has(key)) this.#awaitingTurnComplete = here;
+      this.#seen.add(key);
     }
     return out;
   }

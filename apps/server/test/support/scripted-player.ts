@@ -394,7 +394,8 @@ export class ScriptedPlayer {
   #resolveFinished: (frame: ServerFrame) => void = () => undefined;
   #rejectFinished: (error: Error) => void = () => undefined;
   readonly #actions: TakenAction[] = [];
-  readonly #unacked = new Set<string>();
+  /** Sent actions not yet seen applied (kept across reconnects: the snapshot may show them). */
+  readonly #unacked = new Map<string, Decision>();
   readonly #acked: Decision[] = [];
   readonly #errors: ServerFrame[] = [];
   readonly #sockets: FrontendSocket[] = [];
@@ -645,9 +646,8 @@ export class ScriptedPlayer {
 
   /** Marks sent actions whose effect this phase_change shows (the server stored and broadcast them). */
   #noteAcks(data: Record<string, unknown>): void {
-    for (const key of this.#unacked) {
-      const action = this.#acted.get(key);
-      if (action === undefined || !reflects(data, this.name, action)) continue;
+    for (const [key, action] of this.#unacked) {
+      if (!reflects(data, this.name, action)) continue;
       this.#unacked.delete(key);
       this.#acked.push(action);
     }
@@ -681,7 +681,7 @@ export class ScriptedPlayer {
     this.#acted.set(decision.key, decision);
     if (decision.event === 'accept_redeal' && retry === 0) this.#acceptedSoFar++;
     const sent = this.#socket.send(decision.event, decision.data) !== null;
-    if (sent) this.#unacked.add(decision.key);
+    if (sent && !this.#acked.some((a) => a.key === decision.key)) this.#unacked.set(decision.key, decision);
     this.#actions.push({ ...decision, at: Date.now(), sent, retry });
     const hook = this.#opts.onAction;
     if (hook === undefined) return;
