@@ -76,8 +76,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
 
   const transport = createTransport({ logger, metrics: transportMetricHooks(registry) });
 
-  // The gateway and the room host refer to each other through these late-bound functions.
-  let gateway: Gateway | undefined;
+  // The gateway and the room host refer to each other: the host reaches the gateway through this holder.
+  const late: { gateway?: Gateway } = {};
   const host: RoomHost = {
     storage,
     logger,
@@ -85,12 +85,13 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     snapshotEvery: config.SNAPSHOT_EVERY,
     botLevel: config.BOT_LEVEL,
     now: () => Date.now(),
-    deliver: (roomId, out) => gateway?.deliver(roomId, out),
-    directoryChanged: (roomId) => gateway?.directoryChanged(roomId),
+    deliver: (roomId, out) => late.gateway?.deliver(roomId, out),
+    directoryChanged: (roomId) => late.gateway?.directoryChanged(roomId),
   };
   const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;
-  gateway = new Gateway({ transport, rooms, config, logger, limiter });
+  const gateway = new Gateway({ transport, rooms, config, logger, limiter });
+  late.gateway = gateway;
   gateway.register();
 
   const loopCheck = eventLoopDelayCheck({ name: 'event-loop', warnAt: 200 });
@@ -153,7 +154,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         logger.info({ reason }, 'shutting down');
         health.setDraining(reason);
         rooms.stopAccepting();
-        gateway?.stop();
+        gateway.stop();
         await transport.close({
           budgetMs: config.SHUTDOWN_BUDGET_MS,
           reason: 'server shutting down',

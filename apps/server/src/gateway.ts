@@ -132,7 +132,7 @@ export class Gateway {
   // ---------------------------------------------------------------- inbound
 
   private async rateLimit(ctx: FrameContext<SocketAttrs, unknown>, next: () => Promise<void>): Promise<void> {
-    const event = typeof ctx.message?.['event'] === 'string' ? (ctx.message['event'] as string).slice(0, 100) : 'unknown';
+    const event = typeof ctx.message?.['event'] === 'string' ? (ctx.message['event']).slice(0, 100) : 'unknown';
     const a = ctx.conn.attributes;
     const r = await this.o.limiter.consume({
       connection: ctx.conn.id,

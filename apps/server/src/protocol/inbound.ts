@@ -104,5 +104,5 @@ export function parseInbound(message: Record<string, unknown>): InboundResult {
   const schema = eventSchemas[event as InboundEvent];
   const data = schema.safeParse(env.data.data ?? {});
   if (!data.success) return { ok: false, message: `Invalid message: ${data.error.issues[0]?.message ?? 'invalid data'}`, event };
-  return { ok: true, event: event as InboundEvent, data: data.data as Record<string, unknown> };
+  return { ok: true, event: event as InboundEvent, data: data.data };
 }

@@ -112,7 +112,7 @@ export class RoomActor {
   ) {
     this.state = loaded.state;
     this.version = loaded.version;
-    this.sessions = loaded.sessions ?? new Map();
+    this.sessions = loaded.sessions ?? new Map<number, string>();
     this.lastSnapshotVersion = loaded.snapshotVersion ?? 0;
     this.phaseEnteredAt = host.now();
   }
