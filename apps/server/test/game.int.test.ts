@@ -30,14 +30,14 @@ for (const backend of backends) {
       await cleanup?.();
     });
 
-    it('one human and three bots play from the lobby to game over', { timeout: 60_000 }, async () => {
+    it('one human and three bots play from the lobby to game over', { timeout: 120_000 }, async () => {
       const alice = new Browser('alice');
       const entry = await alice.createRoom(t.baseUrl, 'Alice');
       expect(entry.roomId).toMatch(/^[A-Z0-9]{6}$/);
       expect(alice.cookies()['liap_sid']).toBeTruthy();
       await startGame(entry.socket);
       const player = new ScriptedPlayer(entry.socket, { redeal: 'accept', ...botLike });
-      const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
+      const [over] = await playUntilGameOver([player], { timeoutMs: 100_000 });
       const data = over!.data as { phase: string; phase_data: { final_rankings: Array<{ name: string; score: number }>; winners: string[] } };
       expect(data.phase).toBe('game_over');
       expect(data.phase_data.final_rankings).toHaveLength(4);
@@ -47,7 +47,7 @@ for (const backend of backends) {
       await alice.closeAll();
     });
 
-    it('two humans (second joins by replacing a bot) finish a game; neither ever sees the other hand', { timeout: 60_000 }, async () => {
+    it('two humans (second joins by replacing a bot) finish a game; neither ever sees the other hand', { timeout: 120_000 }, async () => {
       const alice = new Browser('alice');
       const bob = new Browser('bob');
       const a = await alice.createRoom(t.baseUrl, 'Alice');
@@ -55,7 +55,7 @@ for (const backend of backends) {
       expect((b.roomUpdate.data['players'] as Array<{ name: string } | null>).map((p) => p?.name)).toContain('Bob');
       await startGame(a.socket);
       const players = [new ScriptedPlayer(a.socket, { redeal: 'accept', ...botLike }), new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike })];
-      await playUntilGameOver(players, { timeoutMs: 45_000 });
+      await playUntilGameOver(players, { timeoutMs: 100_000 });
       for (const p of players) expect(p.violations()).toEqual([]);
       expect(findForeignHands(a.socket.frames(), 'Alice')).toEqual([]);
       expect(findForeignHands(b.socket.frames(), 'Bob')).toEqual([]);
