@@ -5,6 +5,7 @@
  * or configuration.
  */
 import { pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { createShutdownController } from '@game/health';
 import { createLogger } from '@game/observability';
 import type { LiapState } from '@game/liap-tui';
@@ -80,13 +81,14 @@ export async function verifyRooms(storage: Storage, progress: (line: string) => 
     const snap = await storage.events.loadSnapshot<LiapState>(s.streamId, { schemaVersion: STATE_SCHEMA_VERSION });
     if (snap) {
       const atSnap = (await foldRoomStream(storage, roomId, { useSnapshot: false, until: snap.version })).state;
+      // Structural comparison: a jsonb column (Postgres) does not keep object key order.
       const { config: _a, ...a } = atSnap;
       const { config: _b, ...b } = snap.state;
-      if (JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${roomId}: snapshot at v${snap.version} differs from the replay of the events`);
+      if (!isDeepStrictEqual(a, b)) problems.push(`${roomId}: snapshot at v${snap.version} differs from the replay of the events`);
       const viaSnap = (await foldRoomStream(storage, roomId)).state;
       const { config: _c, ...c } = viaSnap;
       const { config: _d, ...d } = full;
-      if (JSON.stringify(c) !== JSON.stringify(d)) problems.push(`${roomId}: snapshot + events differs from a full replay`);
+      if (!isDeepStrictEqual(c, d)) problems.push(`${roomId}: snapshot + events differs from a full replay`);
     }
     const dir = directory.get(roomId);
     if (!dir) problems.push(`${roomId}: missing from the lobby directory`);
