@@ -5,7 +5,7 @@
  * their own hand, and the game goes on to game over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settled, waitForMove } from './crash/moves.js';
+import { contractViolations, explainViolations, settled, waitForMove } from './crash/moves.js';
 import { startTestServer, tempSqlite, type TestServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
@@ -99,14 +99,11 @@ describe('refresh and reconnect mid-turn', () => {
       expect(overB!.data['phase']).toBe('game_over');
       expect(bobPlayer.actions().filter((x) => x.sent).length).toBeGreaterThan(0);
       expect(bobPlayer.errors().map((e) => e.data)).toEqual([]);
-      const vs = [...alicePlayer.violations(), ...bobPlayer.violations()];
-      if (vs.length > 0 && process.env['DEBUG_FRAMES']) {
-        for (const v of vs) {
-          const sock = v.detail.startsWith('Alice') ? a.socket : b2;
-          console.log(v.detail, '\n', sock.frames().slice(Math.max(0, v.index - 6), v.index + 1).map((f, i) => `#${v.index - 6 + i} ${f.event} ${JSON.stringify(f.data).slice(0, 400)}`).join('\n'));
-        }
+      // Contract checks on every socket, including frame order: turn_complete before the next turn.
+      for (const sock of [a.socket, ...bob.sockets()]) {
+        const vs = contractViolations(sock);
+        expect(vs, explainViolations(sock, vs)).toEqual([]);
       }
-      expect(vs).toEqual([]);
       for (const s of bob.sockets()) expect(findForeignHands(s.frames(), 'Bob')).toEqual([]);
       expect(findForeignHands(a.socket.frames(), 'Alice')).toEqual([]);
       await Promise.all([alice.closeAll(), bob.closeAll()]);

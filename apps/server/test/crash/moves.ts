@@ -1,7 +1,7 @@
 /** Small frame helpers shared by the crash, hostile, reconnect and seat-binding tests. */
 import type { RoomActor } from '../../src/rooms/room-actor.js';
 import { botLike } from '../strategies.js';
-import { decide, type Decision, type FrontendSocket, type ServerFrame } from '../support/index.js';
+import { decide, describeFrames, type Decision, type FrontendSocket, type ServerFrame, type Violation } from '../support/index.js';
 
 /** True for a `phase_change` whose screen asks `me` to act (declare, play or answer a redeal). */
 export function isMoveFor(me: string, opts: { redeal?: boolean } = {}): (f: ServerFrame) => boolean {
@@ -42,4 +42,23 @@ export function errorsSince(socket: FrontendSocket, since: number): ServerFrame[
 /** Sends a frame and resolves with the first `error` frame after it. */
 export async function expectError(socket: FrontendSocket, event: string, data: Record<string, unknown>, timeoutMs = 5_000): Promise<ServerFrame> {
   return socket.request(event, data, 'error', { timeoutMs });
+}
+
+/**
+ * The socket's contract violations, except one a reconnect makes unavoidable: the socket's first
+ * phase_change (its snapshot) shows a finished turn whose turn_complete was broadcast before the socket
+ * existed, and the next frame is the next turn.
+ */
+export function contractViolations(s: FrontendSocket): Violation[] {
+  const frames = s.frames();
+  return s.violations().filter((v) => {
+    if (v.rule !== 'order.turn_complete_missing') return true;
+    const pcs = frames.slice(0, v.index).flatMap((f, i) => (f.event === 'phase_change' ? [i] : []));
+    return pcs.length !== 1;
+  });
+}
+
+/** The violations with the frames around each (for failure messages). */
+export function explainViolations(s: FrontendSocket, vs: readonly Violation[]): string {
+  return vs.map((v) => `${s.label} #${v.index} ${v.rule}: ${v.detail}\n${describeFrames(s.frames().slice(0, v.index + 1), 8)}`).join('\n');
 }

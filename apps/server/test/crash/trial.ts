@@ -9,15 +9,19 @@
  * - the kills hit mid-turn, mid-redeal and timer-pause moments (from the clients' last frames).
  */
 import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { LiapState } from '@game/liap-tui';
 import { silentLogger } from '@game/persistence';
 import { createPgSchema, freePort, requirePostgres } from '@game/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE_SCHEMA_VERSION } from '../../src/rooms/replay.js';
 import { openStorage } from '../../src/storage.js';
+import { contractViolations } from './moves.js';
 import { auditActions, auditFrames, classify, replay, type KillCategory } from './audit.js';
 import { ensureServerEntry, runCli, startServerProcess, type ServerProcess } from './server-process.js';
 import { generousLimitsFile, tempSqlite } from '../harness.js';
 import { botLike } from '../strategies.js';
-import { Browser, ScriptedPlayer, WaitError, playUntilGameOver, startGame, type Decision, type FrontendSocket, type Violation } from '../support/index.js';
+import { Browser, ScriptedPlayer, WaitError, playUntilGameOver, startGame, type Decision, type FrontendSocket } from '../support/index.js';
 
 const TIME_SCALE = 0.02;
 const TABLES = 3;
@@ -41,20 +45,6 @@ interface KillRecord {
 
 /** Human think time: redeal answers slow enough that a kill can land between prompt and answer. */
 const thinkMs = (d: Decision): number => (d.event === 'declare' || d.event === 'play' ? randomInt(0, 40) : randomInt(20, 250));
-
-/**
- * The socket's contract violations, except one a reconnect makes unavoidable: the socket's first
- * phase_change (its snapshot) shows a finished turn whose turn_complete was broadcast before the socket
- * existed, and the next frame is the next turn.
- */
-function contractViolations(s: FrontendSocket): Violation[] {
-  const frames = s.frames();
-  return s.violations().filter((v) => {
-    if (v.rule !== 'order.turn_complete_missing') return true;
-    const pcs = frames.slice(0, v.index).flatMap((f, i) => (f.event === 'phase_change' ? [i] : []));
-    return pcs.length !== 1;
-  });
-}
 
 /** A database for one trial. */
 export interface CrashBackend {
@@ -213,6 +203,15 @@ export function describeCrashRecovery(backend: CrashBackend): void {
           const events = await storage.events.readStream(`room-${t.roomId}`);
           const r = replay(events, { timeScale: TIME_SCALE, dealing: { mode: 'forced_weak' } });
           expect(r.final.status).toBe('over');
+          // The latest snapshot (taken at round ends and every SNAPSHOT_EVERY events, some just before a
+          // kill) is structurally the replay at its version (the configuration aside, which is the server's).
+          const snap = await storage.events.loadSnapshot<LiapState>(`room-${t.roomId}`, { schemaVersion: STATE_SCHEMA_VERSION });
+          expect(snap, `room ${t.roomId} has a snapshot`).toBeDefined();
+          if (snap) {
+            const { config: _c1, ...fromSnapshot } = snap.state;
+            const { config: _c2, ...fromEvents } = r.states[snap.version]!;
+            expect(isDeepStrictEqual(fromSnapshot, fromEvents), `snapshot of ${t.roomId} at v${snap.version} equals the replay`).toBe(true);
+          }
           const problems: string[] = [];
           for (const p of t.players) {
             const seat = t.seats.get(p.name)!;
