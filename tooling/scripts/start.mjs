@@ -18,5 +18,8 @@ const child = spawn(process.execPath, [path.join(root, 'apps/server/dist/main.js
   cwd: root,
   stdio: 'inherit',
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+// Ctrl-C reaches the server directly (same process group): forwarding SIGINT too would count as a second
+// signal and force an immediate exit. A SIGTERM aimed at this process is passed on.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
