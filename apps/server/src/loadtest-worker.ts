@@ -55,6 +55,13 @@ export type ClientMessage =
 const NAMES = ['Host', 'P2', 'P3', 'P4'] as const;
 const SEAT_BITS = 0b1111;
 
+interface SentAction {
+  readonly event: string;
+  readonly data: Record<string, unknown>;
+  readonly baseSeq: number;
+  tries: number;
+}
+
 interface Pending {
   readonly t0: number;
   readonly baseSeq: number;
@@ -200,7 +207,13 @@ class ClientRun {
 
   go(): void {
     this.running = true;
-    for (const t of this.tables) if (t.isReady) t.start();
+    // With think time, rooms start spread over one think time, as real rooms would, not all in the same ms.
+    const spread = this.cfg.thinkMs;
+    for (const t of this.tables) {
+      if (!t.isReady) continue;
+      if (spread > 0) setTimeout(() => t.start(), Math.random() * spread);
+      else t.start();
+    }
     this.checkDone();
   }
 
@@ -242,7 +255,8 @@ class ClientRun {
     this.stopping = true;
     const now = performance.now();
     const unfinished = this.tables.filter((t) => t.playing).length;
-    const stalled = this.tables.filter((t) => t.playing && now - t.lastFrameAt > 5_000).length;
+    // Stalled: nothing heard for 5 s beyond the longest think time.
+    const stalled = this.tables.filter((t) => t.playing && now - t.lastFrameAt > 5_000 + 1.5 * this.cfg.thinkMs).length;
     for (const t of this.tables) t.close();
     this.tick();
     const msg: ClientMessage = { type: 'done', reason, unfinishedTables: unfinished, stalledTables: stalled };
@@ -257,6 +271,7 @@ class Table {
   private readonly sessions = NAMES.map(() => randomBytes(18).toString('base64url'));
   private readonly lastKey: Array<string | null> = [null, null, null, null];
   private readonly lastSeq = [0, 0, 0, 0];
+  private readonly lastSent: Array<SentAction | null> = [null, null, null, null];
   private pending: Pending[] = [];
   private over = 0;
   private ready = false;
@@ -338,6 +353,7 @@ class Table {
     this.pending = [];
     this.over = 0;
     this.lastKey.fill(null);
+    this.lastSent.fill(null);
     this.lastSeq.fill(0);
     const noop = (): void => undefined;
     const lobby = await this.connect('lobby', 0, noop);
@@ -382,6 +398,15 @@ class Table {
     this.sockets = [null, null, null, null];
   }
 
+  private sendAction(seat: number, a: SentAction): void {
+    const ws = this.sockets[seat];
+    if (!this.playing || !ws || ws.readyState !== WebSocket.OPEN) return;
+    this.lastSent[seat] = a;
+    this.pending.push({ t0: performance.now(), baseSeq: a.baseSeq, seat, seen: 0 });
+    this.run.counters.actionsSent++;
+    ws.send(JSON.stringify({ event: a.event, data: a.data }));
+  }
+
   private onFrame(seat: number, f: { event: string; data: Record<string, unknown> }): void {
     const run = this.run;
     if (f.event === 'error') {
@@ -390,10 +415,18 @@ class Table {
       // Upper-case types are the game's refusals (e.g. a redeal answer after the 0 ms redeal timeout fired).
       if (/^[A-Z_]+$/.test(type)) run.rejected(`${type}:${event}`);
       else run.error(type);
-      // The action was refused: it will have no frames; the next phase_change drives the player again.
+      // The action was refused: it will have no frames.
       const i = this.pending.findIndex((p) => p.seat === seat);
       if (i >= 0) this.pending.splice(i, 1);
-      this.lastKey[seat] = null;
+      const last = this.lastSent[seat];
+      if (!/^[A-Z_]+$/.test(type) && last && last.tries < 3) {
+        // A server/transport failure: the player clicks again shortly, like a person would (at most 3 times).
+        last.tries++;
+        setTimeout(() => this.sendAction(seat, last), 250);
+      } else {
+        // A stale action: the next phase_change drives the player again.
+        this.lastKey[seat] = null;
+      }
       return;
     }
     if (f.event !== 'phase_change' || !this.playing) return;
@@ -426,13 +459,8 @@ class Table {
     const action = chooseAction(data, NAMES[seat]!);
     if (action === null || action.key === this.lastKey[seat]) return;
     this.lastKey[seat] = action.key;
-    const send = (): void => {
-      const ws = this.sockets[seat];
-      if (!this.playing || !ws || ws.readyState !== WebSocket.OPEN) return;
-      this.pending.push({ t0: performance.now(), baseSeq: seq, seat, seen: 0 });
-      run.counters.actionsSent++;
-      ws.send(JSON.stringify({ event: action.event, data: action.data }));
-    };
+    const sent: SentAction = { event: action.event, data: action.data, baseSeq: seq, tries: 0 };
+    const send = (): void => this.sendAction(seat, sent);
     const think = run.cfg.thinkMs;
     if (think > 0) setTimeout(send, think * (0.5 + Math.random()));
     else send();

@@ -42,6 +42,8 @@ export interface LoadTestOptions {
   readonly workers?: number;
   /** Rooms set up at the same time per worker (default 25). */
   readonly setupConcurrency?: number;
+  /** Server log level (default `silent`); logs go to stdout as JSON lines. */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Keep the temporary database (SQLite file or Postgres schema) after the run. */
   readonly keepDatabase?: boolean;
   /** Receives the progress line every second (default: none). */
@@ -96,19 +98,23 @@ export interface LoadTestReport {
    * CPU seconds while playing: the server thread (Linux only, else null), the whole process (server, clients,
    * libuv pool), and the server thread's CPU per completed action in ms (what bounds throughput on one core).
    */
-  readonly cpu: { readonly serverThreadSeconds: number | null; readonly processSeconds: number; readonly serverMsPerAction: number | null };
+  readonly cpu: {
+    readonly serverThreadSeconds: number | null;
+    /** Time the server thread was runnable but waited for a CPU (other processes on the machine). */
+    readonly serverRunQueueWaitSeconds: number | null;
+    readonly processSeconds: number; readonly serverMsPerAction: number | null };
 }
 
 /**
- * CPU time (ms) used so far by the server thread (this process's main thread), from /proc on Linux; null
- * elsewhere. Unlike event-loop utilisation it does not count time the thread waited for a CPU.
+ * The server thread's (this process's main thread) time on a CPU and time spent runnable but waiting for a
+ * CPU (run-queue delay), in ms, from /proc on Linux; null elsewhere. Event-loop utilisation counts both,
+ * plus time blocked in synchronous I/O, so the three together tell contention from work from I/O.
  */
-function serverThreadCpuMs(): number | null {
+function serverThreadSched(): { cpuMs: number; waitMs: number } | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
-    return Number.isFinite(ticks) ? ticks * 10 : null; // USER_HZ is 100 on Linux
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    if (run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait)) return null;
+    return { cpuMs: run / 1e6, waitMs: wait / 1e6 };
   } catch {
     return null;
   }
@@ -231,7 +237,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
         HOST: '127.0.0.1',
         DATABASE_URL: databaseUrl,
         GAME_TIME_SCALE: 0,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: options.logLevel ?? 'silent',
         RATE_LIMITS_FILE: await generousLimitsFile(tmp),
         BOT_LEVEL: 'strategic',
         SHUTDOWN_DRAIN_DELAY_MS: 0,
@@ -239,7 +245,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
         STUCK_MAILBOX_MS: 600_000,
       },
     );
-    const server = await createServer(config, { logger: silentLogger });
+    const server = await createServer(config, (options.logLevel ?? 'silent') === 'silent' ? { logger: silentLogger } : {});
     const { port } = await server.listen();
     cleanups.unshift(() => server.stop('loadtest done'));
     return await drive({ port, rooms, gamesTarget, durationMs, thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress });
@@ -331,7 +337,7 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
     setupMs = Math.max(setupMs, performance.now() - t0);
 
     const eluStart = performance.eventLoopUtilization();
-    const cpuStart = serverThreadCpuMs();
+    const schedStart = serverThreadSched();
     const processCpuStart = process.cpuUsage();
     const started = performance.now();
     for (const w of workers) w.postMessage({ type: 'go' } satisfies DriverMessage);
@@ -366,8 +372,9 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
     if (lateErr) throw lateErr;
     const playedMs = performance.now() - started;
     const serverElu = performance.eventLoopUtilization(eluStart).utilization;
-    const cpuEnd = serverThreadCpuMs();
-    const serverCpuMs = cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart;
+    const schedEnd = serverThreadSched();
+    const serverCpuMs = schedStart === null || schedEnd === null ? null : schedEnd.cpuMs - schedStart.cpuMs;
+    const serverWaitMs = schedStart === null || schedEnd === null ? null : schedEnd.waitMs - schedStart.waitMs;
     const processCpu = process.cpuUsage(processCpuStart);
 
     const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -400,7 +407,8 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
         clients: clientElu.length === 0 ? 0 : Math.round((clientElu.reduce((a, b) => a + b, 0) / clientElu.length) * 1000) / 1000,
       },
       cpu: {
-        serverThreadSeconds: serverCpuMs === null ? null : serverCpuMs / 1000,
+        serverThreadSeconds: serverCpuMs === null ? null : Math.round(serverCpuMs) / 1000,
+        serverRunQueueWaitSeconds: serverWaitMs === null ? null : Math.round(serverWaitMs) / 1000,
         processSeconds: Math.round((processCpu.user + processCpu.system) / 1000) / 1000,
         serverMsPerAction: serverCpuMs === null || totals.actionsCompleted === 0 ? null : Math.round((serverCpuMs / totals.actionsCompleted) * 1000) / 1000,
       },
@@ -424,7 +432,7 @@ export function formatReport(r: LoadTestReport): string {
     `latency action -> 4th phase_change: p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  max ${l.max} ms  (mean ${l.mean}, n=${l.count})`,
     `errors ${r.errors.total}${errs ? ` (${errs})` : ''}; stale actions refused by the game ${r.rejected.total}${rej ? ` (${rej})` : ''}`,
     `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%; ` +
-      `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action), process ${r.cpu.processSeconds} s`,
+      `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action) + ${r.cpu.serverRunQueueWaitSeconds ?? '?'} s waiting for a CPU; process ${r.cpu.processSeconds} s`,
   ].join('\n');
 }
 
@@ -445,6 +453,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .option('--think-ms <ms>', 'think time before each action (0 = act at once)', intArg, 0)
     .option('--workers <n>', 'client worker threads', intArg, 1)
     .option('--setup-concurrency <n>', 'rooms set up at once per worker', intArg, 25)
+    .option('--log-level <level>', 'server log level (logs go to stdout)', 'silent')
     .option('--keep-db', 'keep the temporary database after the run')
     .option('--json', 'print the report as JSON on stdout')
     .option('--quiet', 'no progress lines')
@@ -455,7 +464,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     const code = (err as { exitCode?: number }).exitCode;
     return code ?? 2;
   }
-  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean }>();
+  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean; logLevel: string }>();
   const db = opts.db ?? process.env['DATABASE_URL'];
   try {
     const report = await runLoadTest({
@@ -467,6 +476,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       workers: opts.workers,
       setupConcurrency: opts.setupConcurrency,
       keepDatabase: opts.keepDb === true,
+      logLevel: opts.logLevel as NonNullable<LoadTestOptions['logLevel']>,
       ...(opts.quiet ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

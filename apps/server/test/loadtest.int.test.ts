@@ -23,6 +23,13 @@ function expectSane(r: LoadTestReport, rooms: number): void {
   expect(l.p99).toBeLessThanOrEqual(l.max);
   expect(l.max).toBeLessThan(r.durationSeconds * 1000);
   expect(r.utilisation.server).toBeGreaterThan(0);
+  expect(r.cpu.processSeconds).toBeGreaterThan(0);
+  if (r.cpu.serverThreadSeconds !== null) {
+    // The server thread cannot have used more CPU than the whole process.
+    expect(r.cpu.serverThreadSeconds).toBeGreaterThan(0);
+    expect(r.cpu.serverThreadSeconds).toBeLessThanOrEqual(r.cpu.processSeconds + 0.05);
+    expect(r.cpu.serverMsPerAction).toBeGreaterThan(0);
+  }
   expect(formatReport(r)).toContain(`p99 ${l.p99} ms`);
 }
 
