@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { LoadTestOptionsError, runLoadTest, summarize } from '../src/loadtest.js';
+import { chooseAction } from '../src/loadtest-worker.js';
+
+describe('loadtest tool (no I/O)', () => {
+  it('summarize: nearest-rank percentiles', () => {
+    const s = summarize(Float64Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(s).toEqual({ count: 100, mean: 50.5, p50: 50, p90: 90, p99: 99, max: 100 });
+    expect(summarize(new Float64Array()).count).toBe(0);
+  });
+
+  it('chooseAction: acts only on its own move', () => {
+    const hand = [
+      { kind: 'GENERAL_RED', value: 14 },
+      { kind: 'SOLDIER_BLACK', value: 1 },
+    ];
+    const players = { Host: { hand, zero_declares_in_a_row: 0 } };
+    const decl = { phase: 'declaration', round: 1, players, phase_data: { current_declarer: 'Host', declarations: { P2: 3, P3: 2, P4: 2 } } };
+    const a = chooseAction(decl, 'Host');
+    expect(a?.event).toBe('declare');
+    expect(a?.data['value']).not.toBe(1); // 3+2+2+1 = 8 is forbidden for the last declarer
+    expect(chooseAction(decl, 'P2')).toBeNull();
+    const turn = { phase: 'turn', round: 1, players, phase_data: { current_player: 'Host', turn_plays: {}, required_piece_count: null, current_turn_number: 1 } };
+    expect(chooseAction(turn, 'Host')).toMatchObject({ event: 'play', data: { player_name: 'Host' } });
+  });
+
+  it('refuses bad options with a clear error', async () => {
+    await expect(runLoadTest({ rooms: 0 })).rejects.toThrow(LoadTestOptionsError);
+    await expect(runLoadTest({ rooms: 1, databaseUrl: 'mysql://x' })).rejects.toThrow(/sqlite:<file> or postgres/);
+    await expect(runLoadTest({ rooms: 1, databaseUrl: 'postgres://db.example.com/x' })).rejects.toThrow(/loopback only/);
+  });
+
+});
