@@ -210,3 +210,27 @@ describe('connection cut while a transaction holds it', () => {
     }
   });
 });
+
+describe('pool saturation is not an outage', () => {
+  it('callers that time out waiting for a busy pool do not open the breaker', async () => {
+    const schema = await createPgSchema('saturation');
+    const db = await createDatabase({ url: schema.url, pool: { max: 1, connectionTimeoutMs: 100 }, breaker: { consecutiveFailures: 2 } });
+    try {
+      let release!: () => void;
+      const held = transaction(db, async (trx) => {
+        await sql`select 1`.execute(trx);
+        await new Promise<void>((r) => (release = r));
+      });
+      while (release === undefined) await new Promise((r) => setImmediate(r));
+      const waits = await Promise.allSettled([1, 2, 3].map(() => sql`select 1`.execute(db.kysely)));
+      expect(waits.every((w) => w.status === 'rejected' && /timeout exceeded/.test(String(w.reason)))).toBe(true);
+      expect(db.breakerState()).toBe('closed');
+      release();
+      await held;
+      await db.ping();
+    } finally {
+      await db.close();
+      await schema.drop();
+    }
+  });
+});

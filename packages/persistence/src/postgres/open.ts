@@ -150,7 +150,11 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     throw new DatabaseConnectionError(target, tried, err);
   }
 
-  const breaker = circuitBreaker(handleWhen(isPostgresConnectionError), {
+  // A wait for a pooled connection that times out while every connection is busy is saturation, not an
+  // outage: it must not open the breaker (that would fail every caller for halfOpenAfter).
+  const isOutage = (err: unknown) =>
+    isPostgresConnectionError(err) && !(err instanceof Error && err.message.includes('timeout exceeded when trying to connect') && pool.totalCount >= max);
+  const breaker = circuitBreaker(handleWhen(isOutage), {
     halfOpenAfter,
     breaker: new ConsecutiveBreaker(threshold),
   });
