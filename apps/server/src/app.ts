@@ -60,7 +60,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 
-  const storage = await openStorage({ url: config.DATABASE_URL, logger, metrics: registry, ...(redis ? { redis } : {}) });
+  const storage = await openStorage({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, logger, metrics: registry, ...(redis ? { redis } : {}) });
 
   const limiter = createRateLimiter({
     policies: protocolDefaultPolicies,
@@ -142,6 +142,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     port: () => port,
     async listen() {
       const rebuilt = await rooms.rebuildAll();
+      gateway.afterRecovery();
       const warmed = await warmStatsCache(storage);
       const r = await transport.listen({ host: config.HOST, port: config.PORT });
       port = r.port;

@@ -39,6 +39,10 @@ const schema = z
     SNAPSHOT_EVERY: intFrom(1, 100_000).default(100),
     /** Pre-game: how long a host who closed with 1001 (refresh) has to come back before the room closes. */
     HOST_REFRESH_GRACE_MS: intFrom(0, 600_000).default(5_000),
+    /** After a restart: how long players of running games have to reconnect before a bot takes their seat. */
+    RECONNECT_GRACE_MS: intFrom(0, 600_000).default(10_000),
+    /** PostgreSQL: most connections in the pool. */
+    DATABASE_POOL_MAX: intFrom(1, 1_000).default(10),
     /** In game: how long a room with no connected human lives before it is closed. */
     ROOM_ABANDON_MS: intFrom(0, 86_400_000).default(30_000),
     /** Readiness: a room whose oldest queued command waits longer than this counts as stuck. */

@@ -54,6 +54,7 @@ export class Gateway {
   private lobbyDirty = false;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly abandonTimers = new Map<string, NodeJS.Timeout>();
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -70,7 +71,9 @@ export class Gateway {
         const room = req.params['room'] ?? '';
         return {
           attributes: { sessionId, room: room === LOBBY ? LOBBY : room, seat: null },
-          rooms: [room === LOBBY ? LOBBY : roomTopic(room)],
+          // Room sockets join their room's topic at client_ready: a socket never receives a seatless
+          // view before it had the chance to bind (the frontend's first frame is always client_ready).
+          rooms: room === LOBBY ? [LOBBY] : [],
           ...(valid ? {} : { headers: { 'set-cookie': sessionCookie(sessionId) } }),
         };
       },
@@ -93,15 +96,20 @@ export class Gateway {
 
   // ---------------------------------------------------------------- outbound
 
-  /** Sends a room's output to its sockets: broadcasts as they are, `phase_change` personalised per seat. */
+  /**
+   * Sends a room's output to its sockets in order: broadcasts as they are, `phase_change` personalised per
+   * seat. Everything goes through per-connection sends: uWS publishes are flushed at the end of the loop
+   * iteration, so mixing them with direct sends could reorder `turn_complete` and the next `phase_change`.
+   */
   deliver(roomId: string, out: readonly Outbound[]): void {
     const topic = roomTopic(roomId);
+    const members = this.o.transport.roomMembers(topic) as Conn[];
     for (const item of out) {
       if (item.kind === 'broadcast') {
-        this.o.transport.publish(topic, item.frame);
+        for (const c of members) this.o.transport.send(c, item.frame);
       } else {
         const views = new Map<number | null, Frame>();
-        for (const c of this.o.transport.roomMembers(topic) as Conn[]) {
+        for (const c of members) {
           const seat = c.attributes.seat;
           let f = views.get(seat);
           if (!f) {
@@ -338,6 +346,7 @@ export class Gateway {
       throw new GatewayError(`The seat of ${name} belongs to another browser`, 'not_your_seat');
     }
     conn.attributes.seat = seat;
+    if (!conn.rooms.has(roomTopic(actor.roomId))) this.o.transport.join(conn, roomTopic(actor.roomId));
     const key = `${actor.roomId}:${seat}`;
     const grace = this.graceTimers.get(key);
     if (grace) {
@@ -364,6 +373,7 @@ export class Gateway {
       transport.send(conn, roomNotFound(a.room));
       return;
     }
+    if (!conn.rooms.has(roomTopic(a.room))) transport.join(conn, roomTopic(a.room));
     const name = data['player_name'];
     if (typeof name === 'string' && name !== '' && a.seat === null) {
       const seat = this.bind(conn, actor, name);
@@ -377,7 +387,8 @@ export class Gateway {
       transport.send(conn, this.snapshotFor(conn, actor.state));
     } else {
       // Whenever a socket binds, the room hears the seat list again (decision 10).
-      transport.publish(roomTopic(a.room), roomUpdate(a.room, rooms.summary(a.room)!));
+      const update = roomUpdate(a.room, rooms.summary(a.room)!);
+      for (const c of transport.roomMembers(roomTopic(a.room))) transport.send(c, update);
     }
   }
 
@@ -437,8 +448,35 @@ export class Gateway {
     this.abandonTimers.set(actor.roomId, t);
   }
 
+  /**
+   * After a restart, players whose sockets died with the old process still count as connected. Whoever has
+   * not come back within RECONNECT_GRACE_MS is marked disconnected (a bot plays the seat at once, and an
+   * empty room is abandoned as usual).
+   */
+  afterRecovery(): void {
+    const { rooms, transport, config, logger } = this.o;
+    const t = setTimeout(() => {
+      for (const actor of rooms.all()) {
+        if (actor.state.status !== 'in_game') continue;
+        const bound = new Set((transport.roomMembers(roomTopic(actor.roomId)) as Conn[]).filter((c) => c.isOpen).map((c) => c.attributes.seat));
+        actor.state.seats.forEach((s, seat) => {
+          if (s === null || s.originalIsBot || s.isBot || bound.has(seat)) return;
+          actor
+            .submit({ type: 'player_disconnected', id: `recovery:${actor.version}:${seat}`, seat })
+            .then(() => this.checkAbandoned(actor))
+            .catch((err: unknown) => {
+              if (!isDomainError(err)) logger.warn({ room: actor.roomId, seat, err: String(err) }, 'recovery disconnect failed');
+            });
+        });
+      }
+    }, config.RECONNECT_GRACE_MS);
+    t.unref();
+    this.recoveryTimer = t;
+  }
+
   /** Clears pending grace and abandon timers (shutdown). */
   stop(): void {
+    clearTimeout(this.recoveryTimer);
     for (const t of this.graceTimers.values()) clearTimeout(t);
     for (const t of this.abandonTimers.values()) clearTimeout(t);
     this.graceTimers.clear();

@@ -92,7 +92,8 @@ export async function verifyRooms(storage: Storage, progress: (line: string) => 
     }
     const dir = directory.get(roomId);
     if (!dir) problems.push(`${roomId}: missing from the lobby directory`);
-    else if (dir.version !== s.version && dir.status !== 'abandoned') problems.push(`${roomId}: directory at v${dir.version}, stream at v${s.version}`);
+    else if (dir.version > s.version) problems.push(`${roomId}: directory at v${dir.version}, ahead of the stream at v${s.version}`);
+    else if (dir.status !== 'abandoned' && dir.status !== full.status) problems.push(`${roomId}: directory says ${dir.status}, the events say ${full.status}`);
   }
   return problems;
 }

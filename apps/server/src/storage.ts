@@ -127,12 +127,15 @@ export interface Storage {
 /** Opens the database named by `url`, applies every migration (event store + server) and builds the store. */
 export async function openStorage(options: {
   url: string;
+  /** PostgreSQL pool size (ignored for SQLite). */
+  poolMax?: number;
   logger: Logger;
   metrics?: Registry;
   redis?: Redis;
 }): Promise<Storage> {
   const db = await createDatabase<ServerTables>({
     url: options.url,
+    ...(options.poolMax !== undefined ? { pool: { max: options.poolMax } } : {}),
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

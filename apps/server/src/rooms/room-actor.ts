@@ -104,6 +104,9 @@ export class RoomActor {
   private phaseEnteredAt: number;
   private idle: Array<() => void> = [];
   private readonly watchers = new Set<(e: CommittedEvent) => void>();
+  /** The directory row as last committed, and as written by the unit of work in flight. */
+  private directoryKey: string | undefined;
+  private pendingDirectoryKey: string | undefined;
 
   constructor(
     readonly roomId: string,
@@ -194,6 +197,7 @@ export class RoomActor {
     for (const e of events) next = evolve(next, e);
 
     let appended: { version: number; duplicate: boolean };
+    this.pendingDirectoryKey = undefined;
     try {
       appended = await this.persist(job, events, next);
     } catch (err) {
@@ -206,6 +210,8 @@ export class RoomActor {
       throw err;
     }
     if (appended.duplicate) return [];
+    if (this.pendingDirectoryKey !== undefined) this.directoryKey = this.pendingDirectoryKey;
+    this.pendingDirectoryKey = undefined;
     const previous = this.state;
     this.state = next;
     this.version = appended.version;
@@ -266,7 +272,11 @@ export class RoomActor {
           break;
       }
     }
+    // The directory row changes with seats, host and status, not with every move: skip identical writes
+    // (one statement less per action; `version` there is the stream version of its last change).
     const summary = roomSummary(next);
+    const key = JSON.stringify([next.status, summary.seats, summary.host_name, summary.phase === 'game_over']);
+    if (key === this.directoryKey) return;
     await upsertDirectory(storage, {
       roomId: this.roomId,
       status: next.status,
@@ -276,6 +286,7 @@ export class RoomActor {
       updatedAt: this.host.now(),
       version,
     });
+    this.pendingDirectoryKey = key;
   }
 
   /** In-memory bookkeeping that mirrors the committed projections. */
@@ -541,6 +552,7 @@ export class RoomActor {
     });
     this.state = target.state;
     this.version = version;
+    this.directoryKey = undefined; // written above; the next unit of work compares against a fresh key
     this.notify([{ version, type: ROOM_RESTORED, data: marker }]);
     await this.snapshot();
     const out: Outbound[] = [{ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(this.state)) }];
