@@ -144,7 +144,7 @@ export function summarize(values: Float64Array): LatencySummary {
 }
 
 /** Limits for players that act the instant it is their move: the protocol's table, 100 times larger. */
-async function generousLimitsFile(dir: string): Promise<string> {
+export async function generousLimitsFile(dir: string): Promise<string> {
   const file = path.join(dir, 'limits.json');
   const policies = createProtocolDefaultPolicies().map((p) => ({
     name: p.name,

@@ -1,11 +1,11 @@
 /** Starts a real server in-process on a free port for integration tests. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@game/persistence';
-import { createProtocolDefaultPolicies } from '@game/rate-limit';
 import { createServer, type LiapServer } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { generousLimitsFile as generousLimits } from '../src/loadtest.js';
 
 /** A running test server. */
 export interface TestServer {
@@ -21,23 +21,9 @@ export async function tempSqlite(): Promise<{ url: string; cleanup: () => Promis
   return { url: `sqlite:${path.join(dir, 'game.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/**
- * Limits for scripted players that act the instant it is their turn (a game at time scale 0 takes seconds,
- * not the half hour the protocol's per-minute table was sized for): the default table, 100 times larger.
- */
+/** The load tool's generous limits (the protocol's table, 100 times larger) in a fresh temp folder. */
 export async function generousLimitsFile(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'liap-limits-'));
-  const file = path.join(dir, 'limits.json');
-  const policies = createProtocolDefaultPolicies().map((p) => ({
-    name: p.name,
-    key: p.key,
-    capacity: p.capacity * 100,
-    refillPerSecond: p.capacity * 100,
-    ...(p.messageTypes ? { messageTypes: p.messageTypes } : {}),
-    ...(p.exceptMessageTypes ? { exceptMessageTypes: p.exceptMessageTypes } : {}),
-  }));
-  await writeFile(file, JSON.stringify({ policies }));
-  return file;
+  return generousLimits(await mkdtemp(path.join(os.tmpdir(), 'liap-limits-')));
 }
 
 /** Starts a server with test defaults (port 0, no delays, silent logs, generous limits) plus `overrides`. */
