@@ -3,30 +3,20 @@
  * turn_complete broadcast), their humans refreshing the page now and then (1001 + reconnect: a bot plays the
  * seat meanwhile). Every socket must see turn_complete before the next turn's phase_change.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contractViolations, explainViolations } from './crash/moves.js';
-import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame } from './support/index.js';
 
 const TABLES = 8;
 
 describe('frame order with many live tables', () => {
-  let t: TestServer;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    const db = await tempSqlite();
-    cleanup = db.cleanup;
-    t = await startTestServer({ DATABASE_URL: db.url });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await cleanup?.();
-  });
+  const srv = useSqliteServer();
 
   it(`${TABLES} tables play at once; every socket sees turn_complete before the next turn`, { timeout: 120_000 }, async () => {
     const browsers = Array.from({ length: TABLES }, (_, i) => new Browser(`b${i}`));
-    const entries = await Promise.all(browsers.map((b, i) => b.createRoom(t.baseUrl, `P${i}`, { pingIntervalMs: 0 })));
+    const entries = await Promise.all(browsers.map((b, i) => b.createRoom(srv.t.baseUrl, `P${i}`, { pingIntervalMs: 0 })));
     await Promise.all(entries.map((e) => startGame(e.socket)));
     let n = 0;
     const players = entries.map(
@@ -34,7 +24,7 @@ describe('frame order with many live tables', () => {
         new ScriptedPlayer(e.socket, {
           redeal: 'accept',
           ...botLike,
-          baseUrl: t.baseUrl,
+          baseUrl: srv.t.baseUrl,
           connectOptions: { pingIntervalMs: 0 },
           // Every 5th action of the run: refresh the page right after acting.
           onAction: async (_d, p) => {

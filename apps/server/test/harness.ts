@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@game/persistence';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type LiapServer } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { generousLimitsFile as generousLimits } from '../src/loadtest.js';
@@ -49,5 +50,32 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     baseUrl: `http://127.0.0.1:${port}`,
     databaseUrl: config.DATABASE_URL,
     stop: () => server.stop('test'),
+  };
+}
+
+/**
+ * Registers a test server on a fresh SQLite file for the enclosing `describe` (started in `beforeAll`,
+ * stopped and removed in `afterAll`); `ref.t` is the running server inside the tests.
+ */
+export function useSqliteServer(
+  overrides: Record<string, unknown> | (() => Promise<Record<string, unknown>>) = {},
+): { readonly t: TestServer } {
+  const ref: { t: TestServer | undefined } = { t: undefined };
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const db = await tempSqlite();
+    cleanup = db.cleanup;
+    const extra = typeof overrides === 'function' ? await overrides() : overrides;
+    ref.t = await startTestServer({ DATABASE_URL: db.url, ...extra });
+  });
+  afterAll(async () => {
+    await ref.t?.stop();
+    await cleanup?.();
+  });
+  return {
+    get t(): TestServer {
+      if (!ref.t) throw new Error('the test server is not started (use it inside a test)');
+      return ref.t;
+    },
   };
 }

@@ -9,9 +9,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createProtocolDefaultPolicies } from '@game/rate-limit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settled, waitForMove } from './crash/moves.js';
-import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type FrontendSocket, type ServerFrame } from './support/index.js';
 
@@ -55,22 +55,12 @@ function expectReadable(e: ServerFrame, what: string): void {
 }
 
 describe('hostile input', () => {
-  let t: TestServer;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    const db = await tempSqlite();
-    cleanup = db.cleanup;
-    t = await startTestServer({ DATABASE_URL: db.url, MAX_FRAME_BYTES, RATE_LIMITS_FILE: await limitsFile() });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await cleanup?.();
-  });
+  const srv = useSqliteServer(async () => ({ MAX_FRAME_BYTES, RATE_LIMITS_FILE: await limitsFile() }));
 
   it('every hostile frame gets a readable error, the room is unchanged, the server stays up and another room finishes its game', { timeout: 120_000 }, async () => {
     // Room B: an ordinary game that must not notice anything.
     const carol = new Browser('carol');
-    const c = await carol.createRoom(t.baseUrl, 'Carol', { pingIntervalMs: 0 });
+    const c = await carol.createRoom(srv.t.baseUrl, 'Carol', { pingIntervalMs: 0 });
     await startGame(c.socket);
     const carolPlayer = new ScriptedPlayer(c.socket, { redeal: 'accept', ...botLike });
     const roomB = playUntilGameOver([carolPlayer], { timeoutMs: 100_000 });
@@ -78,10 +68,10 @@ describe('hostile input', () => {
     // Room A: Alice and Bob; attacked while the table waits for Alice.
     const alice = new Browser('alice');
     const bob = new Browser('bob');
-    const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
     await startGame(a.socket);
-    const actor = t.server.rooms.get(a.roomId)!;
+    const actor = srv.t.server.rooms.get(a.roomId)!;
     // Bob plays his moves until the table waits for Alice; then he stops (his socket is used by hand below).
     const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
     const { frame, move } = await waitForMove(a.socket, 'Alice');
@@ -166,14 +156,14 @@ describe('hostile input', () => {
     }
     // --- A socket that never said who it is (no client_ready) cannot act at all.
     const stranger = new Browser('stranger');
-    const s = await stranger.connect(t.baseUrl, a.roomId, { skipClientReady: true, pingIntervalMs: 0 });
+    const s = await stranger.connect(srv.t.baseUrl, a.roomId, { skipClientReady: true, pingIntervalMs: 0 });
     const anon = await rawError(s, JSON.stringify({ event: move.event, data: { value: 1, piece_indices: [0] } }));
     expectReadable(anon, 'anonymous action');
     expect(anon.data['message']).toMatch(/client_ready|identity/);
     expect(await settled(actor)).toEqual(before);
 
     // --- A flood of pings from one connection: refused with RATE_LIMIT_EXCEEDED, then possibly closed (1008).
-    const flooder = await stranger.connect(t.baseUrl, a.roomId, { pingIntervalMs: 0 });
+    const flooder = await stranger.connect(srv.t.baseUrl, a.roomId, { pingIntervalMs: 0 });
     const floodMark = flooder.mark();
     for (let i = 0; i < 200 && flooder.isOpen; i++) flooder.send('ping', { timestamp: i });
     await flooder.waitFor((f) => f.event === 'error' && f.data['code'] === 'RATE_LIMIT_EXCEEDED', { since: floodMark });
@@ -189,7 +179,7 @@ describe('hostile input', () => {
     if (!flooder.isOpen) expect((await flooder.closed).code).toBe(1008);
 
     // --- A frame beyond the transport's payload limit: only that socket goes.
-    const giant = await stranger.connect(t.baseUrl, a.roomId, { pingIntervalMs: 0 });
+    const giant = await stranger.connect(srv.t.baseUrl, a.roomId, { pingIntervalMs: 0 });
     giant.sendRaw(JSON.stringify({ event: 'ping', data: { pad: 'y'.repeat(300_000) } }));
     const giantClose = await giant.closed;
     expect(giantClose.code).not.toBe(1000);
@@ -199,7 +189,7 @@ describe('hostile input', () => {
     expect(a.socket.isOpen && b.socket.isOpen).toBe(true);
     const pong = await a.socket.request('ping', { timestamp: 1 }, 'pong');
     expect(pong.data['room_id']).toBe(a.roomId);
-    expect((await fetch(`${t.baseUrl}/health/live`)).status).toBe(200);
+    expect((await fetch(`${srv.t.baseUrl}/health/live`)).status).toBe(200);
     // (`room_update` is excluded: the answer to the lobby flow's get_room_state is repeated 250 ms later, decision 10.)
     const quiet = (f: ServerFrame) => f.event !== 'error' && f.event !== 'pong' && f.event !== 'room_update';
     expect(b.socket.frames().slice(markB).filter(quiet).map((f) => f.event)).toEqual([]);

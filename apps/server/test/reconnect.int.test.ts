@@ -4,9 +4,9 @@
  * with the same browser (cookie) and gets `player_reconnected` broadcast plus a `phase_change` snapshot with
  * their own hand, and the game goes on to game over.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contractViolations, explainViolations, settled, waitForMove } from './crash/moves.js';
-import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
 
@@ -14,26 +14,16 @@ const handOf = (f: ServerFrame, name: string): unknown[] => (f.data['players'] a
 const turnPlays = (f: ServerFrame): Record<string, unknown> => ((f.data['phase_data'] as Record<string, unknown>)['turn_plays'] ?? {}) as Record<string, unknown>;
 
 describe('refresh and reconnect mid-turn', () => {
-  let t: TestServer;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    const db = await tempSqlite();
-    cleanup = db.cleanup;
-    t = await startTestServer({ DATABASE_URL: db.url });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await cleanup?.();
-  });
+  const srv = useSqliteServer();
 
   for (const how of ['drop', 'refresh'] as const) {
     it(`${how === 'drop' ? 'a dropped connection (1006)' : 'a page refresh (1001)'} on Bob's turn: a bot plays at once, Bob resumes with his hand, the game finishes`, { timeout: 90_000 }, async () => {
       const alice = new Browser('alice');
       const bob = new Browser('bob');
-      const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-      const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+      const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+      const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
       await startGame(a.socket);
-      const actor = t.server.rooms.get(a.roomId)!;
+      const actor = srv.t.server.rooms.get(a.roomId)!;
       const alicePlayer = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike }).start();
 
       // Bob declares like the frontend would; then the table waits for his first play.
@@ -73,14 +63,14 @@ describe('refresh and reconnect mid-turn', () => {
       expect(botPlayed).toBeDefined();
       const afterBot = await a.socket.waitFor((f) => f.event === 'phase_change' && (f.data['players'] as Record<string, { is_bot: boolean }>)['Bob']?.is_bot === true, { since: markA });
       expect(afterBot).toBeDefined();
-      const stored = await t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: before.version + 1 });
+      const stored = await srv.t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: before.version + 1 });
       const types = stored.map((e) => (e.data as { type: string; seat?: number }).type);
       expect(types[0]).toBe('player_disconnected');
       expect(stored.some((e) => (e.data as { type: string; seat?: number }).type === 'pieces_played' && (e.data as { seat: number }).seat === bobSeat)).toBe(true);
 
       // Bob comes back in the same browser: the table hears it and his socket gets a snapshot with his hand.
       const markA2 = a.socket.mark();
-      const b2 = await bob.connect(t.baseUrl, a.roomId, { playerName: 'Bob', pingIntervalMs: 0 });
+      const b2 = await bob.connect(srv.t.baseUrl, a.roomId, { playerName: 'Bob', pingIntervalMs: 0 });
       const back = await a.socket.waitFor((f) => f.event === 'player_reconnected' && f.data['player_name'] === 'Bob', { since: markA2 });
       expect(back.data['resumed_control']).toBe(true);
       // (A broadcast may reach the new socket before its client_ready is handled: that one is seatless.)

@@ -3,9 +3,9 @@
  * naming the player cannot act for the seat; a bound socket always acts for its own seat whatever
  * `player_name` says; the owner's browser gets its seat back after a refresh.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorsSince, expectError, settled, waitForMove } from './crash/moves.js';
-import { startTestServer, tempSqlite, type TestServer } from './harness.js';
+import { useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
 
@@ -16,26 +16,16 @@ const handOf = (f: ServerFrame, name: string): unknown[] => {
 };
 
 describe('seat binding by session cookie', () => {
-  let t: TestServer;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    const db = await tempSqlite();
-    cleanup = db.cleanup;
-    t = await startTestServer({ DATABASE_URL: db.url });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await cleanup?.();
-  });
+  const srv = useSqliteServer();
 
   it("a second browser naming Alice cannot act for her seat; Bob's socket acts only for Bob; Alice's own browser can after a refresh", { timeout: 90_000 }, async () => {
     const alice = new Browser('alice');
     const bob = new Browser('bob');
     const mallory = new Browser('mallory');
-    const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
     await startGame(a.socket);
-    const actor = t.server.rooms.get(a.roomId)!;
+    const actor = srv.t.server.rooms.get(a.roomId)!;
 
     // The game waits for Alice (humans have no move timeout): a stable point to attack. Bob plays until then.
     const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
@@ -46,7 +36,7 @@ describe('seat binding by session cookie', () => {
     expect(aliceSeq).toBe(0);
 
     // 1. Another browser opens the room socket with client_ready {player_name: "Alice"}.
-    const m = await mallory.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    const m = await mallory.connect(srv.t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
     const refused = await m.waitFor('error');
     expect(refused.data['type']).toBe('not_your_seat');
     expect(String(refused.data['message'])).toMatch(/belongs to another browser/);
@@ -71,7 +61,7 @@ describe('seat binding by session cookie', () => {
     // Even a forged cookie of the right shape is just another session.
     const forger = new Browser('forger');
     forger.setCookie('liap_sid', 'A'.repeat(24));
-    const f = await forger.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    const f = await forger.connect(srv.t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
     expect((await f.waitFor('error')).data['type']).toBe('not_your_seat');
     expect((await expectError(f, move.event, { ...move.data, player_name: 'Alice' })).data['type']).toBe('not_your_seat');
 
@@ -102,7 +92,7 @@ describe('seat binding by session cookie', () => {
     // 6. Alice refreshes: same browser, new socket; she gets her seat (and hand) back and plays on to game over.
     bobPlayer.start();
     await a.socket.close(1001, 'Page reload');
-    const a2 = await alice.connect(t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
+    const a2 = await alice.connect(srv.t.baseUrl, a.roomId, { playerName: 'Alice', pingIntervalMs: 0 });
     const back = await a2.waitFor((x) => x.event === 'phase_change' && handOf(x, 'Alice').length > 0);
     expect(handOf(back, 'Bob')).toEqual([]);
     await b.socket.waitFor((x) => x.event === 'player_reconnected' && x.data['player_name'] === 'Alice');
@@ -116,7 +106,7 @@ describe('seat binding by session cookie', () => {
     // Every action Alice's refreshed socket sent was accepted (no seat error ever).
     expect(alicePlayer.errors().map((e) => e.data)).toEqual([]);
     // The stream holds human (not bot) moves for Alice's seat made after the refresh.
-    const events = await t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: after.version + 1 });
+    const events = await srv.t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: after.version + 1 });
     const humanMoves = events.map((e) => e.data as { type: string; seat?: number; auto?: boolean }).filter((e) => (e.type === 'declared' || e.type === 'pieces_played') && e.seat === 0 && e.auto === false);
     expect(humanMoves.length).toBeGreaterThan(0);
     await Promise.all([alice.closeAll(), bob.closeAll(), mallory.closeAll(), forger.closeAll()]);
