@@ -17,9 +17,14 @@ function timer(state: LiapState, name: TimerName, at: number, ms: number, seat?:
   return seat === undefined ? { timer: name, dueAt } : { timer: name, dueAt, seat };
 }
 
+/** No timers: the state's own list when it is already empty (states are immutable, so it can be shared). */
+function noTimers(state: LiapState): readonly Timer[] {
+  return state.timers.length === 0 ? state.timers : [];
+}
+
 function moveTimers(state: LiapState, at: number, seat: Seat | undefined): readonly Timer[] {
   const t = state.config.turnTimeoutMs;
-  if (t === null || seat === undefined) return [];
+  if (t === null || seat === undefined) return noTimers(state);
   return [timer(state, 'moveTimeout', at, t, seat)];
 }
 
@@ -55,17 +60,20 @@ function copy(s: LiapState): Mutable {
   };
 }
 
-function player(p: PlayerState, patch: Partial<PlayerState>): PlayerState {
-  return {
-    hand: patch.hand !== undefined ? patch.hand : p.hand,
-    score: patch.score !== undefined ? patch.score : p.score,
-    declared: patch.declared !== undefined ? patch.declared : p.declared,
-    capturedPiles: patch.capturedPiles !== undefined ? patch.capturedPiles : p.capturedPiles,
-    zeroDeclaresInARow:
-      patch.zeroDeclaresInARow !== undefined ? patch.zeroDeclaresInARow : p.zeroDeclaresInARow,
-    turnsWon: patch.turnsWon !== undefined ? patch.turnsWon : p.turnsWon,
-    perfectRounds: patch.perfectRounds !== undefined ? patch.perfectRounds : p.perfectRounds,
-  };
+/**
+ * A player record in one fixed property order. Callers build each record explicitly (no patch objects: a
+ * `Partial<PlayerState>` of a different shape per event made every field read polymorphic).
+ */
+function playerOf(
+  hand: PlayerState['hand'],
+  score: number,
+  declared: number,
+  capturedPiles: number,
+  zeroDeclaresInARow: number,
+  turnsWon: number,
+  perfectRounds: number,
+): PlayerState {
+  return { hand, score, declared, capturedPiles, zeroDeclaresInARow, turnsWon, perfectRounds };
 }
 
 function turnState(
@@ -81,10 +89,6 @@ function setAt<T>(list: readonly T[], index: number, value: T): T[] {
   const copy = list.slice();
   copy[index] = value;
   return copy;
-}
-
-function updatePlayer(state: LiapState, seat: Seat, patch: Partial<PlayerState>): readonly PlayerState[] {
-  return setAt(state.players, seat, player(state.players[seat] as PlayerState, patch));
 }
 
 function updateSeat(state: LiapState, seat: Seat, patch: Partial<SeatInfo>): readonly (SeatInfo | null)[] {
@@ -163,9 +167,11 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       const newRound = e.round !== state.round;
       const prevPrep = newRound ? null : state.prep;
       const weak = e.weakSeats.length > 0;
-      const players = state.players.map((p, i) =>
-        player(p, { hand: e.hands[i] ?? [], declared: 0, capturedPiles: 0 }),
-      );
+      const players: PlayerState[] = [];
+      for (let i = 0; i < state.players.length; i++) {
+        const p = state.players[i] as PlayerState;
+        players.push(playerOf(e.hands[i] ?? [], p.score, 0, 0, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds));
+      }
       const d = state.config.delays;
       const timers: Timer[] = weak
         ? [
@@ -240,10 +246,11 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
         values: setAt(decl.values, e.seat, e.value),
         total: decl.total + e.value,
       };
-      n.players = updatePlayer(state, e.seat, {
-        declared: e.value,
-        zeroDeclaresInARow: e.value === 0 ? p.zeroDeclaresInARow + 1 : 0,
-      });
+      n.players = setAt(
+        state.players,
+        e.seat,
+        playerOf(p.hand, p.score, e.value, p.capturedPiles, e.value === 0 ? p.zeroDeclaresInARow + 1 : 0, p.turnsWon, p.perfectRounds),
+      );
       n.timers = moveTimers(state, e.at, decl.order[index]);
       return;
     }
@@ -266,10 +273,11 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       }
       const p = state.players[e.seat] as PlayerState;
       const hand: PieceKind[] = [];
-      for (let i = 0; i < p.hand.length; i++) if (!e.indices.includes(i)) hand.push(p.hand[i] as PieceKind);
+      const indices = e.indices;
+      for (let i = 0; i < p.hand.length; i++) if (!indices.includes(i)) hand.push(p.hand[i] as PieceKind);
       const plays = turn.plays.slice();
       plays.push({ seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at });
-      n.players = updatePlayer(state, e.seat, { hand });
+      n.players = setAt(state.players, e.seat, playerOf(hand, p.score, p.declared, p.capturedPiles, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds));
       n.turn = turnState(turn, plays, turn.required ?? e.pieces.length, turn.result);
       n.timers =
         plays.length === 4
@@ -282,12 +290,21 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       if (turn === null) {
         return;
       }
-      const players = state.players.map((p, i) =>
-        player(p, {
-          capturedPiles: e.capturedPiles[i] ?? p.capturedPiles,
-          turnsWon: i === e.winner ? p.turnsWon + 1 : p.turnsWon,
-        }),
-      );
+      const players: PlayerState[] = [];
+      for (let i = 0; i < state.players.length; i++) {
+        const p = state.players[i] as PlayerState;
+        players.push(
+          playerOf(
+            p.hand,
+            p.score,
+            p.declared,
+            e.capturedPiles[i] ?? p.capturedPiles,
+            p.zeroDeclaresInARow,
+            i === e.winner ? p.turnsWon + 1 : p.turnsWon,
+            p.perfectRounds,
+          ),
+        );
+      }
       n.players = players;
       n.turn = turnState(turn, turn.plays, turn.required, {
         winner: e.winner,
@@ -297,7 +314,7 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       n.turnsPlayed = state.turnsPlayed + 1;
       n.lastTurnWinner = e.allHandsEmpty ? e.winner : state.lastTurnWinner;
       n.timers = e.allHandsEmpty
-        ? []
+        ? noTimers(state)
         : [timer(state, 'nextTurnStarts', e.at, state.config.delays.nextTurnMs)];
       return;
     }
@@ -307,14 +324,24 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       n.timers = [timer(state, 'turnResultsEnds', e.at, state.config.delays.turnResultsMs)];
       return;
     case 'round_scored': {
-      const players = state.players.map((p, i) => {
+      const players: PlayerState[] = [];
+      for (let i = 0; i < state.players.length; i++) {
+        const p = state.players[i] as PlayerState;
         const s = e.scores[i];
-        if (s === undefined) return p;
-        return player(p, {
-          score: s.totalScore,
-          perfectRounds: s.declared > 0 && s.actual === s.declared ? p.perfectRounds + 1 : p.perfectRounds,
-        });
-      });
+        players.push(
+          s === undefined
+            ? p
+            : playerOf(
+                p.hand,
+                s.totalScore,
+                p.declared,
+                p.capturedPiles,
+                p.zeroDeclaresInARow,
+                p.turnsWon,
+                s.declared > 0 && s.actual === s.declared ? p.perfectRounds + 1 : p.perfectRounds,
+              ),
+        );
+      }
       n.phase = 'scoring';
       n.players = players;
       n.scoring = {
