@@ -1,5 +1,5 @@
 /** The pure rules of Liap Tui: play types, comparison, turn winner, scoring, weak hands, declarations. */
-import { kindIndex, nameOf, pointsOf, type PieceKind, type PieceName } from './pieces.js';
+import { kindIndex, pointsOf, type PieceKind } from './pieces.js';
 
 /** Play types of §6.1 (wire strings). */
 export type PlayType =
@@ -15,26 +15,31 @@ export type PlayType =
   | 'INVALID';
 
 /**
- * Name counts of a same-colour set whose names all lie in one group (GENERAL/ADVISOR/ELEPHANT or
- * CHARIOT/HORSE/CANNON), as counts sorted ascending and joined ("1,1,2"), plus the group; null otherwise.
- * Uses kind indices (PIECE_TABLE order: even = red, odd = black; 0-5 general group, 6-11 chariot group).
+ * Whether a same-colour set lies in one group (GENERAL/ADVISOR/ELEPHANT or CHARIOT/HORSE/CANNON) with every
+ * name of the group present once or twice (name counts sorted: 1,1,1 / 1,1,2 / 1,2,2 / 2,2,2 for 3..6 pieces);
+ * returns that group (0 or 1), or -1. Uses kind indices (PIECE_TABLE order: even = red, odd = black; 0-5 general
+ * group, 6-11 chariot group). Counts in locals: no arrays, no strings (this runs for every play).
  */
-function groupShape(pieces: readonly PieceKind[]): { group: 0 | 1; shape: string } | null {
+function straightGroup(pieces: readonly PieceKind[]): number {
   const first = pieces[0];
-  if (first === undefined) return null;
+  if (first === undefined) return -1;
   const k0 = kindIndex(first);
-  if (k0 >= 12) return null;
+  if (k0 >= 12) return -1;
   const color = k0 & 1;
   const group = k0 < 6 ? 0 : 1;
-  const counts = [0, 0, 0];
-  for (const p of pieces) {
-    const k = kindIndex(p);
-    if ((k & 1) !== color || k >= 12 || (k < 6 ? 0 : 1) !== group) return null;
-    const slot = ((k - group * 6) >> 1) as 0 | 1 | 2;
-    counts[slot] = (counts[slot] as number) + 1;
+  const base = group * 6;
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const k = kindIndex(pieces[i] as PieceKind);
+    if ((k & 1) !== color || k >= 12 || (k < 6 ? 0 : 1) !== group) return -1;
+    const slot = (k - base) >> 1;
+    if (slot === 0) c0++;
+    else if (slot === 1) c1++;
+    else c2++;
   }
-  const [a, b, c] = counts.sort((x, y) => x - y) as [number, number, number];
-  return { group, shape: `${a},${b},${c}` };
+  return c0 >= 1 && c0 <= 2 && c1 >= 1 && c1 <= 2 && c2 >= 1 && c2 <= 2 ? group : -1;
 }
 
 function allSoldiersSameColor(pieces: readonly PieceKind[]): boolean {
@@ -52,22 +57,18 @@ export function playType(pieces: readonly PieceKind[]): PlayType {
       return 'SINGLE';
     case 2:
       return pieces[0] === pieces[1] ? 'PAIR' : 'INVALID';
-    case 3: {
+    // 3..5 pieces of one group with every name present once or twice are exactly the shapes 1,1,1 / 1,1,2 / 1,2,2
+    case 3:
       if (allSoldiersSameColor(pieces)) return 'THREE_OF_A_KIND';
-      return groupShape(pieces)?.shape === '1,1,1' ? 'STRAIGHT' : 'INVALID';
-    }
-    case 4: {
+      return straightGroup(pieces) >= 0 ? 'STRAIGHT' : 'INVALID';
+    case 4:
       if (allSoldiersSameColor(pieces)) return 'FOUR_OF_A_KIND';
-      return groupShape(pieces)?.shape === '1,1,2' ? 'EXTENDED_STRAIGHT' : 'INVALID';
-    }
-    case 5: {
+      return straightGroup(pieces) >= 0 ? 'EXTENDED_STRAIGHT' : 'INVALID';
+    case 5:
       if (allSoldiersSameColor(pieces)) return 'FIVE_OF_A_KIND';
-      return groupShape(pieces)?.shape === '1,2,2' ? 'EXTENDED_STRAIGHT_5' : 'INVALID';
-    }
-    case 6: {
-      const g = groupShape(pieces);
-      return g !== null && g.group === 1 && g.shape === '2,2,2' ? 'DOUBLE_STRAIGHT' : 'INVALID';
-    }
+      return straightGroup(pieces) >= 0 ? 'EXTENDED_STRAIGHT_5' : 'INVALID';
+    case 6:
+      return straightGroup(pieces) === 1 ? 'DOUBLE_STRAIGHT' : 'INVALID';
     default:
       return 'INVALID';
   }
@@ -80,19 +81,33 @@ export function totalPoints(pieces: readonly PieceKind[]): number {
   return sum;
 }
 
+/** Per-name maxima for coreSum (scratch; coreSum calls nothing that could re-enter it). */
+const nameMax = [0, 0, 0, 0, 0, 0, 0];
+
 /** Core sum of an extended straight: the highest piece of each distinct name, first 3 names (§6.2). */
 export function coreSum(pieces: readonly PieceKind[]): number {
-  const sorted = pieces.slice().sort((a, b) => pointsOf(b) - pointsOf(a));
-  const seen = new Set<PieceName>();
-  let sum = 0;
-  for (const p of sorted) {
-    const n = nameOf(p);
-    if (seen.has(n)) continue;
-    seen.add(n);
-    sum += pointsOf(p);
-    if (seen.size === 3) break;
+  // = the sum of the 3 largest per-name maxima (the name is kind index >> 1): no sort, no Set
+  nameMax.fill(0);
+  for (let i = 0; i < pieces.length; i++) {
+    const v = pointsOf(pieces[i] as PieceKind);
+    const name = (14 - v) >> 1;
+    if (v > 0 && v > (nameMax[name] as number)) nameMax[name] = v;
   }
-  return sum;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  for (let i = 0; i < 7; i++) {
+    const v = nameMax[i] as number;
+    if (v > a) {
+      c = b;
+      b = a;
+      a = v;
+    } else if (v > b) {
+      c = b;
+      b = v;
+    } else if (v > c) c = v;
+  }
+  return a + b + c;
 }
 
 /** Strength used to compare two plays of the same type (§6.2). */
