@@ -1,9 +1,9 @@
 /** Bots: the legacy strategy of §9.2, and who the game is waiting on. */
 import { bestCombo, forEachCombo } from './internal/combos.js';
-import { pointsOf, type PieceKind } from './pieces.js';
-import { playStrength, turnWinnerIndex } from './rules.js';
+import { kindIndex, pointsOf, type PieceKind } from './pieces.js';
+import { comparePlays, playStrength } from './rules.js';
 import type { Rng } from './rng.js';
-import type { LiapCommand, LiapState, Seat } from './types.js';
+import type { LiapCommand, LiapState, Seat, TurnPlay } from './types.js';
 
 const STRONG_TYPES = new Set(['THREE_OF_A_KIND', 'STRAIGHT', 'FOUR_OF_A_KIND', 'EXTENDED_STRAIGHT', 'FIVE_OF_A_KIND', 'DOUBLE_STRAIGHT']);
 
@@ -61,7 +61,7 @@ export function legacyDeclare(input: DeclareInput): number {
  */
 export function legacyPlay(hand: readonly PieceKind[], required: number | null): number[] {
   const best = bestCombo(hand, required ?? undefined);
-  if (best !== null) return best.idx.slice();
+  if (best !== null) return best.idx as number[];
   return lowest(hand, required ?? 1);
 }
 
@@ -108,6 +108,28 @@ export function seatsToAct(state: LiapState): Seat[] {
   }
 }
 
+/** `seatsToAct(state).includes(seat)` without building the list. */
+function waitsOn(state: LiapState, seat: Seat): boolean {
+  if (state.status !== 'in_game') return false;
+  switch (state.phase) {
+    case 'preparation': {
+      const prep = state.prep;
+      return prep !== null && prep.weakSeats.includes(seat) && prep.decisions[seat] === null;
+    }
+    case 'declaration': {
+      const d = state.declaration;
+      const current = d === null ? undefined : d.order[d.index];
+      return current !== undefined && current === seat;
+    }
+    case 'turn': {
+      const t = state.turn;
+      return t !== null && t.plays.length < 4 && t.order[t.plays.length] === seat;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Whether a bot plays the seat now (a bot, or a human who is disconnected or left; decision 6). */
 export function isBotControlled(state: LiapState, seat: Seat): boolean {
   return state.seats[seat]?.isBot === true;
@@ -150,21 +172,49 @@ export function strategicDeclare(input: DeclareInput): number {
   const { hand, position, earlier, mustBeNonzero } = input;
   let est = 0;
   for (const p of hand) if (pointsOf(p) >= 11) est++;
-  let strongCombo = false;
-  let bigPair = false;
-  forEachCombo(hand, undefined, (_idx, _len, type, total) => {
-    if (STRONG_TYPES.has(type) && total >= 12) strongCombo = true;
-    else if (type === 'PAIR' && total >= 16) bigPair = true;
-  });
-  if (strongCombo || bigPair) est++;
+  const counts = countKinds(hand);
+  if (hasStraight(counts) || hasBigPair(counts)) est++;
   est = Math.min(8, est);
-  const forbidden = new Set<number>();
-  if (position === 3) forbidden.add(8 - earlier.reduce((a, b) => a + b, 0));
-  if (mustBeNonzero) forbidden.add(0);
+  const forbidden = position === 3 ? 8 - earlier.reduce((a, b) => a + b, 0) : -1;
   for (let delta = 0; delta <= 8; delta++) {
-    for (const v of [est + delta, est - delta]) if (v >= 0 && v <= 8 && !forbidden.has(v)) return v;
+    const up = est + delta;
+    if (up >= 0 && up <= 8 && up !== forbidden && !(mustBeNonzero && up === 0)) return up;
+    const down = est - delta;
+    if (down >= 0 && down <= 8 && down !== forbidden && !(mustBeNonzero && down === 0)) return down;
   }
   return 1;
+}
+
+/** Pieces per kind index of a hand (scratch: strategicDeclare reads it before anything else could count again). */
+const kindCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+function countKinds(hand: readonly PieceKind[]): number[] {
+  kindCounts.fill(0);
+  for (let i = 0; i < hand.length; i++) {
+    const ki = kindIndex(hand[i] as PieceKind);
+    if (ki >= 0 && ki < 14) kindCounts[ki] = (kindCounts[ki] as number) + 1;
+  }
+  return kindCounts;
+}
+
+/**
+ * Whether the hand holds a strong combination of 12 or more points (the strategic bot's "strong combo"). Of the
+ * strong types, soldier sets total at most 10, and every straight totals at least 15 (CHARIOT/HORSE/CANNON black:
+ * 7 + 5 + 3); extended and double straights contain a straight. So: whether some colour has all three names of a
+ * group.
+ */
+function hasStraight(c: readonly number[]): boolean {
+  for (const k0 of GROUP_FIRST_KINDS) if ((c[k0] as number) > 0 && (c[k0 + 2] as number) > 0 && (c[k0 + 4] as number) > 0) return true;
+  return false;
+}
+
+/** Kind index of the first name of each group and colour (GENERAL red/black, CHARIOT red/black); +2, +4 the others. */
+const GROUP_FIRST_KINDS = [0, 1, 6, 7] as const;
+
+/** Whether the hand holds a pair totalling 16 or more: two pieces of one kind worth 8 or more (kind index <= 6). */
+function hasBigPair(c: readonly number[]): boolean {
+  for (let k = 0; k <= 6; k++) if ((c[k] as number) >= 2) return true;
+  return false;
 }
 
 /** The n lowest-point pieces (stable: lower index first on ties), lowest first. */
@@ -185,19 +235,6 @@ function lowest(hand: readonly PieceKind[], n: number): number[] {
   return chosen;
 }
 
-/** Core sum of an extended straight given as hand positions: one piece per distinct kind (§6.2). */
-function coreOf(hand: readonly PieceKind[], idx: readonly number[], len: number): number {
-  const seen: PieceKind[] = [];
-  let sum = 0;
-  for (let i = 0; i < len; i++) {
-    const kind = hand[idx[i] as number] as PieceKind;
-    if (seen.includes(kind)) continue;
-    seen.push(kind);
-    sum += pointsOf(kind);
-  }
-  return sum;
-}
-
 /** The strategic bot's play: takes piles while short of its declaration, dumps low pieces once it has enough. */
 export function strategicPlay(state: LiapState, seat: Seat): number[] {
   const p = state.players[seat];
@@ -207,19 +244,21 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   const required = t?.required ?? null;
   if (required === null) {
     if (need <= 0) return lowest(hand, 1);
-    const best = bestCombo(hand, undefined, (_idx, len) => len <= need);
-    return best === null ? lowest(hand, 1) : best.idx.slice();
+    const best = bestCombo(hand, undefined, 'highest', need);
+    return best === null ? lowest(hand, 1) : (best.idx as number[]);
   }
   if (need < required || t === null) return lowest(hand, required);
   // Only spend good pieces when they beat the play currently winning this turn.
   const plays = t.plays;
-  const leader = plays[turnWinnerIndex(plays.map((x) => x.pieces))];
+  // the play winning so far (turnWinnerIndex over the pieces, without building the list of pieces)
+  let li = 0;
+  for (let i = 1; i < plays.length; i++) if (comparePlays((plays[li] as TurnPlay).pieces, (plays[i] as TurnPlay).pieces) === 2) li = i;
+  const leader = plays[li];
   if (leader === undefined) return lowest(hand, required);
   const leaderStrength = playStrength(leader.pieces, leader.playType);
-  const beats = (idx: readonly number[], len: number, type: string, total: number): boolean =>
-    type === leader.playType && (type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(hand, idx, len) : total) > leaderStrength;
-  const cheapest = bestCombo(hand, required, beats, 'lowest');
-  return cheapest === null ? lowest(hand, required) : cheapest.idx.slice();
+  // the cheapest combination of the leader's type that is stronger (core sum for extended straights, §6.2)
+  const cheapest = bestCombo(hand, required, 'lowest', 6, leader.playType, leaderStrength);
+  return cheapest === null ? lowest(hand, required) : (cheapest.idx as number[]);
 }
 
 /**
@@ -227,7 +266,7 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
  * The command id is deterministic (`bot:<seq>:<seat>`), so a retried bot move is idempotent upstream.
  */
 export function botMove(state: LiapState, seat: Seat, rng: Rng, level: BotLevel = 'legacy'): LiapCommand | null {
-  if (!seatsToAct(state).includes(seat)) return null;
+  if (!waitsOn(state, seat)) return null;
   const id = `bot:${state.seq}:${seat}`;
   switch (state.phase) {
     case 'preparation':

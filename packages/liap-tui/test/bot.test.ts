@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { legacyDeclare, legacyPlay, playType, simulateGame, strategicDeclare, validDeclarations } from '../src/index.js';
-import { validCombos } from '../src/internal/combos.js';
+import { coreSum, createDeck, createRng, legacyDeclare, legacyPlay, playType, pointsOf, simulateGame, strategicDeclare, validDeclarations, type PieceKind, type PlayType } from '../src/index.js';
+import { bestCombo, itertoolsOrder, validCombos, type Combo } from '../src/internal/combos.js';
 import { k } from './helpers.js';
 
 describe('legacy bot play (§9.2 choose_best_play)', () => {
@@ -55,6 +55,60 @@ describe('combination enumeration (bots)', () => {
       }
       const ours = validCombos(hand).map((c) => `${c.idx.join(',')}:${c.type}`);
       expect(ours.sort()).toEqual(brute.sort());
+    }
+  });
+});
+
+/** Hands of real deals and random sub-hands of them (hands shrink during a round). */
+function sampleHands(): PieceKind[][] {
+  const rng = createRng(5);
+  const out: PieceKind[][] = [];
+  for (let i = 0; i < 200; i++) {
+    const deck = createDeck();
+    const hand: PieceKind[] = [];
+    const size = rng.int(1, 8);
+    while (hand.length < size) hand.push(deck.splice(rng.int(0, deck.length - 1), 1)[0]!);
+    out.push(hand);
+  }
+  // arbitrary multisets too (more copies of a kind than the deck has)
+  for (let i = 0; i < 100; i++) out.push(Array.from({ length: rng.int(1, 9) }, () => createDeck()[rng.int(0, 31)]!));
+  return out;
+}
+
+describe('bot search shortcuts agree with the plain enumeration', () => {
+  const hands = sampleHands();
+  const STRONG = new Set<PlayType>(['THREE_OF_A_KIND', 'STRAIGHT', 'FOUR_OF_A_KIND', 'EXTENDED_STRAIGHT', 'FIVE_OF_A_KIND', 'DOUBLE_STRAIGHT']);
+
+  it('strategicDeclare: +1 exactly when a strong combination totals >= 12 or a pair >= 16', () => {
+    for (const hand of hands) {
+      const combos = validCombos(hand);
+      const bonus = combos.some((c) => (STRONG.has(c.type) && c.total >= 12) || (c.type === 'PAIR' && c.total >= 16)) ? 1 : 0;
+      const openers = hand.filter((p) => pointsOf(p) >= 11).length;
+      const est = Math.min(8, openers + bonus);
+      expect(strategicDeclare({ hand, position: 0, earlier: [], mustBeNonzero: false })).toBe(est);
+    }
+  });
+
+  it('bestCombo: the best total, first in itertools order, under size / length / type / strength limits', () => {
+    const strength = (hand: readonly PieceKind[], c: Combo): number =>
+      c.type === 'EXTENDED_STRAIGHT' || c.type === 'EXTENDED_STRAIGHT_5' ? coreSum(c.idx.map((i) => hand[i]!)) : c.total;
+    for (const hand of hands) {
+      const all = validCombos(hand);
+      for (const size of [undefined, 1, 2, 3, 4, 5, 6]) {
+        for (const prefer of ['highest', 'lowest'] as const) {
+          for (const maxLen of [6, 3, 1]) {
+            const types: (PlayType | null)[] = [null, ...new Set(all.map((c) => c.type))];
+            for (const only of types) {
+              for (const beats of [-Infinity, 6, 15]) {
+                const ok = all
+                  .filter((c) => (size === undefined || c.idx.length === size) && c.idx.length <= maxLen && (only === null || c.type === only) && strength(hand, c) > beats)
+                  .sort((a, b) => (prefer === 'highest' ? b.total - a.total : a.total - b.total) || itertoolsOrder(a, b));
+                expect(bestCombo(hand, size, prefer, maxLen, only, beats)).toEqual(ok[0] ?? null);
+              }
+            }
+          }
+        }
+      }
     }
   });
 });

@@ -15,110 +15,191 @@ export interface Combo {
 /** Receives each combination: `idx[0..len)` are hand positions (unordered, scratch: copy to keep). */
 export type ComboVisitor = (idx: readonly number[], len: number, type: PlayType, total: number) => void;
 
+const KINDS = 14;
 const SOLDIER_RED = 12;
-/** Shared empty bucket (never written: a bucket is replaced by a fresh array on first use). */
-const EMPTY: number[] = [];
-/** Kind indices of the three names of each group for red (black = +1). */
-const GROUPS: readonly (readonly [number, number, number])[] = [
-  [0, 2, 4],
-  [6, 8, 10],
-];
+
+/**
+ * The kind buckets of one hand, reused between calls (the bots search a hand several hundred times per game;
+ * fresh bucket arrays per search were a visible share of the GC work). One instance per nesting level, so a
+ * visitor may itself enumerate another hand.
+ */
+class Buckets {
+  /** Number of pieces of each kind index. */
+  readonly cnt: number[] = zeros(KINDS);
+  /** Positions of kind k, ascending: pos[k * stride + j] for j < cnt[k]. */
+  pos: number[] = [];
+  stride = 0;
+  /** Points per hand position. */
+  readonly pts: number[] = [];
+  /** The combination buffer handed to visitors. */
+  readonly b: number[] = [0, 0, 0, 0, 0, 0];
+
+  fill(hand: readonly PieceKind[]): void {
+    const n = hand.length;
+    const cnt = this.cnt;
+    cnt.fill(0);
+    if (n > this.stride) {
+      this.stride = n;
+      this.pos = zeros(KINDS * n);
+    }
+    const stride = this.stride;
+    const pos = this.pos;
+    const pts = this.pts;
+    for (let i = 0; i < n; i++) {
+      const kind = hand[i] as PieceKind;
+      const ki = kindIndex(kind);
+      if (!(ki >= 0 && ki < KINDS)) throw new TypeError(`not a piece kind: ${String(kind)}`);
+      pos[ki * stride + (cnt[ki] as number)] = i;
+      cnt[ki] = (cnt[ki] as number) + 1;
+      pts[i] = pointsOf(kind);
+    }
+  }
+}
+
+/** A packed (not holey) array of n zeros. */
+function zeros(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
+}
+
+const pool: Buckets[] = [];
+let depth = 0;
 
 /**
  * Visits every valid combination (any type but INVALID) of the hand, optionally of one size only.
  * Equal pieces at different positions are separate combinations, as the original's itertools did.
  */
 export function forEachCombo(hand: readonly PieceKind[], size: number | undefined, visit: ComboVisitor): void {
-  const byKind: number[][] = [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY];
-  const pts: number[] = [];
-  for (let i = 0; i < hand.length; i++) {
-    const kind = hand[i] as PieceKind;
-    const ki = kindIndex(kind);
-    const list = byKind[ki] as number[];
-    if (list === EMPTY) byKind[ki] = [i];
-    else list.push(i);
-    pts.push(pointsOf(kind));
+  enumerate(hand, size, 6, null, visit);
+}
+
+/**
+ * The enumeration behind `forEachCombo` and `bestCombo`, pruned to combinations of at most `maxLen` pieces and,
+ * when `only` is set, of that type only (the pruned ones would be filtered out by the caller anyway).
+ */
+function enumerate(hand: readonly PieceKind[], size: number | undefined, maxLen: number, only: PlayType | null, visit: ComboVisitor): void {
+  const bk = pool[depth] ?? (pool[depth] = new Buckets());
+  bk.fill(hand);
+  depth++;
+  try {
+    visitAll(bk, hand.length, size, maxLen, only, visit);
+  } finally {
+    depth--;
   }
-  const b: number[] = [0, 0, 0, 0, 0, 0];
-  const all = size === undefined;
-  if (all || size === 1) {
-    for (let i = 0; i < hand.length; i++) {
+}
+
+function wants(size: number | undefined, maxLen: number, only: PlayType | null, len: number, type: PlayType): boolean {
+  return (size === undefined || size === len) && len <= maxLen && (only === null || only === type);
+}
+
+function visitAll(bk: Buckets, n: number, size: number | undefined, maxLen: number, only: PlayType | null, visit: ComboVisitor): void {
+  const { cnt, pos, stride, pts, b } = bk;
+  if (wants(size, maxLen, only, 1, 'SINGLE')) {
+    for (let i = 0; i < n; i++) {
       b[0] = i;
       visit(b, 1, 'SINGLE', pts[i] as number);
     }
   }
-  if (all || size === 2) {
-    for (const l of byKind) {
-      for (let x = 0; x < l.length; x++)
-        for (let y = x + 1; y < l.length; y++) {
-          b[0] = l[x] as number;
-          b[1] = l[y] as number;
+  if (wants(size, maxLen, only, 2, 'PAIR')) {
+    for (let k = 0; k < KINDS; k++) {
+      const m = cnt[k] as number;
+      const base = k * stride;
+      for (let x = 0; x < m; x++)
+        for (let y = x + 1; y < m; y++) {
+          b[0] = pos[base + x] as number;
+          b[1] = pos[base + y] as number;
           visit(b, 2, 'PAIR', (pts[b[0]] as number) * 2);
         }
     }
   }
   for (let c = 0; c < 2; c++) {
-    const soldiers = byKind[SOLDIER_RED + c] as number[];
-    const sp = c === 0 ? 2 : 1;
-    const n = soldiers.length;
-    if (n >= 3) {
-      for (let k = 3; k <= 5 && k <= n; k++) {
-        if (!all && size !== k) continue;
+    const sk = SOLDIER_RED + c;
+    const m = cnt[sk] as number;
+    if (m >= 3) {
+      const sp = 14 - sk;
+      const base = sk * stride;
+      for (let k = 3; k <= 5 && k <= m; k++) {
         const type: PlayType = k === 3 ? 'THREE_OF_A_KIND' : k === 4 ? 'FOUR_OF_A_KIND' : 'FIVE_OF_A_KIND';
-        // bitmask walk over at most 5 soldiers: no recursion, no closures
-        for (let mask = 0; mask < 1 << n; mask++) {
+        if (!wants(size, maxLen, only, k, type)) continue;
+        // bitmask walk over the soldiers: no recursion, no closures
+        for (let mask = 0; mask < 1 << m; mask++) {
           let len = 0;
-          for (let j = 0; j < n && len <= k; j++) if (mask & (1 << j)) b[len++] = soldiers[j] as number;
+          for (let j = 0; j < m && len <= k; j++) if (mask & (1 << j)) b[len++] = pos[base + j] as number;
           if (len === k) visit(b, k, type, sp * k);
         }
       }
     }
+    // the two groups (GENERAL/ADVISOR/ELEPHANT, CHARIOT/HORSE/CANNON) of this colour: kinds k0, k0 + 2, k0 + 4
     for (let g = 0; g < 2; g++) {
-      const kinds = GROUPS[g] as readonly [number, number, number];
-      const A = byKind[kinds[0] + c] as number[];
-      const B = byKind[kinds[1] + c] as number[];
-      const C = byKind[kinds[2] + c] as number[];
-      if (A.length === 0 || B.length === 0 || C.length === 0) continue;
-      const lists = [A, B, C];
-      const p = lists.map((l) => pts[l[0] as number] as number);
-      if (all || size === 3) {
-        for (const a of A)
-          for (const bb of B)
-            for (const cc of C) {
-              b[0] = a;
-              b[1] = bb;
-              b[2] = cc;
-              visit(b, 3, 'STRAIGHT', (p[0] as number) + (p[1] as number) + (p[2] as number));
-            }
+      const k0 = g * 6 + c;
+      const k1 = k0 + 2;
+      const k2 = k0 + 4;
+      if (cnt[k0] === 0 || cnt[k1] === 0 || cnt[k2] === 0) continue;
+      // counts per name: [1,1,1] (3 pieces), [2,1,1] rotations (4), [1,2,2] rotations (5), [2,2,2] (6, chariot group only)
+      if (wants(size, maxLen, only, 3, 'STRAIGHT')) multi(bk, k0, 1, 1, 1, 'STRAIGHT', visit);
+      if (wants(size, maxLen, only, 4, 'EXTENDED_STRAIGHT')) {
+        multi(bk, k0, 2, 1, 1, 'EXTENDED_STRAIGHT', visit);
+        multi(bk, k0, 1, 2, 1, 'EXTENDED_STRAIGHT', visit);
+        multi(bk, k0, 1, 1, 2, 'EXTENDED_STRAIGHT', visit);
       }
-      // counts per name: [2,1,1] rotations (4 pieces), [1,2,2] rotations (5), [2,2,2] (6, chariot group only)
-      if (all || size === 4) for (let d = 0; d < 3; d++) multi(lists, p, [d === 0 ? 2 : 1, d === 1 ? 2 : 1, d === 2 ? 2 : 1], b, 'EXTENDED_STRAIGHT', visit);
-      if (all || size === 5) for (let s = 0; s < 3; s++) multi(lists, p, [s === 0 ? 1 : 2, s === 1 ? 1 : 2, s === 2 ? 1 : 2], b, 'EXTENDED_STRAIGHT_5', visit);
-      if ((all || size === 6) && g === 1) multi(lists, p, [2, 2, 2], b, 'DOUBLE_STRAIGHT', visit);
+      if (wants(size, maxLen, only, 5, 'EXTENDED_STRAIGHT_5')) {
+        multi(bk, k0, 1, 2, 2, 'EXTENDED_STRAIGHT_5', visit);
+        multi(bk, k0, 2, 1, 2, 'EXTENDED_STRAIGHT_5', visit);
+        multi(bk, k0, 2, 2, 1, 'EXTENDED_STRAIGHT_5', visit);
+      }
+      if (g === 1 && wants(size, maxLen, only, 6, 'DOUBLE_STRAIGHT')) multi(bk, k0, 2, 2, 2, 'DOUBLE_STRAIGHT', visit);
     }
   }
 }
 
-/** k-subsets of `list` written into b[offset..offset+k), calling `done` for each. */
-function subsets(list: readonly number[], k: number, b: number[], offset: number, start: number, done: () => void): void {
-  if (k === 0) {
-    done();
-    return;
-  }
-  for (let i = start; i <= list.length - k; i++) {
-    b[offset] = list[i] as number;
-    subsets(list, k - 1, b, offset + 1, i + 1, done);
-  }
+/** Number of c-subsets (c = 1 or 2) of m pieces. */
+function choices(m: number, c: number): number {
+  return c === 1 ? m : (m * (m - 1)) / 2;
 }
 
-/** Picks counts[j] pieces from lists[j] for each of the 3 names. */
-function multi(lists: readonly number[][], p: readonly number[], counts: readonly number[], b: number[], type: PlayType, visit: ComboVisitor): void {
-  const [c0, c1, c2] = counts as [number, number, number];
-  const [l0, l1, l2] = lists as [number[], number[], number[]];
-  if (l0.length < c0 || l1.length < c1 || l2.length < c2) return;
-  const total = (p[0] as number) * c0 + (p[1] as number) * c1 + (p[2] as number) * c2;
+/** Writes the x-th c-subset (c = 1 or 2, lexicographic) of the positions of kind k into b[off..off+c). */
+function pick(bk: Buckets, k: number, c: number, x: number, off: number): void {
+  const base = k * bk.stride;
+  if (c === 1) {
+    bk.b[off] = bk.pos[base + x] as number;
+    return;
+  }
+  const m = bk.cnt[k] as number;
+  let i = 0;
+  let r = x;
+  while (r >= m - 1 - i) {
+    r -= m - 1 - i;
+    i++;
+  }
+  bk.b[off] = bk.pos[base + i] as number;
+  bk.b[off + 1] = bk.pos[base + i + 1 + r] as number;
+}
+
+/** Picks c0, c1, c2 pieces of the kinds k0, k0 + 2, k0 + 4 (the three names of a group, one colour). */
+function multi(bk: Buckets, k0: number, c0: number, c1: number, c2: number, type: PlayType, visit: ComboVisitor): void {
+  const k1 = k0 + 2;
+  const k2 = k0 + 4;
+  const cnt = bk.cnt;
+  const n0 = cnt[k0] as number;
+  const n1 = cnt[k1] as number;
+  const n2 = cnt[k2] as number;
+  if (n0 < c0 || n1 < c1 || n2 < c2) return;
+  const total = (14 - k0) * c0 + (14 - k1) * c1 + (14 - k2) * c2;
   const len = c0 + c1 + c2;
-  subsets(l0, c0, b, 0, 0, () => subsets(l1, c1, b, c0, 0, () => subsets(l2, c2, b, c0 + c1, 0, () => visit(b, len, type, total))));
+  const s0 = choices(n0, c0);
+  const s1 = choices(n1, c1);
+  const s2 = choices(n2, c2);
+  for (let x = 0; x < s0; x++) {
+    pick(bk, k0, c0, x, 0);
+    for (let y = 0; y < s1; y++) {
+      pick(bk, k1, c1, y, c0);
+      for (let z = 0; z < s2; z++) {
+        pick(bk, k2, c2, z, c0 + c1);
+        visit(bk.b, len, type, total);
+      }
+    }
+  }
 }
 
 /** Every valid combination as objects with sorted positions (tests and non-hot callers). */
@@ -138,26 +219,82 @@ export function itertoolsOrder(a: Combo, b: Combo): number {
   return 0;
 }
 
+// State of the running bestCombo search (module-level so its visitor is one plain function, not a closure per
+// call; the visitor calls nothing that could start another search).
+let qHand: readonly PieceKind[] = [];
+let qLowest = false;
+let qBeats = -Infinity;
+let found = false;
+let bestLen = 0;
+let bestTotal = 0;
+let bestType: PlayType = 'INVALID';
+const bestIdx: number[] = [0, 0, 0, 0, 0, 0];
+const cand: number[] = [0, 0, 0, 0, 0, 0];
+
+/** Core sum of an extended straight given as hand positions: one piece per distinct kind (§6.2). */
+function coreOf(hand: readonly PieceKind[], idx: readonly number[], len: number): number {
+  let seen = 0;
+  let sum = 0;
+  for (let i = 0; i < len; i++) {
+    const kind = hand[idx[i] as number] as PieceKind;
+    const bit = 1 << kindIndex(kind);
+    if ((seen & bit) !== 0) continue;
+    seen |= bit;
+    sum += pointsOf(kind);
+  }
+  return sum;
+}
+
+function consider(idx: readonly number[], len: number, type: PlayType, total: number): void {
+  if (found) {
+    if (total === bestTotal) {
+      if (len > bestLen) return;
+    } else if (qLowest ? total > bestTotal : total < bestTotal) return;
+  }
+  if (qBeats !== -Infinity && (type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(qHand, idx, len) : total) <= qBeats) return;
+  // sorted copy of the candidate's positions (insertion sort of at most 6)
+  for (let i = 0; i < len; i++) {
+    const v = idx[i] as number;
+    let j = i;
+    while (j > 0 && (cand[j - 1] as number) > v) {
+      cand[j] = cand[j - 1] as number;
+      j--;
+    }
+    cand[j] = v;
+  }
+  if (found && total === bestTotal) {
+    // equal total: keep the earlier one in itertools order (shorter first, then lexicographic positions)
+    if (len === bestLen) {
+      let d = 0;
+      for (let i = 0; i < len && d === 0; i++) d = (cand[i] as number) - (bestIdx[i] as number);
+      if (d >= 0) return;
+    }
+  }
+  found = true;
+  bestLen = len;
+  bestTotal = total;
+  bestType = type;
+  for (let i = 0; i < len; i++) bestIdx[i] = cand[i] as number;
+}
+
 /**
- * The combination with the highest total (first in itertools order on ties) among those accepted by `filter`,
- * or null. `filter` sees the scratch buffer.
+ * The combination with the highest total (or the lowest, with `prefer: 'lowest'`), first in itertools order on
+ * ties, among those of `size` pieces (any size if undefined) and at most `maxLen` pieces, of type `only` if given,
+ * and, if `beats` is given, whose strength (total, core sum for extended straights, §6.2) is above it; or null.
  */
 export function bestCombo(
   hand: readonly PieceKind[],
   size: number | undefined,
-  filter?: (idx: readonly number[], len: number, type: PlayType, total: number) => boolean,
   prefer: 'highest' | 'lowest' = 'highest',
+  maxLen = 6,
+  only: PlayType | null = null,
+  beats = -Infinity,
 ): Combo | null {
-  let best: Combo | null = null;
-  forEachCombo(hand, size, (idx, len, type, total) => {
-    if (best !== null) {
-      const better = prefer === 'highest' ? total > best.total : total < best.total;
-      if (!better && total !== best.total) return;
-      if (total === best.total && len > best.idx.length) return;
-    }
-    if (filter !== undefined && !filter(idx, len, type, total)) return;
-    const cand: Combo = { idx: idx.slice(0, len).sort((x, y) => x - y), type, total };
-    if (best === null || total !== best.total || itertoolsOrder(cand, best) < 0) best = cand;
-  });
-  return best;
+  qHand = hand;
+  qLowest = prefer === 'lowest';
+  qBeats = beats;
+  found = false;
+  enumerate(hand, size, maxLen, only, consider);
+  if (!found) return null;
+  return { idx: bestIdx.slice(0, bestLen), type: bestType, total: bestTotal };
 }
