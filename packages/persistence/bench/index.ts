@@ -8,13 +8,15 @@ import path from 'node:path';
 import { createPgSchema, requirePostgres } from '@game/test-services';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { createDatabase, transaction } from '../src/index.js';
+import { createDatabase, prepareQuery, transaction } from '../src/index.js';
 
 interface Result {
   name: string;
   ours: number;
   raw: number;
 }
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 
 async function timeIt(n: number, fn: (i: number) => Promise<void> | void): Promise<number> {
   const start = performance.now();
@@ -38,7 +40,7 @@ async function compare(name: string, n: number, rounds: number, ours: (i: number
   return { name, ours: bestOurs, raw: bestRaw };
 }
 
-async function sqliteBench(): Promise<Result> {
+async function sqliteBench(): Promise<Result[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'persistence-bench-'));
   try {
     const rawDb = new Sqlite(path.join(dir, 'raw.db'));
@@ -50,26 +52,27 @@ async function sqliteBench(): Promise<Result> {
 
     const db = await createDatabase(`sqlite:${path.join(dir, 'ours.db')}`);
     await db.kysely.schema.createTable('t').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text', (c) => c.notNull()).execute();
-    const result = await compare(
-      'SQLite one-row insert transaction',
-      Number(process.env['BENCH_SQLITE_N'] ?? 20_000),
-      3,
-      async (i) => {
-        await transaction(db, async (trx) => {
-          await trx.insertInto('t').values({ id: i, name: `n${i}` }).execute();
-        });
-      },
-      (i) => void rawTx(i),
-    );
+    const n = Number(process.env['BENCH_SQLITE_N'] ?? 20_000);
+    const built = await compare('SQLite one-row insert transaction, query built per call', n, ROUNDS, async (i) => {
+      await transaction(db, async (trx) => {
+        await trx.insertInto('t').values({ id: i, name: `n${i}` }).execute();
+      });
+    }, (i) => void rawTx(i + 10_000_000));
+    const insertT = prepareQuery(db, (q, p: { id: number; name: string }) => q.insertInto('t').values({ id: p.id, name: p.name }));
+    const prepared = await compare('SQLite one-row insert transaction, prepared query', n, ROUNDS, async (i) => {
+      await transaction(db, async () => {
+        await insertT.run({ id: i + 10_000_000, name: `n${i}` });
+      });
+    }, (i) => void rawTx(i + 20_000_000));
     rawDb.close();
     await db.close();
-    return result;
+    return [built, prepared];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresBench(): Promise<Result> {
+async function postgresBench(): Promise<Result[]> {
   await requirePostgres();
   const schema = await createPgSchema('bench');
   const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
@@ -77,26 +80,29 @@ async function postgresBench(): Promise<Result> {
   try {
     await pool.query('create table t_raw (id integer primary key, name text not null)');
     await pool.query('create table t (id integer primary key, name text not null)');
-    return await compare(
-      'PostgreSQL one-row insert transaction',
-      Number(process.env['BENCH_PG_N'] ?? 2_000),
-      3,
-      async (i) => {
-        await transaction(db, async (trx) => {
-          await trx.insertInto('t').values({ id: i, name: `n${i}` }).execute();
-        });
-      },
-      async (i) => {
-        const client = await pool.connect();
-        try {
-          await client.query('begin');
-          await client.query('insert into t_raw (id, name) values ($1, $2)', [i, `n${i}`]);
-          await client.query('commit');
-        } finally {
-          client.release();
-        }
-      },
-    );
+    const n = Number(process.env['BENCH_PG_N'] ?? 2_000);
+    const raw = async (i: number) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query('insert into t_raw (id, name) values ($1, $2)', [i, `n${i}`]);
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const built = await compare('PostgreSQL one-row insert transaction, query built per call', n, ROUNDS, async (i) => {
+      await transaction(db, async (trx) => {
+        await trx.insertInto('t').values({ id: i, name: `n${i}` }).execute();
+      });
+    }, raw);
+    const insertT = prepareQuery(db, (q, p: { id: number; name: string }) => q.insertInto('t').values({ id: p.id, name: p.name }));
+    const prepared = await compare('PostgreSQL one-row insert transaction, prepared query', n, ROUNDS, async (i) => {
+      await transaction(db, async () => {
+        await insertT.run({ id: i + 10_000_000, name: `n${i}` });
+      });
+    }, (i) => raw(i + 10_000_000));
+    return [built, prepared];
   } finally {
     await pool.end();
     await db.close();
@@ -104,7 +110,7 @@ async function postgresBench(): Promise<Result> {
   }
 }
 
-const results = [await sqliteBench(), await postgresBench()];
+const results = [...(await sqliteBench()), ...(await postgresBench())];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 process.stdout.write(`\n@game/persistence bench (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
 process.stdout.write('| Benchmark | Ours (tx/s) | Raw driver (tx/s) | Ratio |\n|---|---|---|---|\n');

@@ -92,6 +92,11 @@ export type DatabaseOptions = SqliteDatabaseOptions | PostgresDatabaseOptions;
 /** Internal per-database state shared by transaction() and friends. */
 export interface DatabaseInternals {
   readonly tx: AsyncLocalStorage<Transaction<any>>;
+  /**
+   * A backend's own way to run a top-level unit of work (it must bind the Transaction in `tx` while `fn`
+   * runs). Without it, `transaction()` uses Kysely's transaction builder.
+   */
+  readonly runTransaction?: <T>(fn: (trx: Transaction<any>) => Promise<T>) => Promise<T>;
   /** Errors worth retrying a whole unit of work for (serialization failure, deadlock, busy). */
   readonly isRetryableTxError: (err: unknown) => boolean;
   /** Errors that mean the connection or server failed (for idempotent-read retries). */

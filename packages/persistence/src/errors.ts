@@ -87,3 +87,10 @@ export function describe(err: unknown): string {
   }
   return String(err);
 }
+
+/** A prepared query was built in a way that cannot be reused (a parameter was transformed, or a value is missing). */
+export class InvalidPreparedQueryError extends PersistenceError {
+  constructor(message: string) {
+    super('INVALID_PREPARED_QUERY', message);
+  }
+}

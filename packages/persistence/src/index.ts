@@ -13,6 +13,7 @@ export {
 } from './database.js';
 export { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 export { transaction, currentExecutor, inTransaction, withRetry, type TransactionOptions } from './transaction.js';
+export { prepareQuery, type PreparedQuery } from './prepared.js';
 export { compareAndSet, type CompareAndSetArgs } from './optimistic.js';
 export { migrate, appliedMigrations, MIGRATIONS_TABLE, type Migration, type MigrationSet, type MigrationResult } from './migrate.js';
 export { createCache, cached, type Cache, type CacheOptions, type CacheStats } from './cache.js';
@@ -22,6 +23,7 @@ export {
   DatabaseConnectionError,
   DatabaseUnavailableError,
   OptimisticLockError,
+  InvalidPreparedQueryError,
   MigrationError,
 } from './errors.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';

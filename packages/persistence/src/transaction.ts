@@ -32,21 +32,32 @@ function attemptsOf(opt: TransactionOptions['retry']): number {
  *   await trx.updateTable('directory').set(update).where('id', '=', id).execute();
  * }, { retry: true });
  */
-export async function transaction<DB, T>(
+export function transaction<DB, T>(
   db: Database<DB>,
   fn: (trx: Transaction<DB>) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  try {
+    return unitOfWork(db, fn, options);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+// Not an async function: on the hot path (SQLite, no retry) the backend's promise is returned as is.
+function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promise<T>, options: TransactionOptions): Promise<T> {
   const internals = internalsOf(db);
   const outer = internals.tx.getStore() as Transaction<DB> | undefined;
   if (outer) return fn(outer);
 
-  const run = () => {
+  const fast = internals.runTransaction;
+  const maxAttempts = attemptsOf(options.retry);
+  if (fast && maxAttempts === 1) return fast(fn as (trx: Transaction<unknown>) => Promise<T>);
+  const run = fast ? () => fast(fn as (trx: Transaction<unknown>) => Promise<T>) : () => {
     let builder = db.kysely.transaction();
     if (options.isolationLevel && db.capabilities.dialect === 'postgres') builder = builder.setIsolationLevel(options.isolationLevel);
     return builder.execute((trx) => internals.tx.run(trx, () => fn(trx)));
   };
-  const maxAttempts = attemptsOf(options.retry);
   if (maxAttempts === 1) return run();
 
   const cfg = typeof options.retry === 'object' ? options.retry : {};

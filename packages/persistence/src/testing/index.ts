@@ -5,13 +5,14 @@
  * describePersistenceConformance('sqlite memory', () => ({ open: () => createDatabase('sqlite::memory:') }));
  */
 import type { Redis } from 'ioredis';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache } from '../cache.js';
 import type { Database } from '../database.js';
-import { MigrationError, OptimisticLockError } from '../errors.js';
+import { InvalidPreparedQueryError, MigrationError, OptimisticLockError } from '../errors.js';
 import { appliedMigrations, migrate, type MigrationSet } from '../migrate.js';
 import { compareAndSet } from '../optimistic.js';
+import { prepareQuery } from '../prepared.js';
 import { currentExecutor, inTransaction, transaction, withRetry } from '../transaction.js';
 
 /** What a backend gives the persistence suite. */
@@ -153,6 +154,62 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
       expect(ids).not.toContain('n2');
       expect(inTransaction(db)).toBe(false);
       expect(currentExecutor(db)).toBe(db.kysely);
+    });
+
+    it('refuses queries on a transaction after it has ended', async () => {
+      let leaked: Transaction<any> | undefined;
+      await transaction(db, async (trx) => {
+        leaked = trx;
+        await trx.insertInto('items').values({ id: 'e1', name: 'in' }).execute();
+      });
+      await expect(leaked!.insertInto('items').values({ id: 'e2', name: 'late' }).execute()).rejects.toThrow(/already committed/);
+      expect((await items()).map((r) => r.id)).not.toContain('e2');
+    });
+
+    it('keeps concurrent units of work apart (one rolls back, the other commits)', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const failing = transaction(db, async (trx) => {
+        await trx.insertInto('items').values({ id: 'k1', name: 'failing' }).execute();
+        await gate;
+        throw new Error('first unit fails');
+      });
+      const committing = transaction(db, async (trx) => {
+        await trx.insertInto('items').values({ id: 'k2', name: 'committing' }).execute();
+      });
+      release();
+      await expect(failing).rejects.toThrow('first unit fails');
+      await committing;
+      const ids = (await items()).map((r) => r.id);
+      expect(ids).not.toContain('k1');
+      expect(ids).toContain('k2');
+    });
+
+    it('prepared queries bind new values on every call and join the current unit of work', async () => {
+      const insert = prepareQuery(db, (q, p: { id: string; name: string }) => q.insertInto('items').values({ id: p.id, name: p.name }));
+      const byId = prepareQuery(db, (q, p: { id: string }) => q.selectFrom('items').select(['id', 'name']).where('id', '=', p.id));
+      expect(insert.params).toEqual(['id', 'name']);
+      expect(byId.sql).toBe(db.kysely.selectFrom('items').select(['id', 'name']).where('id', '=', 'x').compile().sql);
+      await insert.run({ id: 'p1', name: 'first' });
+      await insert.run({ id: 'p2', name: 'second' });
+      expect(await byId.executeTakeFirst({ id: 'p2' })).toEqual({ id: 'p2', name: 'second' });
+      expect(await byId.execute({ id: 'nope' })).toEqual([]);
+      await expect(
+        transaction(db, async () => {
+          await insert.run({ id: 'p3', name: 'rolled back' });
+          expect(await byId.executeTakeFirst({ id: 'p3' })).toEqual({ id: 'p3', name: 'rolled back' });
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      expect(await byId.executeTakeFirst({ id: 'p3' })).toBeUndefined();
+      await expect(insert.run({ id: 'p4' } as { id: string; name: string })).rejects.toThrow(InvalidPreparedQueryError);
+      expect(await byId.executeTakeFirst({ id: 'p4' })).toBeUndefined();
+    });
+
+    it('prepared queries refuse parameters that cannot be re-bound', () => {
+      expect(() => prepareQuery(db, (q, p: { n: number }) => q.selectFrom('items').selectAll().limit(p.n + 1))).toThrow(InvalidPreparedQueryError);
+      expect(() => prepareQuery(db, (q, p: { name: string }) => q.selectFrom('items').selectAll().where('name', 'like', `${p.name}%`))).toThrow(/transformed/);
+      expect(() => prepareQuery(db, (q, p: { col: 'id' }) => q.selectFrom('items').select(p.col))).toThrow(InvalidPreparedQueryError);
     });
 
     it('compare-and-set bumps the version and reports conflicts with the version found', async () => {
