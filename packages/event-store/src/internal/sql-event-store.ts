@@ -485,8 +485,10 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       const prepared = prepareEvents(events, appendOptions, options, upcasters);
       const callerIds = events.some((e) => e.id !== undefined) ? prepared.map((e) => e.id) : [];
       let result: AppendResult;
-      if (fastAppend && sqliteHandle && !sqliteHandle.inTransaction && !inTransaction(db)) {
-        // Nothing else holds the connection: one synchronous transaction, no promise per statement.
+      if (fastAppend && sqliteHandle && (inTransaction(db) || !sqliteHandle.inTransaction)) {
+        // Either nothing else holds the connection (one synchronous transaction), or this flow's own unit
+        // of work does (@game/persistence holds SQLite's one connection for the whole unit, so the append
+        // runs synchronously inside it, as a savepoint): no promise per statement either way.
         const now = clock();
         const out = fastAppend(streamId, prepared, expected, callerIds, now);
         if (out.kind === 'duplicate') {
