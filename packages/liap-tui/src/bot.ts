@@ -1,6 +1,6 @@
 /** Bots: the legacy strategy of §9.2, and who the game is waiting on. */
 import { bestCombo, forEachCombo } from './internal/combos.js';
-import { kindIndex, pointsOf, type PieceKind } from './pieces.js';
+import { pointsOf, type PieceKind } from './pieces.js';
 import { comparePlays, playStrength } from './rules.js';
 import type { Rng } from './rng.js';
 import type { LiapCommand, LiapState, Seat, TurnPlay } from './types.js';
@@ -170,9 +170,9 @@ export type BotLevel = 'legacy' | 'strategic';
  */
 export function strategicDeclare(input: DeclareInput): number {
   const { hand, position, earlier, mustBeNonzero } = input;
-  let est = 0;
-  for (const p of hand) if (pointsOf(p) >= 11) est++;
   const counts = countKinds(hand);
+  // openers: pieces of 11 points or more (GENERAL and ADVISOR, kind indices 0..3)
+  let est = (counts[0] as number) + (counts[1] as number) + (counts[2] as number) + (counts[3] as number);
   if (hasStraight(counts) || hasBigPair(counts)) est++;
   est = Math.min(8, est);
   const forbidden = position === 3 ? 8 - earlier.reduce((a, b) => a + b, 0) : -1;
@@ -191,7 +191,7 @@ const kindCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 function countKinds(hand: readonly PieceKind[]): number[] {
   kindCounts.fill(0);
   for (let i = 0; i < hand.length; i++) {
-    const ki = kindIndex(hand[i] as PieceKind);
+    const ki = 14 - pointsOf(hand[i] as PieceKind); // kindIndex
     if (ki >= 0 && ki < 14) kindCounts[ki] = (kindCounts[ki] as number) + 1;
   }
   return kindCounts;
@@ -220,20 +220,44 @@ function hasBigPair(c: readonly number[]): boolean {
 /** The n lowest-point pieces (stable: lower index first on ties), lowest first. */
 function lowest(hand: readonly PieceKind[], n: number): number[] {
   const chosen: number[] = [];
-  for (let k = 0; k < n && k < hand.length; k++) {
+  const h = hand.length;
+  if (h > 30) {
+    // too long for the bitmask below (never in a game: hands hold 8 pieces)
+    for (let k = 0; k < n && k < h; k++) {
+      let bi = -1;
+      let bv = Infinity;
+      for (let i = 0; i < h; i++) {
+        const v = pointsOf(hand[i] as PieceKind);
+        if (v < bv && !chosen.includes(i)) {
+          bv = v;
+          bi = i;
+        }
+      }
+      chosen.push(bi);
+    }
+    return chosen;
+  }
+  const pts = handPoints;
+  for (let i = 0; i < h; i++) pts[i] = pointsOf(hand[i] as PieceKind);
+  let taken = 0;
+  for (let k = 0; k < n && k < h; k++) {
     let bi = -1;
     let bv = Infinity;
-    for (let i = 0; i < hand.length; i++) {
-      const v = pointsOf(hand[i] as PieceKind);
-      if (v < bv && !chosen.includes(i)) {
+    for (let i = 0; i < h; i++) {
+      const v = pts[i] as number;
+      if (v < bv && (taken & (1 << i)) === 0) {
         bv = v;
         bi = i;
       }
     }
+    taken |= 1 << bi;
     chosen.push(bi);
   }
   return chosen;
 }
+
+/** Points per hand position (scratch for `lowest`). */
+const handPoints: number[] = [];
 
 /** The strategic bot's play: takes piles while short of its declaration, dumps low pieces once it has enough. */
 export function strategicPlay(state: LiapState, seat: Seat): number[] {

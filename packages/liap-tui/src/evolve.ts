@@ -95,6 +95,20 @@ function updateSeat(state: LiapState, seat: Seat, patch: Partial<SeatInfo>): rea
   return setAt(state.seats, seat, { ...(state.seats[seat] as SeatInfo), ...patch });
 }
 
+/** The hand without the played positions (in hand order). */
+function remaining(hand: readonly PieceKind[], indices: readonly number[]): PieceKind[] {
+  let played = 0; // bitmask of the played positions (hands hold 8 pieces; the general case below otherwise)
+  if (hand.length > 31) return hand.filter((_, k) => !indices.includes(k));
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j] as number;
+    if (!((i | 0) === i && i >= 0 && i < 31)) return hand.filter((_, k) => !indices.includes(k));
+    played |= 1 << i;
+  }
+  const out: PieceKind[] = [];
+  for (let i = 0; i < hand.length; i++) if ((played & (1 << i)) === 0) out.push(hand[i] as PieceKind);
+  return out;
+}
+
 function human(name: string, avatarColor: string): SeatInfo {
   return { name, isBot: false, originalIsBot: false, connected: true, left: false, avatarColor };
 }
@@ -272,9 +286,7 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
         return;
       }
       const p = state.players[e.seat] as PlayerState;
-      const hand: PieceKind[] = [];
-      const indices = e.indices;
-      for (let i = 0; i < p.hand.length; i++) if (!indices.includes(i)) hand.push(p.hand[i] as PieceKind);
+      const hand = remaining(p.hand, e.indices);
       const plays = turn.plays.slice();
       plays.push({ seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at });
       n.players = setAt(state.players, e.seat, playerOf(hand, p.score, p.declared, p.capturedPiles, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds));

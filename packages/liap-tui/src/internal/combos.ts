@@ -47,11 +47,12 @@ class Buckets {
     const pts = this.pts;
     for (let i = 0; i < n; i++) {
       const kind = hand[i] as PieceKind;
-      const ki = kindIndex(kind);
+      const v = pointsOf(kind);
+      const ki = 14 - v; // kindIndex
       if (!(ki >= 0 && ki < KINDS)) throw new TypeError(`not a piece kind: ${String(kind)}`);
       pos[ki * stride + (cnt[ki] as number)] = i;
       cnt[ki] = (cnt[ki] as number) + 1;
-      pts[i] = pointsOf(kind);
+      pts[i] = v;
     }
   }
 }
