@@ -1,17 +1,28 @@
 // ws-transport benchmarks: broadcast to 1,000 clients, echo, and idle memory at 5,000 connections,
-// each against raw uWebSockets.js and `ws` in the same run. Clients live in a child process.
-import { fork, type ChildProcess } from 'node:child_process';
+// each against raw uWebSockets.js and `ws` in the same run. Every server runs in its own process
+// (bench/server-child.ts) and reports its own CPU time; the clients live in one more process.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startServer, type BenchServer, type Impl } from './servers.js';
+import type { Impl } from './servers.js';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const IMPLS: Impl[] = (process.env['BENCH_IMPLS']?.split(',') as Impl[] | undefined) ?? ['ws-transport', 'raw uWS', 'ws'];
 const BROADCAST_CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 1000);
 const BROADCAST_MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
-const ECHO_CLIENTS = 100;
-const ECHO_MS = Number(process.env['BENCH_ECHO_MS'] ?? 2000);
+const ECHO_CLIENTS = Number(process.env['BENCH_ECHO_CLIENTS'] ?? 100);
+const ECHO_MS = Number(process.env['BENCH_ECHO_MS'] ?? 1500);
+const ECHO_ROUNDS = Number(process.env['BENCH_ECHO_ROUNDS'] ?? 7);
+/** Frames in flight per echo connection: 1 (request/response, like a game client) and pipelined (the server saturated). */
+const ECHO_DEPTHS = (process.env['BENCH_ECHO_DEPTHS'] ?? '1,16').split(',').map(Number);
 const IDLE_CONNECTIONS = Number(process.env['BENCH_IDLE'] ?? 5000);
+/**
+ * Servers on CPU 0, clients on CPU 1 (taskset, when there are 2+ CPUs); `BENCH_PIN=0` leaves placement to
+ * the scheduler. Unpinned, server and client migrate between the two cores and the per-frame CPU cost
+ * swings with it (echo ratios 0.6–0.9 within one run); pinned, rounds agree within a few percent.
+ */
+const PIN = process.env['BENCH_PIN'] !== '0' && os.cpus().length >= 2 && existsSync('/usr/bin/taskset');
 
 type Msg = { op: string; [k: string]: unknown };
 
@@ -34,30 +45,54 @@ class Child {
   }
 }
 
+function pin(proc: ChildProcess, cpu: number): void {
+  if (PIN && proc.pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(proc.pid)], { stdio: 'ignore' });
+}
+
 async function startClient(): Promise<Child> {
   const proc = fork(here('./load-client.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const child = new Child(proc);
   await child.next('up');
+  pin(proc, 1);
   return child;
 }
 
-const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+interface ServerProc {
+  readonly impl: Impl;
+  readonly child: Child;
+  readonly port: number;
+}
 
-async function broadcastCase(client: Child, server: BenchServer): Promise<{ msgsPerSec: number; cpuUsPerBroadcast: number }> {
+async function startServerProc(impl: Impl, script = './server-child.ts', extraArgs: string[] = []): Promise<ServerProc> {
+  const proc = fork(here(script), [impl], { execArgv: ['--import', 'tsx', ...extraArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = new Child(proc);
+  const m = await child.next('listening');
+  pin(proc, 0);
+  return { impl, child, port: Number(m['port']) };
+}
+
+async function stopServerProc(s: ServerProc): Promise<void> {
+  const exited = new Promise((r) => s.child.proc.once('exit', r));
+  s.child.proc.send({ op: 'exit' });
+  await exited;
+}
+
+const serverCpuMs = async (s: ServerProc): Promise<number> => Number((await s.child.call({ op: 'cpu' }, 'cpu'))['ms']);
+
+async function broadcastCase(client: Child, server: ServerProc): Promise<{ msgsPerSec: number; cpuUsPerBroadcast: number }> {
   await client.call({ op: 'connect', url: `ws://127.0.0.1:${server.port}/ws`, n: BROADCAST_CLIENTS }, 'connected');
   const message = { type: 'state', round: 1, players: ['a', 'b', 'c', 'd'], scores: [10, 20, 30, 40] };
   let best = { msgsPerSec: 0, cpuUsPerBroadcast: Infinity };
   for (let round = 0; round < 3; round++) {
     await client.call({ op: 'expect', count: BROADCAST_MESSAGES }, 'ready');
     const received = client.next('received');
-    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < BROADCAST_MESSAGES; i++) server.broadcast(message);
-    const cpuPublish = cpuMs(process.cpuUsage(cpu0));
+    // the server times its own publish loop (CPU time of the server process)
+    const r = await server.child.call({ op: 'broadcast', count: BROADCAST_MESSAGES, message }, 'broadcasted');
     await received;
     const seconds = (performance.now() - t0) / 1000;
     const msgsPerSec = (BROADCAST_MESSAGES * BROADCAST_CLIENTS) / seconds;
-    const cpuUsPerBroadcast = (cpuPublish * 1000) / BROADCAST_MESSAGES;
+    const cpuUsPerBroadcast = (Number(r['cpuMs']) * 1000) / BROADCAST_MESSAGES;
     if (msgsPerSec > best.msgsPerSec) best = { ...best, msgsPerSec };
     if (cpuUsPerBroadcast < best.cpuUsPerBroadcast) best = { ...best, cpuUsPerBroadcast };
   }
@@ -65,16 +100,46 @@ async function broadcastCase(client: Child, server: BenchServer): Promise<{ msgs
   return best;
 }
 
-async function echoCase(client: Child, server: BenchServer): Promise<{ roundTripsPerSec: number; serverCpuUsPerRoundTrip: number }> {
-  await client.call({ op: 'connect', url: `ws://127.0.0.1:${server.port}/ws`, n: ECHO_CLIENTS }, 'connected');
-  // warm-up (not measured): JIT on both sides, so the first server in the run is not penalised
-  await client.call({ op: 'echo', durationMs: 1000 }, 'echoed');
-  const cpu0 = process.cpuUsage();
-  const r = await client.call({ op: 'echo', durationMs: ECHO_MS }, 'echoed');
-  const cpu = cpuMs(process.cpuUsage(cpu0));
-  await client.call({ op: 'close' }, 'closed');
-  const roundTrips = Number(r['roundTrips']);
-  return { roundTripsPerSec: roundTrips / (ECHO_MS / 1000), serverCpuUsPerRoundTrip: (cpu * 1000) / roundTrips };
+interface EchoSample {
+  /** Server CPU (user + system) per round trip. */
+  cpuUs: number;
+  roundTripsPerSec: number;
+}
+
+/** One echo measurement: `depth` frames in flight per connection for ECHO_MS, then until every reply is in. */
+async function echoOnce(client: Child, server: ServerProc, depth: number, ms = ECHO_MS): Promise<EchoSample> {
+  const cpu0 = await serverCpuMs(server);
+  const r = await client.call({ op: 'rawEcho', tag: server.impl, durationMs: ms, inFlight: depth }, 'rawEchoed');
+  const cpu1 = await serverCpuMs(server);
+  if (Number(r['roundTrips']) !== Number(r['sent'])) throw new Error(`${server.impl}: ${String(r['sent'])} sent, ${String(r['roundTrips'])} echoed`);
+  return { cpuUs: ((cpu1 - cpu0) * 1000) / Number(r['roundTrips']), roundTripsPerSec: Number(r['roundTripsPerSec']) };
+}
+
+/**
+ * Echo: every server up at once with its own clients (idle while another one is measured); rounds
+ * alternate the order of the servers, and each round compares servers measured seconds apart.
+ */
+async function echoCase(client: Child): Promise<Record<number, Record<string, EchoSample[]>>> {
+  const servers: ServerProc[] = [];
+  for (const impl of IMPLS) {
+    const s = await startServerProc(impl);
+    await client.call({ op: 'rawConnect', tag: impl, port: s.port, n: ECHO_CLIENTS }, 'rawConnected');
+    // warm-up (not measured): JIT on both sides
+    for (const depth of ECHO_DEPTHS) await echoOnce(client, s, depth, 1000);
+    servers.push(s);
+  }
+  const samples: Record<number, Record<string, EchoSample[]>> = {};
+  for (let round = 0; round < ECHO_ROUNDS; round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const depth of ECHO_DEPTHS) {
+      for (const s of order) ((samples[depth] ??= {})[s.impl] ??= []).push(await echoOnce(client, s, depth));
+    }
+  }
+  for (const s of servers) {
+    await client.call({ op: 'rawClose', tag: s.impl }, 'rawClosed');
+    await stopServerProc(s);
+  }
+  return samples;
 }
 
 /**
@@ -82,55 +147,45 @@ async function echoCase(client: Child, server: BenchServer): Promise<{ roundTrip
  * connections, in a fresh server process (after GC on both ends of the measurement).
  */
 async function idleCase(client: Child, impl: Impl): Promise<{ bytesPerConnection: number; heapBytesPerConnection: number }> {
-  const proc = fork(here('./idle-server.ts'), [impl], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const server = new Child(proc);
-  await server.next('listening');
-  const a = await server.call({ op: 'measure' }, 'measured');
-  await client.call({ op: 'connect', url: `ws://127.0.0.1:${String(a['port'])}/ws`, n: IDLE_CONNECTIONS }, 'connected');
-  const b = await server.call({ op: 'measure' }, 'measured');
+  const server = await startServerProc(impl, './idle-server.ts', ['--expose-gc']);
+  const a = await server.child.call({ op: 'measure' }, 'measured');
+  await client.call({ op: 'connect', url: `ws://127.0.0.1:${server.port}/ws`, n: IDLE_CONNECTIONS }, 'connected');
+  const b = await server.child.call({ op: 'measure' }, 'measured');
   await client.call({ op: 'close' }, 'closed');
-  proc.send({ op: 'exit' });
-  await new Promise((r) => proc.once('exit', r));
+  await stopServerProc(server);
   return {
     bytesPerConnection: (Number(b['rss']) - Number(a['rss'])) / IDLE_CONNECTIONS,
     heapBytesPerConnection: (Number(b['heap']) - Number(a['heap'])) / IDLE_CONNECTIONS,
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
   const client = await startClient();
+  const loadBefore = os.loadavg();
   const broadcast: Record<string, { msgsPerSec: number; cpuUsPerBroadcast: number }> = {};
-  const echo: Record<string, { roundTripsPerSec: number; serverCpuUsPerRoundTrip: number }> = {};
   const idle: Record<string, { bytesPerConnection: number; heapBytesPerConnection: number }> = {};
   const only = process.env['BENCH_ONLY'];
-  // Two interleaved rounds per case, best kept: other processes share these 2 cores.
-  for (let round = 0; round < 2; round++) {
-    // the second round runs in reverse order, so no server always goes first
-    for (const impl of only === 'idle' ? [] : round === 0 ? IMPLS : [...IMPLS].reverse()) {
-      const server = await startServer(impl);
-      if (only !== 'echo') {
+  if (only === undefined || only === 'broadcast') {
+    // Two rounds (the second in reverse order, so no server always goes first), best kept.
+    for (let round = 0; round < 2; round++) {
+      for (const impl of round === 0 ? IMPLS : [...IMPLS].reverse()) {
+        const server = await startServerProc(impl);
         const b = await broadcastCase(client, server);
+        await stopServerProc(server);
         const prev = broadcast[impl];
         broadcast[impl] = prev === undefined ? b : { msgsPerSec: Math.max(prev.msgsPerSec, b.msgsPerSec), cpuUsPerBroadcast: Math.min(prev.cpuUsPerBroadcast, b.cpuUsPerBroadcast) };
       }
-      if (only !== 'broadcast') {
-        const e = await echoCase(client, server);
-        const prev = echo[impl];
-        echo[impl] =
-          prev === undefined
-            ? e
-            : { roundTripsPerSec: Math.max(prev.roundTripsPerSec, e.roundTripsPerSec), serverCpuUsPerRoundTrip: Math.min(prev.serverCpuUsPerRoundTrip, e.serverCpuUsPerRoundTrip) };
-      }
-      await server.close();
     }
   }
+  const echo = only === undefined || only === 'echo' ? await echoCase(client) : {};
   if (only === undefined || only === 'idle') {
     for (const impl of IMPLS) {
       const runs: { bytesPerConnection: number; heapBytesPerConnection: number }[] = [];
@@ -140,40 +195,64 @@ async function main(): Promise<void> {
   }
   client.proc.send({ op: 'exit' });
 
-  if (only !== undefined) {
-    process.stdout.write(JSON.stringify({ broadcast, echo, idle }, null, 1) + '\n');
-    return;
-  }
   const ours = 'ws-transport';
   const raw = 'raw uWS';
+  const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' ');
   const lines: string[] = [];
-  lines.push(`ws-transport bench ${new Date().toISOString()} node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  lines.push(`\nbroadcast: ${BROADCAST_MESSAGES} messages to a room of ${BROADCAST_CLIENTS} clients (best of 2x3 runs)`);
-  lines.push('| server | server CPU µs per broadcast | server throughput vs raw uWS (raw CPU / CPU) | delivered msgs/s (client-bound) |');
-  lines.push('|---|---|---|---|');
-  for (const impl of IMPLS) {
-    const b = broadcast[impl]!;
-    lines.push(`| ${impl} | ${fmt(b.cpuUsPerBroadcast, 1)} | ${fmt(broadcast[raw]!.cpuUsPerBroadcast / b.cpuUsPerBroadcast, 2)} | ${fmt(b.msgsPerSec)} |`);
-  }
-  lines.push(`\necho: ${ECHO_CLIENTS} clients, one JSON message in flight each, ${ECHO_MS} ms (best of 2 runs, after a 1 s warm-up each)`);
-  lines.push('| server | server CPU µs per round trip | server throughput vs raw uWS (raw CPU / CPU) | round trips/s (client-bound) |');
-  lines.push('|---|---|---|---|');
-  for (const impl of IMPLS) {
-    const e = echo[impl]!;
-    lines.push(`| ${impl} | ${fmt(e.serverCpuUsPerRoundTrip, 1)} | ${fmt(echo[raw]!.serverCpuUsPerRoundTrip / e.serverCpuUsPerRoundTrip, 2)} | ${fmt(e.roundTripsPerSec)} |`);
-  }
-  lines.push(`\nidle memory: server growth per connection from 0 to ${IDLE_CONNECTIONS} idle connections (median of 3 fresh processes; ws: 1)`);
-  lines.push('| server | RSS bytes per connection | JS heap bytes per connection |');
-  lines.push('|---|---|---|');
-  for (const impl of IMPLS) {
-    const m = idle[impl]!;
-    lines.push(`| ${impl} | ${fmt(m.bytesPerConnection)} | ${fmt(m.heapBytesPerConnection)} |`);
-  }
   lines.push(
-    `\nsummary: broadcast ${fmt(broadcast[raw]!.cpuUsPerBroadcast / broadcast[ours]!.cpuUsPerBroadcast, 2)}x raw uWS server throughput (target >= 0.8), ` +
-      `echo ${fmt(echo[raw]!.serverCpuUsPerRoundTrip / echo[ours]!.serverCpuUsPerRoundTrip, 2)}x (target >= 0.8), ` +
-      `idle ${fmt(idle[ours]!.bytesPerConnection)} B RSS per connection (target <= 2048; raw uWS ${fmt(idle[raw]!.bytesPerConnection)})`,
+    `ws-transport bench ${new Date().toISOString()} node ${process.version}, ${os.cpus().length} CPUs${PIN ? ' (servers pinned to CPU 0, clients to CPU 1)' : ''}, ` +
+      `load average ${load(loadBefore)} at start, ${load(os.loadavg())} at end`,
   );
+  if (broadcast[raw] !== undefined) {
+    lines.push(`\nbroadcast: ${BROADCAST_MESSAGES} messages to a room of ${BROADCAST_CLIENTS} clients (best of 2x3 runs)`);
+    lines.push('| server | server CPU µs per broadcast | server throughput vs raw uWS (raw CPU / CPU) | delivered msgs/s (client-bound) |');
+    lines.push('|---|---|---|---|');
+    for (const impl of IMPLS) {
+      const b = broadcast[impl]!;
+      lines.push(`| ${impl} | ${fmt(b.cpuUsPerBroadcast, 1)} | ${fmt(broadcast[raw]!.cpuUsPerBroadcast / b.cpuUsPerBroadcast, 2)} | ${fmt(b.msgsPerSec)} |`);
+    }
+  }
+  const echoRatio: Record<number, { median: number; min: number; max: number }> = {};
+  for (const depth of ECHO_DEPTHS) {
+    const byImpl = echo[depth];
+    if (byImpl?.[raw] === undefined) continue;
+    lines.push(
+      `\necho: ${ECHO_CLIENTS} connections, ${depth} JSON message${depth === 1 ? '' : 's'} in flight each, ${ECHO_ROUNDS} rounds of ${ECHO_MS} ms per server ` +
+        '(interleaved, alternating order; medians, ratio range over rounds in brackets)',
+    );
+    lines.push('| server | server CPU µs per round trip | server throughput vs raw uWS (raw CPU / CPU, same round) | round trips/s |');
+    lines.push('|---|---|---|---|');
+    for (const impl of IMPLS) {
+      const xs = byImpl[impl]!;
+      const ratios = xs.map((x, i) => byImpl[raw]![i]!.cpuUs / x.cpuUs);
+      const r = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      if (impl === ours) echoRatio[depth] = r;
+      lines.push(
+        `| ${impl} | ${fmt(median(xs.map((x) => x.cpuUs)), 2)} | ${fmt(r.median, 2)} [${fmt(r.min, 2)}–${fmt(r.max, 2)}] | ${fmt(median(xs.map((x) => x.roundTripsPerSec)))} |`,
+      );
+    }
+  }
+  if (idle[raw] !== undefined) {
+    lines.push(`\nidle memory: server growth per connection from 0 to ${IDLE_CONNECTIONS} idle connections (median of 3 fresh processes; ws: 1)`);
+    lines.push('| server | RSS bytes per connection | JS heap bytes per connection |');
+    lines.push('|---|---|---|');
+    for (const impl of IMPLS) {
+      const m = idle[impl]!;
+      lines.push(`| ${impl} | ${fmt(m.bytesPerConnection)} | ${fmt(m.heapBytesPerConnection)} |`);
+    }
+  }
+  const summary: string[] = [];
+  if (broadcast[ours] !== undefined && broadcast[raw] !== undefined) {
+    summary.push(`broadcast ${fmt(broadcast[raw].cpuUsPerBroadcast / broadcast[ours].cpuUsPerBroadcast, 2)}x raw uWS server throughput (target >= 0.8)`);
+  }
+  for (const depth of ECHO_DEPTHS) {
+    const r = echoRatio[depth];
+    if (r !== undefined) summary.push(`echo (${depth} in flight) ${fmt(r.median, 2)}x [${fmt(r.min, 2)}–${fmt(r.max, 2)}] (target >= 0.8)`);
+  }
+  if (idle[ours] !== undefined && idle[raw] !== undefined) {
+    summary.push(`idle ${fmt(idle[ours].bytesPerConnection)} B RSS per connection (target <= 2048; raw uWS ${fmt(idle[raw].bytesPerConnection)})`);
+  }
+  lines.push(`\nsummary: ${summary.join(', ')}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

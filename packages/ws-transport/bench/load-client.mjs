@@ -1,10 +1,11 @@
 // A light load client in its own process, driven over IPC: it counts frames instead of parsing them.
+// Broadcast and idle clients are `ws` clients; echo clients are raw TCP (raw-echo.mjs), far cheaper per frame.
 import WebSocket from 'ws';
+import { connectRaw, maskedTextFrame } from './raw-echo.mjs';
 
 let sockets = [];
 let counts = [];
 let expectTarget = 0;
-let echoState = null;
 
 function send(msg) {
   process.send(msg);
@@ -31,10 +32,7 @@ async function connect(url, n) {
           ws.on('error', reject);
           ws.on('message', () => {
             counts[idx]++;
-            if (echoState !== null) {
-              echoState.done++;
-              if (echoState.running) ws.send(echoState.payload);
-            } else if (expectTarget > 0 && counts[idx] >= expectTarget) checkExpect();
+            if (expectTarget > 0 && counts[idx] >= expectTarget) checkExpect();
           });
           sockets[idx] = ws;
         });
@@ -43,8 +41,72 @@ async function connect(url, n) {
   }
 }
 
+// Echo clients (raw TCP, see raw-echo.mjs), one set per server so the servers can be measured in turns.
+const rawSets = new Map();
+const ECHO_PAYLOAD = JSON.stringify({ type: 'echo', n: 1, text: 'hello world' });
+
+async function rawConnect(tag, port, n) {
+  const set = { sockets: [], running: false, received: 0, receivedWhileRunning: 0, batches: [] };
+  const frame = maskedTextFrame(ECHO_PAYLOAD);
+  // batches[k]: k frames back to back, written with one syscall
+  set.batches = [Buffer.alloc(0)];
+  for (let k = 1; k <= 256; k++) set.batches.push(Buffer.concat([set.batches[k - 1], frame]));
+  for (let i = 0; i < n; i += 100) {
+    const part = await Promise.all(
+      Array.from({ length: Math.min(100, n - i) }, () => {
+        let socket;
+        const p = connectRaw(port, '/ws', (k) => {
+          set.received += k;
+          if (set.running) {
+            set.receivedWhileRunning += k;
+            while (k > 256) {
+              socket.write(set.batches[256]);
+              k -= 256;
+            }
+            socket.write(set.batches[k]);
+          }
+        });
+        return p.then((s) => (socket = s));
+      }),
+    );
+    set.sockets.push(...part);
+  }
+  rawSets.set(tag, set);
+}
+
+/** Keeps `inFlight` frames per socket in flight for `durationMs`; then waits until every reply is in. */
+async function rawEcho(tag, durationMs, inFlight) {
+  const set = rawSets.get(tag);
+  set.received = 0;
+  set.receivedWhileRunning = 0;
+  set.running = true;
+  const t0 = performance.now();
+  for (const s of set.sockets) s.write(set.batches[inFlight]);
+  await new Promise((r) => setTimeout(r, durationMs));
+  set.running = false;
+  const seconds = (performance.now() - t0) / 1000;
+  const sent = set.receivedWhileRunning + set.sockets.length * inFlight;
+  const deadline = performance.now() + 5000;
+  while (set.received < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return { roundTrips: set.received, sent, roundTripsPerSec: set.receivedWhileRunning / seconds };
+}
+
 process.on('message', async (cmd) => {
   try {
+    if (cmd.op === 'rawConnect') {
+      await rawConnect(cmd.tag, cmd.port, cmd.n);
+      send({ op: 'rawConnected' });
+      return;
+    } else if (cmd.op === 'rawEcho') {
+      send({ op: 'rawEchoed', ...(await rawEcho(cmd.tag, cmd.durationMs, cmd.inFlight)) });
+      return;
+    } else if (cmd.op === 'rawClose') {
+      const set = rawSets.get(cmd.tag);
+      rawSets.delete(cmd.tag);
+      await Promise.all(set.sockets.map((s) => new Promise((r) => (s.destroyed ? r() : (s.once('close', r), s.destroy())))));
+      send({ op: 'rawClosed' });
+      return;
+    }
     if (cmd.op === 'connect') {
       await connect(cmd.url, cmd.n);
       send({ op: 'connected', n: sockets.length });
@@ -52,17 +114,6 @@ process.on('message', async (cmd) => {
       counts.fill(0);
       expectTarget = cmd.count;
       send({ op: 'ready' });
-    } else if (cmd.op === 'echo') {
-      echoState = { running: true, done: 0, payload: JSON.stringify({ type: 'echo', n: 1, text: 'hello world' }) };
-      for (const ws of sockets) ws.send(echoState.payload);
-      setTimeout(() => {
-        echoState.running = false;
-        const done = echoState.done;
-        setTimeout(() => {
-          echoState = null;
-          send({ op: 'echoed', roundTrips: done });
-        }, 200);
-      }, cmd.durationMs);
     } else if (cmd.op === 'close') {
       await Promise.all(
         sockets.map(
