@@ -237,6 +237,19 @@ function lowest(hand: readonly PieceKind[], n: number): number[] {
     }
     return chosen;
   }
+  if (n === 1 && h > 0) {
+    // the common case: one pass, a one-element literal
+    let bi = -1;
+    let bv = Infinity;
+    for (let i = 0; i < h; i++) {
+      const v = pointsOf(hand[i] as PieceKind);
+      if (v < bv) {
+        bv = v;
+        bi = i;
+      }
+    }
+    return [bi];
+  }
   const pts = handPoints;
   for (let i = 0; i < h; i++) pts[i] = pointsOf(hand[i] as PieceKind);
   let taken = 0;

@@ -14,7 +14,7 @@ const NAME_FORBIDDEN = /[<>&"'\r\n]/;
 
 /** Collects events and keeps the state they lead to, so later steps of one decision see earlier ones. */
 class Emitter {
-  readonly events: LiapEvent[] = [];
+  events: LiapEvent[] = NO_EVENTS;
   private applied = 0;
   constructor(private current: LiapState) {}
   /** The state after the events emitted so far (evolved lazily: most commands never read it). */
@@ -23,9 +23,14 @@ class Emitter {
     return this.current;
   }
   emit(e: LiapEvent): void {
-    this.events.push(e);
+    // most decisions emit one event: a one-element literal instead of an empty array grown by push
+    if (this.events === NO_EVENTS) this.events = [e];
+    else this.events.push(e);
   }
 }
+
+/** Placeholder of an Emitter without events yet (shared: never handed out, never written). */
+const NO_EVENTS: LiapEvent[] = [];
 
 function fail(code: ConstructorParameters<typeof DomainError>[0], message: string, details: Record<string, unknown> = {}): never {
   throw new DomainError(code, message, details);
@@ -528,5 +533,6 @@ export function decide(state: LiapState, command: LiapCommand, ctx: DecideContex
     default:
       fail('UNKNOWN_COMMAND', `Unknown command type: ${String((command as { type?: unknown }).type)}`);
   }
-  return em.events;
+  // a fresh array even when nothing was emitted (the caller owns the result)
+  return em.events === NO_EVENTS ? [] : em.events;
 }

@@ -104,9 +104,32 @@ function remaining(hand: readonly PieceKind[], indices: readonly number[]): Piec
     if (!((i | 0) === i && i >= 0 && i < 31)) return hand.filter((_, k) => !indices.includes(k));
     played |= 1 << i;
   }
-  const out: PieceKind[] = [];
-  for (let i = 0; i < hand.length; i++) if ((played & (1 << i)) === 0) out.push(hand[i] as PieceKind);
+  // an exact-size copy to overwrite (growing an empty array by push allocates spare capacity)
+  let kept = 0;
+  for (let i = 0; i < hand.length; i++) if ((played & (1 << i)) === 0) kept++;
+  const out = hand.slice(0, kept);
+  let j = 0;
+  for (let i = 0; i < hand.length; i++) if ((played & (1 << i)) === 0) out[j++] = hand[i] as PieceKind;
   return out;
+}
+
+/** A copy of `list` with `value` appended, allocated at its exact size. */
+function appended<T>(list: readonly T[], value: T): T[] {
+  switch (list.length) {
+    case 0:
+      return [value];
+    case 1:
+      return [list[0] as T, value];
+    case 2:
+      return [list[0] as T, list[1] as T, value];
+    case 3:
+      return [list[0] as T, list[1] as T, list[2] as T, value];
+    default: {
+      const copy = list.slice();
+      copy.push(value);
+      return copy;
+    }
+  }
 }
 
 function human(name: string, avatarColor: string): SeatInfo {
@@ -181,10 +204,10 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       const newRound = e.round !== state.round;
       const prevPrep = newRound ? null : state.prep;
       const weak = e.weakSeats.length > 0;
-      const players: PlayerState[] = [];
-      for (let i = 0; i < state.players.length; i++) {
-        const p = state.players[i] as PlayerState;
-        players.push(playerOf(e.hands[i] ?? [], p.score, 0, 0, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds));
+      const players = state.players.slice();
+      for (let i = 0; i < players.length; i++) {
+        const p = players[i] as PlayerState;
+        players[i] = playerOf(e.hands[i] ?? [], p.score, 0, 0, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds);
       }
       const d = state.config.delays;
       const timers: Timer[] = weak
@@ -287,8 +310,7 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       }
       const p = state.players[e.seat] as PlayerState;
       const hand = remaining(p.hand, e.indices);
-      const plays = turn.plays.slice();
-      plays.push({ seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at });
+      const plays = appended(turn.plays, { seat: e.seat, pieces: e.pieces, playType: e.playType, playValue: e.playValue, at: e.at });
       n.players = setAt(state.players, e.seat, playerOf(hand, p.score, p.declared, p.capturedPiles, p.zeroDeclaresInARow, p.turnsWon, p.perfectRounds));
       n.turn = turnState(turn, plays, turn.required ?? e.pieces.length, turn.result);
       n.timers =
@@ -302,19 +324,17 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       if (turn === null) {
         return;
       }
-      const players: PlayerState[] = [];
-      for (let i = 0; i < state.players.length; i++) {
-        const p = state.players[i] as PlayerState;
-        players.push(
-          playerOf(
-            p.hand,
-            p.score,
-            p.declared,
-            e.capturedPiles[i] ?? p.capturedPiles,
-            p.zeroDeclaresInARow,
-            i === e.winner ? p.turnsWon + 1 : p.turnsWon,
-            p.perfectRounds,
-          ),
+      const players = state.players.slice();
+      for (let i = 0; i < players.length; i++) {
+        const p = players[i] as PlayerState;
+        players[i] = playerOf(
+          p.hand,
+          p.score,
+          p.declared,
+          e.capturedPiles[i] ?? p.capturedPiles,
+          p.zeroDeclaresInARow,
+          i === e.winner ? p.turnsWon + 1 : p.turnsWon,
+          p.perfectRounds,
         );
       }
       n.players = players;
@@ -336,22 +356,19 @@ function apply(state: LiapState, e: LiapEvent, n: Mutable): void {
       n.timers = [timer(state, 'turnResultsEnds', e.at, state.config.delays.turnResultsMs)];
       return;
     case 'round_scored': {
-      const players: PlayerState[] = [];
-      for (let i = 0; i < state.players.length; i++) {
-        const p = state.players[i] as PlayerState;
+      const players = state.players.slice();
+      for (let i = 0; i < players.length; i++) {
+        const p = players[i] as PlayerState;
         const s = e.scores[i];
-        players.push(
-          s === undefined
-            ? p
-            : playerOf(
-                p.hand,
-                s.totalScore,
-                p.declared,
-                p.capturedPiles,
-                p.zeroDeclaresInARow,
-                p.turnsWon,
-                s.declared > 0 && s.actual === s.declared ? p.perfectRounds + 1 : p.perfectRounds,
-              ),
+        if (s === undefined) continue;
+        players[i] = playerOf(
+          p.hand,
+          s.totalScore,
+          p.declared,
+          p.capturedPiles,
+          p.zeroDeclaresInARow,
+          p.turnsWon,
+          s.declared > 0 && s.actual === s.declared ? p.perfectRounds + 1 : p.perfectRounds,
         );
       }
       n.phase = 'scoring';
