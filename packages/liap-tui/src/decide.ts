@@ -204,9 +204,12 @@ function autoDeclineIfAwaiting(em: Emitter, ctx: DecideContext, seat: Seat): voi
 }
 
 function emitDeclare(em: Emitter, ctx: DecideContext, seat: Seat, value: number, auto: boolean): void {
-  em.emit({ type: 'declared', at: ctx.now, seat, name: seatName(em.state, seat), value, auto });
-  const d = em.state.declaration;
-  if (d !== null && d.index >= 4) {
+  const before = em.state;
+  em.emit({ type: 'declared', at: ctx.now, seat, name: seatName(before, seat), value, auto });
+  // evolve('declared') advances `index` by one and keeps `order` (a null declaration stays null): read it from the
+  // state before the event instead of evolving the event here only to look at it
+  const d = before.declaration;
+  if (d !== null && d.index + 1 >= 4) {
     const starter = d.order[0] as Seat;
     em.emit({ type: 'turn_started', at: ctx.now, turnNumber: 1, starter, order: rotationFrom(starter) });
   }
