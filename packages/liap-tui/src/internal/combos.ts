@@ -291,6 +291,11 @@ export function bestCombo(
   only: PlayType | null = null,
   beats = -Infinity,
 ): Combo | null {
+  if ((size === 1 || (size === undefined && maxLen === 1)) && (only === null || only === 'SINGLE')) {
+    // singles only (most bot searches: following a single, or a starter short of one pile): no buckets needed
+    const single = bestSingle(hand, prefer === 'lowest', beats);
+    if (single !== undefined) return single;
+  }
   qHand = hand;
   qLowest = prefer === 'lowest';
   qBeats = beats;
@@ -298,4 +303,21 @@ export function bestCombo(
   enumerate(hand, size, maxLen, only, consider);
   if (!found) return null;
   return { idx: bestIdx.slice(0, bestLen), type: bestType, total: bestTotal };
+}
+
+/** `bestCombo` restricted to singles; undefined when the hand holds something that is not a piece kind. */
+function bestSingle(hand: readonly PieceKind[], lowest: boolean, beats: number): Combo | null | undefined {
+  let bi = -1;
+  let bv = 0;
+  for (let i = 0; i < hand.length; i++) {
+    const v = pointsOf(hand[i] as PieceKind);
+    if (!(v >= 1 && v <= 14)) return undefined; // the general path reports it
+    if (v <= beats) continue;
+    // strictly better only: on ties the lower position (first in itertools order) stays
+    if (bi < 0 || (lowest ? v < bv : v > bv)) {
+      bi = i;
+      bv = v;
+    }
+  }
+  return bi < 0 ? null : { idx: [bi], type: 'SINGLE', total: bv };
 }
