@@ -222,7 +222,8 @@ export function itertoolsOrder(a: Combo, b: Combo): number {
 
 // State of the running bestCombo search (module-level so its visitor is one plain function, not a closure per
 // call; the visitor calls nothing that could start another search).
-let qHand: readonly PieceKind[] = [];
+const NO_HAND: readonly PieceKind[] = [];
+let qHand: readonly PieceKind[] = NO_HAND;
 let qLowest = false;
 let qBeats = -Infinity;
 let found = false;
@@ -252,7 +253,7 @@ function consider(idx: readonly number[], len: number, type: PlayType, total: nu
       if (len > bestLen) return;
     } else if (qLowest ? total > bestTotal : total < bestTotal) return;
   }
-  if (qBeats !== -Infinity && (type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(qHand, idx, len) : total) <= qBeats) return;
+  if (qBeats !== -Infinity && !((type === 'EXTENDED_STRAIGHT' || type === 'EXTENDED_STRAIGHT_5' ? coreOf(qHand, idx, len) : total) > qBeats)) return;
   // sorted copy of the candidate's positions (insertion sort of at most 6)
   for (let i = 0; i < len; i++) {
     const v = idx[i] as number;
@@ -301,6 +302,7 @@ export function bestCombo(
   qBeats = beats;
   found = false;
   enumerate(hand, size, maxLen, only, consider);
+  qHand = NO_HAND; // do not keep the caller's hand alive
   if (!found) return null;
   return { idx: bestIdx.slice(0, bestLen), type: bestType, total: bestTotal };
 }
@@ -312,7 +314,7 @@ function bestSingle(hand: readonly PieceKind[], lowest: boolean, beats: number):
   for (let i = 0; i < hand.length; i++) {
     const v = pointsOf(hand[i] as PieceKind);
     if (!(v >= 1 && v <= 14)) return undefined; // the general path reports it
-    if (v <= beats) continue;
+    if (!(v > beats)) continue;
     // strictly better only: on ties the lower position (first in itertools order) stays
     if (bi < 0 || (lowest ? v < bv : v > bv)) {
       bi = i;
