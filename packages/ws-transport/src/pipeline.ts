@@ -2,7 +2,8 @@ import { codecFor } from './codec.js';
 import type { Connection, SendOptions, SendResult } from './connection.js';
 import { FrameError, TransportError } from './errors.js';
 import { BoundedMap } from './internal/bounded-map.js';
-import { composeSteps, RESOLVED } from './internal/compose.js';
+import { compileSteps, RESOLVED, Stop, withFast } from './internal/compose.js';
+import { FrameCtx } from './internal/frame.js';
 import type { Logger } from './logger.js';
 
 /** The per-frame context every inbound middleware sees. */
@@ -37,9 +38,13 @@ export type Middleware<A = Record<string, unknown>, I = unknown> = (
   next: () => Promise<void>,
 ) => void | Promise<void>;
 
-/** Composes middleware into one function, run in array order (koa-style onion). */
+/**
+ * Composes middleware into one function, run in array order (koa-style onion). The built-in middleware
+ * at the start of the chain run without a `next` closure each (same behaviour); a chain whose steps
+ * all finish synchronously returns an already resolved promise.
+ */
 export function compose<A, I>(middleware: readonly Middleware<A, I>[]): (ctx: FrameContext<A, I>) => Promise<void> {
-  return composeSteps(middleware);
+  return compileSteps(middleware);
 }
 
 /** The shape of an error frame's content; the default formatter produces `{ type: 'error', code, message, correlationId, details? }`. */
@@ -82,25 +87,34 @@ export function errorFrames<A, I>(options: { format?: ErrorFormatter<A, I>; onEr
     if (frame !== undefined) ctx.reply(frame);
   };
   // No async function here: a pipeline whose steps all finish synchronously stays synchronous.
-  return (ctx, next) => {
+  const mw: Middleware<A, I> = (ctx, next) => {
     const p = next();
     if (p === RESOLVED) return;
     return p.then(undefined, (error: unknown) => handle(error, ctx));
   };
+  return withFast(mw, { kind: 'around', enter: () => undefined, leave: () => undefined, fail: (ctx, _token, error) => handle(error, ctx) });
 }
+
+/** The frame's size without making the transport copy it (`ctx.raw` of the transport's context is lazy). */
+const frameSize = (ctx: FrameContext<unknown, unknown>): number => (ctx instanceof FrameCtx ? ctx.size : ctx.raw.byteLength);
 
 /** Rejects frames larger than `maxBytes` with `FRAME_TOO_LARGE` (an error frame; the socket stays open). */
 export function sizeLimit<A, I>(options: { maxBytes: number }): Middleware<A, I> {
   if (!(options.maxBytes > 0)) throw new TransportError('INVALID_OPTIONS', `sizeLimit.maxBytes must be > 0, got ${options.maxBytes}`);
-  return (ctx, next) => {
-    if (ctx.raw.byteLength > options.maxBytes) {
-      throw new FrameError('FRAME_TOO_LARGE', `frame of ${ctx.raw.byteLength} bytes exceeds the limit of ${options.maxBytes}`, {
+  const check = (ctx: FrameContext<A, I>): void => {
+    const size = frameSize(ctx);
+    if (size > options.maxBytes) {
+      throw new FrameError('FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${options.maxBytes}`, {
         limit: options.maxBytes,
-        size: ctx.raw.byteLength,
+        size,
       });
     }
+  };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    check(ctx);
     return next();
   };
+  return withFast(mw, { kind: 'pass', run: check });
 }
 
 /** Options of `parse()`. */
@@ -125,10 +139,14 @@ export function defaultEventOf(message: Record<string, unknown>): string {
 export function parse<A, I>(options: ParseOptions = {}): Middleware<A, I> {
   const idField = options.messageIdField ?? 'id';
   const eventOf = options.eventOf ?? defaultEventOf;
-  return (ctx, next) => {
+  const decode = options.decode;
+  const run = (ctx: FrameContext<A, I>): void => {
     let value: unknown;
     try {
-      value = options.decode ? options.decode(ctx.raw, ctx.isBinary) : codecFor(ctx.conn.codec).decode(ctx.raw);
+      if (decode !== undefined) value = decode(ctx.raw, ctx.isBinary);
+      // the transport's own context: JSON straight from the received bytes (no copy)
+      else if (ctx instanceof FrameCtx && ctx.conn.codec === 'json') value = JSON.parse(ctx.utf8());
+      else value = codecFor(ctx.conn.codec).decode(ctx.raw);
     } catch (error) {
       throw new FrameError('INVALID_FRAME', 'frame could not be decoded', { codec: ctx.conn.codec }, { cause: error });
     }
@@ -142,21 +160,29 @@ export function parse<A, I>(options: ParseOptions = {}): Middleware<A, I> {
     if ((typeof id === 'string' && id.length > 0 && id.length <= 128) || (typeof id === 'number' && Number.isFinite(id))) {
       ctx.messageId = String(id);
     }
+  };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    run(ctx);
     return next();
   };
+  return withFast(mw, { kind: 'pass', run });
 }
 
 /** Adopts the client's correlation id (`field`, default `'correlationId'`) when it is a short string; run after `parse()`. */
 export function correlationId<A, I>(options: { field?: string } = {}): Middleware<A, I> {
   const field = options.field ?? 'correlationId';
-  return (ctx, next) => {
+  const run = (ctx: FrameContext<A, I>): void => {
     const v = ctx.message?.[field];
     if (typeof v === 'string' && v.length > 0 && v.length <= 128) {
       ctx.correlationId = v;
       ctx.log = ctx.log.child({ correlationId: v });
     }
+  };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    run(ctx);
     return next();
   };
+  return withFast(mw, { kind: 'pass', run });
 }
 
 /** What a rate-limit hook answers. */
@@ -164,18 +190,32 @@ export type RateLimitDecision = boolean | { allowed: boolean; retryAfterMs?: num
 
 /** Calls the app's rate limiter; a refusal becomes `RATE_LIMITED` with `retryAfterMs`. */
 export function rateLimit<A, I>(check: (ctx: FrameContext<A, I>) => RateLimitDecision | Promise<RateLimitDecision>): Middleware<A, I> {
-  const after = (d: RateLimitDecision, next: () => Promise<void>): Promise<void> => {
+  const decide = (d: RateLimitDecision): void => {
     const allowed = typeof d === 'boolean' ? d : d.allowed;
     if (!allowed) {
       const retryAfterMs = typeof d === 'object' ? d.retryAfterMs : undefined;
       throw new FrameError('RATE_LIMITED', 'too many messages', retryAfterMs !== undefined ? { retryAfterMs } : undefined);
     }
+  };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    const d = check(ctx);
+    if (d instanceof Promise) {
+      return d.then((v) => {
+        decide(v);
+        return next();
+      });
+    }
+    decide(d);
     return next();
   };
-  return (ctx, next) => {
-    const d = check(ctx);
-    return d instanceof Promise ? d.then((v) => after(v, next)) : after(d, next);
-  };
+  return withFast(mw, {
+    kind: 'pass',
+    run: (ctx) => {
+      const d = check(ctx);
+      if (d instanceof Promise) return d.then(decide);
+      decide(d);
+    },
+  });
 }
 
 /** What a validation hook answers: the (possibly transformed) message, or the issues. */
@@ -185,28 +225,38 @@ export type ValidationResult = { ok: true; value?: Record<string, unknown> } | {
 export function validate<A, I>(
   check: (message: Record<string, unknown>, ctx: FrameContext<A, I>) => ValidationResult | Promise<ValidationResult>,
 ): Middleware<A, I> {
-  const after = (r: ValidationResult, ctx: FrameContext<A, I>, next: () => Promise<void>): Promise<void> => {
+  const apply = (r: ValidationResult, ctx: FrameContext<A, I>): void => {
     if (!r.ok) throw new FrameError('VALIDATION_FAILED', 'message failed validation', { issues: r.issues });
     if (r.value !== undefined) ctx.message = r.value;
-    return next();
   };
-  return (ctx, next) => {
+  const run = (ctx: FrameContext<A, I>): void | Promise<void> => {
     if (ctx.message === undefined) throw new TransportError('INTERNAL', 'validate() must run after parse()');
     const r = check(ctx.message, ctx);
-    return r instanceof Promise ? r.then((v) => after(v, ctx, next)) : after(r, ctx, next);
+    if (r instanceof Promise) return r.then((v) => apply(v, ctx));
+    apply(r, ctx);
   };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    const p = run(ctx);
+    return p instanceof Promise ? p.then(next) : next();
+  };
+  return withFast(mw, { kind: 'pass', run });
 }
 
 /** Calls the app's identity hook (binds `ctx.conn.identity`); `false` becomes `UNAUTHORIZED`. */
 export function identity<A, I>(resolve: (ctx: FrameContext<A, I>) => boolean | void | Promise<boolean | void>): Middleware<A, I> {
-  const after = (ok: boolean | void, next: () => Promise<void>): Promise<void> => {
+  const decide = (ok: boolean | void): void => {
     if (ok === false) throw new FrameError('UNAUTHORIZED', 'this connection may not send this message');
-    return next();
   };
-  return (ctx, next) => {
+  const run = (ctx: FrameContext<A, I>): void | Promise<void> => {
     const r = resolve(ctx);
-    return r instanceof Promise ? r.then((v) => after(v, next)) : after(r, next);
+    if (r instanceof Promise) return r.then(decide);
+    decide(r);
   };
+  const mw: Middleware<A, I> = (ctx, next) => {
+    const p = run(ctx);
+    return p instanceof Promise ? p.then(next) : next();
+  };
+  return withFast(mw, { kind: 'pass', run });
 }
 
 /** Options of `dedupe()`. */
@@ -230,7 +280,7 @@ export interface DedupeOptions<A, I> {
 export function dedupe<A, I>(options: DedupeOptions<A, I> = {}): Middleware<A, I> {
   const seen = new BoundedMap<string, true>(options.maxEntries ?? 10_000, options.ttlMs ?? 600_000, options.now ?? Date.now);
   const scope = options.scope ?? ((ctx: FrameContext<A, I>) => (ctx.conn.identity !== undefined ? `i:${JSON.stringify(ctx.conn.identity)}` : `c:${ctx.conn.id}`));
-  return (ctx, next) => {
+  const mw: Middleware<A, I> = (ctx, next) => {
     if (ctx.messageId === undefined) return next();
     const key = `${scope(ctx)}\u0000${ctx.messageId}`;
     if (seen.has(key)) {
@@ -245,11 +295,29 @@ export function dedupe<A, I>(options: DedupeOptions<A, I> = {}): Middleware<A, I
       throw error;
     });
   };
+  return withFast(mw, {
+    kind: 'around',
+    enter: (ctx): string | undefined | Stop => {
+      if (ctx.messageId === undefined) return undefined;
+      const key = `${scope(ctx)}\u0000${ctx.messageId}`;
+      if (seen.has(key)) {
+        ctx.state['duplicate'] = true;
+        return new Stop(options.onDuplicate?.(ctx));
+      }
+      seen.set(key, true);
+      return key;
+    },
+    leave: () => undefined,
+    fail: (_ctx, key, error) => {
+      if (key !== undefined) seen.delete(key as string);
+      throw error;
+    },
+  });
 }
 
 /** Measures each frame's handling time and reports it with the outcome. */
 export function timing<A, I>(report: (event: string, seconds: number, outcome: 'ok' | 'error', ctx: FrameContext<A, I>) => void): Middleware<A, I> {
-  return (ctx, next) => {
+  const mw: Middleware<A, I> = (ctx, next) => {
     const t0 = performance.now();
     const p = next();
     if (p === RESOLVED) {
@@ -264,6 +332,15 @@ export function timing<A, I>(report: (event: string, seconds: number, outcome: '
       },
     );
   };
+  return withFast(mw, {
+    kind: 'around',
+    enter: () => performance.now(),
+    leave: (ctx, t0) => report(ctx.event, (performance.now() - (t0 as number)) / 1000, 'ok', ctx),
+    fail: (ctx, t0, error) => {
+      report(ctx.event, (performance.now() - (t0 as number)) / 1000, 'error', ctx);
+      throw error;
+    },
+  });
 }
 
 
@@ -312,7 +389,7 @@ export function standardPipeline<A = Record<string, unknown>, I = unknown>(optio
   if (options.identify) chain.push(identity(options.identify));
   if (options.dedupe !== false) chain.push(dedupe(options.dedupe ?? {}));
   if (options.use) chain.push(...options.use);
-  const handler = options.handler;
-  chain.push((ctx) => handler(ctx as FrameContext<A, I> & { message: Record<string, unknown> }));
+  const handler = options.handler as (ctx: FrameContext<A, I>) => void | Promise<void>;
+  chain.push(withFast<FrameContext<A, I>>((ctx) => handler(ctx), { kind: 'end', run: handler }));
   return chain;
 }

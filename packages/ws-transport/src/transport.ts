@@ -9,6 +9,7 @@ import { StaticFiles, type StaticFilesOptions } from './http/static-files.js';
 import { statusLine } from './http/status.js';
 import { composeSteps, RESOLVED } from './internal/compose.js';
 import { parseCookies } from './internal/cookies.js';
+import { FrameCtx, type FrameEnv } from './internal/frame.js';
 import { silentLogger, type Logger } from './logger.js';
 import { LabelCap, type MetricsHooks, type TransportStats } from './metrics.js';
 import { compose, defaultEventOf, type FrameContext, type Middleware } from './pipeline.js';
@@ -209,7 +210,7 @@ const BINARY_PREFIX = 'b\u0000';
 const TEXT_PREFIX = 't\u0000';
 
 interface QueuedFrame {
-  data: Uint8Array;
+  data: Buffer;
   isBinary: boolean;
 }
 
@@ -254,38 +255,6 @@ class Conn<A, I> implements Connection<A, I> {
   }
   inRoom(room: string): boolean {
     return this.roomList !== undefined && this.roomList.includes(room);
-  }
-}
-
-type Sender = (conn: Connection<unknown, unknown>, message: unknown, options?: SendOptions) => SendResult;
-
-/** The per-frame context: a class, so a frame costs one small object (no closures); ids and state are lazy. */
-class FrameCtx implements FrameContext<unknown, unknown> {
-  message: Record<string, unknown> | undefined = undefined;
-  event = 'unknown';
-  messageId: string | undefined = undefined;
-  private cid: string | undefined = undefined;
-  private scratch: Record<string, unknown> | undefined = undefined;
-  constructor(
-    readonly conn: AnyConn,
-    readonly raw: Uint8Array,
-    readonly isBinary: boolean,
-    readonly receivedAt: number,
-    public log: Logger,
-    private readonly out: Sender,
-    private readonly newId: () => string,
-  ) {}
-  get correlationId(): string {
-    return (this.cid ??= this.newId());
-  }
-  set correlationId(value: string) {
-    this.cid = value;
-  }
-  get state(): Record<string, unknown> {
-    return (this.scratch ??= {});
-  }
-  reply(message: unknown, options?: SendOptions): SendResult {
-    return this.out(this.conn, message, options);
   }
 }
 
@@ -612,12 +581,14 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   const nextCorrelationId = (): string => `${idPrefix}-${(nextId++).toString(36)}`;
 
+  const frameEnv: FrameEnv = { send, newId: nextCorrelationId };
+
   function finishFrame(ctx: FrameCtx, outcome: 'ok' | 'error', t0: number): void {
     stats.framesIn++;
-    stats.bytesIn += ctx.raw.byteLength;
+    stats.bytesIn += ctx.size;
     if (metrics.frameIn !== undefined) {
       try {
-        metrics.frameIn(eventLabels.label(ctx.event), ctx.raw.byteLength, outcome, (performance.now() - t0) / 1000);
+        metrics.frameIn(eventLabels.label(ctx.event), ctx.size, outcome, (performance.now() - t0) / 1000);
       } catch (error) {
         logger.error({ err: error }, 'metrics.frameIn hook threw');
       }
@@ -631,10 +602,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
   }
 
   /** Runs one frame; returns RESOLVED when the whole pipeline finished synchronously. */
-  function runFrame(c: AnyConn, data: Uint8Array, isBinary: boolean): Promise<void> {
+  function runFrame(ctx: FrameCtx): Promise<void> {
     const t0 = metrics.frameIn !== undefined ? performance.now() : 0;
-    const ctx = new FrameCtx(c, data, isBinary, now(), logger, send, nextCorrelationId);
-    const p = c.routeState.run(ctx);
+    const p = (ctx.conn as AnyConn).routeState.run(ctx);
     if (p === RESOLVED) {
       finishFrame(ctx, 'ok', t0);
       return RESOLVED;
@@ -659,7 +629,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const queue = c.queue;
       let frame: QueuedFrame | undefined;
       while (queue !== undefined && (frame = queue.shift()) !== undefined) {
-        const p = runFrame(c, frame.data, frame.isBinary);
+        const p = runFrame(new FrameCtx(c, frameEnv, undefined, frame.data, frame.data.byteLength, frame.isBinary, now(), logger));
         if (p !== RESOLVED) await p;
       }
     } finally {
@@ -669,14 +639,19 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   function onMessage(ws: WebSocket<Holder>, message: ArrayBuffer, isBinary: boolean): void {
     const c = ws.getUserData().conn;
-    // uWS neuters the ArrayBuffer after this callback: copy it (into Node's pooled buffer space for small frames).
-    const data = Buffer.from(new Uint8Array(message));
     if (!c.processing) {
       // Fast path: nothing in flight for this connection, run now; a synchronous pipeline never leaves this call.
+      // The context reads uWS's buffer in place until detach(): uWS detaches it when this callback returns.
       c.processing = true;
       inFlight++;
       stats.inFlightFrames = inFlight;
-      const p = runFrame(c, data, isBinary);
+      const ctx = new FrameCtx(c, frameEnv, message, undefined, message.byteLength, isBinary, now(), logger);
+      let p: Promise<void>;
+      try {
+        p = runFrame(ctx);
+      } finally {
+        ctx.detach();
+      }
       if (p === RESOLVED && (c.queue === undefined || c.queue.length === 0)) {
         release(c);
         return;
@@ -693,7 +668,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
       send(c, { type: 'error', code: 'OVERLOADED', message: `more than ${maxQueuedFrames} frames waiting; frame dropped` });
       return;
     }
-    queue.push({ data, isBinary });
+    // uWS detaches the ArrayBuffer after this callback: a waiting frame needs its own copy.
+    queue.push({ data: Buffer.from(new Uint8Array(message)), isBinary });
   }
 
   // ---------- WebSocket routes ----------

@@ -174,6 +174,68 @@ describe('built-in middleware', () => {
     ]);
   });
 
+  it('built-in steps keep the onion semantics of their function form, mixed with async hooks and user middleware', async () => {
+    const trace: string[] = [];
+    const mw = (name: string): Middleware => async (_ctx, next) => {
+      trace.push(`${name}>`);
+      await next();
+      trace.push(`<${name}`);
+    };
+    const reports: string[] = [];
+    let fail = false;
+    let duplicates = 0;
+    const pipeline = standardPipeline({
+      onTiming: (event, _s, outcome) => void reports.push(`${event}:${outcome}`),
+      rateLimit: async () => (trace.push('rate'), true),
+      validate: (m) => (trace.push('validate'), { ok: true, value: { ...m, v: 1 } }),
+      identify: () => Promise.resolve(void trace.push('identify')),
+      dedupe: {
+        onDuplicate: async () => {
+          await Promise.resolve();
+          duplicates++;
+        },
+      },
+      use: [mw('use')],
+      handler: (ctx) => {
+        trace.push(`handle:${String(ctx.message['v'])}`);
+        if (fail) throw new FrameError('RATE_LIMITED', 'no');
+      },
+    });
+    const chain = compose(pipeline);
+    const ctx1 = ctxFor('{"type":"a","id":"m1"}');
+    await chain(ctx1);
+    expect(trace).toEqual(['rate', 'validate', 'identify', 'use>', 'handle:1', '<use']);
+    // a duplicate stops before `use` and the handler; its async onDuplicate is awaited
+    trace.length = 0;
+    const ctx2 = ctxFor('{"type":"a","id":"m1"}');
+    await chain(ctx2);
+    expect([trace, duplicates, ctx2.state['duplicate']]).toEqual([['rate', 'validate', 'identify'], 1, true]);
+    // a failure becomes an error frame, the id is forgotten (the retry runs), timing saw the error
+    fail = true;
+    const ctx3 = ctxFor('{"type":"b","id":"m2"}');
+    await chain(ctx3);
+    expect(ctx3.replies).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: 'no', correlationId: 'srv-1' }]);
+    fail = false;
+    trace.length = 0;
+    await chain(ctxFor('{"type":"b","id":"m2"}'));
+    expect(trace).toContain('handle:1');
+    // a synchronous built-in failure (size limit) is answered too, and reported by timing
+    const big = ctxFor(JSON.stringify({ type: 'c', pad: 'x'.repeat(20_000) }));
+    await chain(big);
+    expect(big.replies).toMatchObject([{ code: 'FRAME_TOO_LARGE' }]);
+    expect(reports).toEqual(['a:ok', 'a:ok', 'b:error', 'b:ok', 'unknown:error']);
+  });
+
+  it('a chain of synchronous built-ins finishes within the call (no microtask)', () => {
+    const handled: string[] = [];
+    const ctx = ctxFor('{"type":"sync"}');
+    void compose(standardPipeline({ handler: (c) => void handled.push(c.event) }))(ctx);
+    expect(handled).toEqual(['sync']);
+    const bad = ctxFor('[]');
+    void compose(standardPipeline({ handler: () => undefined }))(bad);
+    expect(bad.replies).toMatchObject([{ code: 'NOT_AN_OBJECT' }]);
+  });
+
   it('standardPipeline adopts a client correlation id and passes a transformed message to the handler', async () => {
     const seen: unknown[] = [];
     const ctx = ctxFor('{"type":"a","correlationId":"client-7"}');

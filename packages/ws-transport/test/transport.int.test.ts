@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTestClient, UpgradeRejectedError, type TestClient } from '../src/testing/index.js';
-import { createTransport, FrameError, serializeCookie, standardPipeline, type Transport } from '../src/index.js';
+import { createTransport, FrameError, msgpackCodec, serializeCookie, standardPipeline, type FrameContext, type Transport } from '../src/index.js';
 import { startTransport, until } from './helpers.js';
 
 const open: Transport[] = [];
@@ -286,6 +286,65 @@ describe('inbound pipeline', () => {
     await c.waitFor((f) => f['n'] === 29);
     expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(c.frames.map((f) => (f as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('ctx.raw is the exact frame, whether read in the callback, after an await, or after the frame was handled', async () => {
+    const kept: { binary: boolean; early: string; late: Promise<string>; later?: () => string }[] = [];
+    // 0: read now; 1: read after an await; 2: never read while handling, only after it finished
+    const record = (ctx: FrameContext, wait: boolean): Promise<void> | undefined => {
+      const hex = (): string => Buffer.from(ctx.raw.buffer, ctx.raw.byteOffset, ctx.raw.byteLength).toString('hex');
+      const mode = kept.length % 3;
+      const early = mode === 0 ? hex() : '';
+      const late = mode === 1 ? new Promise<void>((r) => setTimeout(r, 5)).then(hex) : Promise.resolve('');
+      kept.push({ binary: ctx.isBinary, early, late, ...(mode === 2 ? { later: hex } : {}) });
+      return mode === 1 && wait ? late.then(() => undefined) : undefined;
+    };
+    const { url } = await start((t) => {
+      t.ws('/ws', {
+        upgrade: (req) => ({ codec: req.protocols.includes('msgpack') ? 'msgpack' : 'json' }),
+        // frames that parse reach `use`; the others are recorded by onError
+        pipeline: standardPipeline({
+          onError: (_error, ctx) => void record(ctx, false),
+          use: [(ctx, next) => (record(ctx, true) ?? Promise.resolve()).then(next)],
+          handler: (ctx) => void ctx.reply({ type: 'ok' }),
+        }),
+      });
+    });
+    const text = await client(`${url}/ws`);
+    const bin = await client(`${url}/ws`, { protocols: ['msgpack'] });
+    const texts = ['{"type":"a","s":"héllo wörld ✓ 🎲"}', '{"type":"b"}', 'not json at all ¿', '["é"]', '{"x":"' + 'é'.repeat(300) + '"}'];
+    const binaries = [
+      Buffer.from([0, 255, 1, 254, 0xc0, 0xaf, 0xed, 0xa0, 0x80]),
+      Buffer.from('{"type":"c"}'),
+      msgpackCodec.encode({ type: 'm', s: 'ü' }) as Uint8Array,
+      Buffer.alloc(200, 0xff),
+    ];
+    const frames: [TestClient, string | Uint8Array][] = [];
+    for (const t of texts) frames.push([text, t]);
+    // binary frames to a JSON connection (decoded as UTF-8, which they need not be) and to a msgpack one
+    for (const c of [text, bin]) for (const b of binaries) frames.push([c, b]);
+    const sent: string[] = [];
+    const send = (c: TestClient, f: string | Uint8Array): void => {
+      if (typeof f === 'string') c.send(f);
+      else c.socket.send(f, { binary: true });
+      sent.push(Buffer.from(f).toString('hex'));
+    };
+    const replies = (): number => text.frames.length + bin.frames.length;
+    // one at a time (each frame meets an idle connection: read in place), three times so each kind meets each read mode
+    for (let i = 0; i < 3; i++) {
+      for (const [c, f] of frames) {
+        send(c, f);
+        await until(() => replies() === sent.length, 5000, 'reply');
+      }
+    }
+    // in bursts (frames wait in the connection's queue)
+    for (let i = 0; i < 3; i++) for (const [c, f] of frames) send(c, f);
+    await until(() => replies() === sent.length, 5000, 'replies');
+    await new Promise((r) => setTimeout(r, 20));
+    const seen = await Promise.all(kept.map(async (k) => `${k.binary ? 'binary' : 'text'} ${k.early || (await k.late) || k.later!()}`));
+    // frames of two connections: compare as sorted lists (each connection keeps its own order)
+    const expected = sent.map((hex, i) => `${typeof frames[i % frames.length]![1] === 'string' ? 'text' : 'binary'} ${hex}`);
+    expect(seen.sort()).toEqual(expected.sort());
   });
 
   it('answers garbage, oversize and non-object frames with error frames and keeps the socket open', async () => {
