@@ -169,6 +169,12 @@ export interface Transport {
   listen(options?: { host?: string; port?: number }): Promise<{ port: number }>;
   /** Sends one message to one connection (personalised frames). */
   send(conn: Connection<unknown, unknown>, message: unknown, options?: SendOptions): SendResult;
+  /**
+   * Runs `fn` with the connection's socket corked: the frames `fn` sends to it go out in one write when `fn`
+   * returns instead of one write each. Use it to send several frames to one socket outside its own message
+   * handler (uWS corks inside handlers by itself). Runs `fn` plainly when the connection is closed.
+   */
+  cork(conn: Connection<unknown, unknown>, fn: () => void): void;
   /** Broadcasts to a room (uWS topics), applying the backpressure policy; reliable messages take a resume offset when resume is on. */
   publish(room: string, message: unknown, options?: PublishOptions): PublishResult;
   /** Adds a connection to a room. */
@@ -561,6 +567,16 @@ export function createTransport(options: TransportOptions = {}): Transport {
     // Joining in the same tick as the replay: nothing published in between can be missed.
     if (ropts.join !== false) join(c, request.room);
     return result;
+  }
+
+  function cork(conn: Connection<unknown, unknown>, fn: () => void): void {
+    const c = conn as AnyConn;
+    const ws = c.ws;
+    if (!c.isOpen || ws === undefined) {
+      fn();
+      return;
+    }
+    ws.cork(fn);
   }
 
   function closeConnection(conn: Connection<unknown, unknown>, code = 1000, reason = ''): void {
@@ -999,6 +1015,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     uwsApp: app,
     listen,
     send,
+    cork,
     publish,
     join,
     leave,

@@ -195,6 +195,31 @@ describe('rooms and sends', () => {
     expect(t.stats().sendFailures).toBe(1);
   });
 
+  it('cork sends several frames outside a handler in order, and still runs its function once the socket is closed', async () => {
+    let conn: Parameters<Transport['send']>[0] | undefined;
+    const { t, url } = await start((t) => {
+      t.ws('/x', { onOpen: (c) => void (conn = c), pipeline: [] });
+    });
+    const c = await connectTestClient(`${url}/x`);
+    await until(() => conn !== undefined);
+    await new Promise<void>((resolve) => setTimeout(resolve, 0)); // outside any uWS callback
+    const results: string[] = [];
+    t.cork(conn!, () => {
+      for (let i = 1; i <= 3; i++) results.push(t.send(conn!, { type: 'corked', i }));
+    });
+    expect(results).toEqual(['sent', 'sent', 'sent']);
+    await c.waitFor((f) => f['i'] === 3);
+    expect(c.frames).toEqual([1, 2, 3].map((i) => ({ type: 'corked', i })));
+    await c.close();
+    await until(() => !conn!.isOpen);
+    let ran = false;
+    t.cork(conn!, () => {
+      ran = true;
+      expect(t.send(conn!, { type: 'late' })).toBe('closed');
+    });
+    expect(ran).toBe(true);
+  });
+
   it('closeConnection closes with the given code and reason; a second call is a no-op', async () => {
     const closes: number[] = [];
     const { t, url } = await start((t) => {
