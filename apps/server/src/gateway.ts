@@ -102,23 +102,29 @@ export class Gateway {
    * iteration, so mixing them with direct sends could reorder `turn_complete` and the next `phase_change`.
    */
   deliver(roomId: string, out: readonly Outbound[]): void {
-    const topic = roomTopic(roomId);
-    const members = this.o.transport.roomMembers(topic) as Conn[];
-    for (const item of out) {
-      if (item.kind === 'broadcast') {
-        for (const c of members) this.o.transport.send(c, item.frame);
-      } else {
-        const views = new Map<number | null, Frame>();
-        for (const c of members) {
-          const seat = c.attributes.seat;
-          let f = views.get(seat);
-          if (!f) {
-            f = frame('phase_change', viewFor(item.state, seat) as unknown as Record<string, unknown>);
-            views.set(seat, f);
-          }
-          this.o.transport.send(c, f);
-        }
+    if (out.length === 0) return;
+    const transport = this.o.transport;
+    const members = transport.roomMembers(roomTopic(roomId)) as Conn[];
+    if (members.length === 0) return;
+    // One personalised phase_change per seat and output item, built once for all sockets of that seat.
+    const views = new Map<string, Frame>();
+    const viewOf = (i: number, state: LiapState, seat: number | null): Frame => {
+      const key = `${i}:${seat}`;
+      let f = views.get(key);
+      if (!f) {
+        f = frame('phase_change', viewFor(state, seat) as unknown as Record<string, unknown>);
+        views.set(key, f);
       }
+      return f;
+    };
+    // Socket by socket, every item in order inside one cork: one write per socket per action.
+    for (const c of members) {
+      transport.cork(c, () => {
+        for (let i = 0; i < out.length; i++) {
+          const item = out[i]!;
+          transport.send(c, item.kind === 'broadcast' ? item.frame : viewOf(i, item.state, c.attributes.seat));
+        }
+      });
     }
   }
 
