@@ -211,6 +211,15 @@ interface Holder {
   conn: AnyConn;
 }
 
+/**
+ * The connection of a socket, per frame. uWS.js v20 copies the user data's own properties onto the
+ * socket object itself, so `conn` is a plain property read there (no native `getUserData()` call);
+ * builds that do not copy them fall back to `getUserData()`.
+ */
+function connOf(ws: WebSocket<Holder>): AnyConn {
+  return (ws as WebSocket<Holder> & { conn?: AnyConn }).conn ?? ws.getUserData().conn;
+}
+
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const BINARY_PREFIX = 'b\u0000';
 const TEXT_PREFIX = 't\u0000';
@@ -654,7 +663,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   }
 
   function onMessage(ws: WebSocket<Holder>, message: ArrayBuffer, isBinary: boolean): void {
-    const c = ws.getUserData().conn;
+    const c = connOf(ws);
     if (!c.processing) {
       // Fast path: nothing in flight for this connection, run now; a synchronous pipeline never leaves this call.
       // The context reads uWS's buffer in place until detach(): uWS detaches it when this callback returns.

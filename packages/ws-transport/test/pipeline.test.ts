@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compose,
   dedupe,
+  defaultEventOf,
   errorFrames,
   FrameError,
   parse,
@@ -95,6 +96,21 @@ describe('built-in middleware', () => {
     const ctx = ctxFor(JSON.stringify({ type: 'x'.repeat(200) }));
     await compose([parse()])(ctx);
     expect(ctx.event).toBe('unknown');
+  });
+
+  it('the default event name is a 1–48 character identifier of [A-Za-z0-9_.:-], else unknown', () => {
+    const pattern = /^[A-Za-z0-9_.:-]{1,48}$/;
+    const chars = 'aZ09_.:-/ \n\u00e9\u{1F3B2}@[`{';
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const cases = ['', 'a', 'x'.repeat(48), 'x'.repeat(49), 'play_pieces', 'room:join', 'a\n', '\na', 'é'];
+    for (let i = 0; i < 2000; i++) cases.push(Array.from({ length: rnd(52) }, () => [...chars][rnd([...chars].length)]).join(''));
+    for (const t of cases) expect(defaultEventOf({ type: t })).toBe(pattern.test(t) ? t : 'unknown');
+    expect(defaultEventOf({ event: 'e1' })).toBe('e1');
+    expect(defaultEventOf({ type: 7 })).toBe('unknown');
   });
 
   it('sizeLimit carries the limit and the size', async () => {

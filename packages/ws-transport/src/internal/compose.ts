@@ -87,38 +87,45 @@ export function compileSteps<C>(steps: readonly Step<C>[]): (ctx: C) => Promise<
 
   /** Runs steps i.. : undefined when everything finished synchronously, else a promise; synchronous failures throw. */
   const from = (ctx: C, i: number): Promise<void> | undefined => {
-    if (i === k) {
-      if (tail === undefined) return undefined;
-      const p = tail(ctx);
-      return p === RESOLVED ? undefined : p;
+    for (;;) {
+      if (i === k) {
+        if (tail === undefined) return undefined;
+        const p = tail(ctx);
+        return p === RESOLVED ? undefined : p;
+      }
+      const f = fast[i]!;
+      if (f.kind === 'pass') {
+        const r = f.run(ctx);
+        if (r instanceof Promise) {
+          const next = i + 1;
+          return r.then(() => from(ctx, next));
+        }
+        i++;
+        continue;
+      }
+      if (f.kind === 'end') {
+        // an 'end' step that is not last: the rest never runs (the function form never calls next)
+        const r = f.run(ctx);
+        return r instanceof Promise ? r : undefined;
+      }
+      const token = f.enter(ctx);
+      if (token instanceof Stop) return token.result instanceof Promise ? token.result : undefined;
+      let r: Promise<void> | undefined;
+      try {
+        r = from(ctx, i + 1);
+      } catch (error) {
+        f.fail(ctx, token, error);
+        return undefined;
+      }
+      if (r === undefined) {
+        f.leave(ctx, token);
+        return undefined;
+      }
+      return r.then(
+        () => f.leave(ctx, token),
+        (error: unknown) => f.fail(ctx, token, error),
+      );
     }
-    const f = fast[i]!;
-    if (f.kind === 'pass') {
-      const r = f.run(ctx);
-      return r instanceof Promise ? r.then(() => from(ctx, i + 1)) : from(ctx, i + 1);
-    }
-    if (f.kind === 'end') {
-      // an 'end' step that is not last: the rest never runs (the function form never calls next)
-      const r = f.run(ctx);
-      return r instanceof Promise ? r : undefined;
-    }
-    const token = f.enter(ctx);
-    if (token instanceof Stop) return token.result instanceof Promise ? token.result : undefined;
-    let r: Promise<void> | undefined;
-    try {
-      r = from(ctx, i + 1);
-    } catch (error) {
-      f.fail(ctx, token, error);
-      return undefined;
-    }
-    if (r === undefined) {
-      f.leave(ctx, token);
-      return undefined;
-    }
-    return r.then(
-      () => f.leave(ctx, token),
-      (error: unknown) => f.fail(ctx, token, error),
-    );
   };
 
   return (ctx) => {

@@ -19,25 +19,50 @@ export interface FrameEnv {
  * the received bytes), else a copy.
  */
 export class FrameCtx implements FrameContext<unknown, unknown> {
-  message: Record<string, unknown> | undefined = undefined;
-  event = 'unknown';
-  messageId: string | undefined = undefined;
-  private cid: string | undefined = undefined;
-  private scratch: Record<string, unknown> | undefined = undefined;
-  private text: string | undefined = undefined;
+  // Fields are declared, not initialised in the class body: V8 then builds the object straight from
+  // the constructor's assignments (no class-field initialiser call per frame).
+  declare readonly conn: Connection<unknown, unknown>;
+  declare private readonly env: FrameEnv;
+  /** uWS's buffer while the message callback runs; undefined after `detach()`. */
+  declare private source: ArrayBuffer | undefined;
+  /** The private copy of the frame, once made. */
+  declare private copy: Buffer | undefined;
+  /** The frame's size in bytes. */
+  declare readonly size: number;
+  declare readonly isBinary: boolean;
+  declare readonly receivedAt: number;
+  declare log: Logger;
+  declare message: Record<string, unknown> | undefined;
+  declare event: string;
+  declare messageId: string | undefined;
+  declare private cid: string | undefined;
+  declare private scratch: Record<string, unknown> | undefined;
+  declare private text: string | undefined;
   constructor(
-    readonly conn: Connection<unknown, unknown>,
-    private readonly env: FrameEnv,
-    /** uWS's buffer while the message callback runs; undefined after `detach()`. */
-    private source: ArrayBuffer | undefined,
-    /** The private copy of the frame, once made. */
-    private copy: Buffer | undefined,
-    /** The frame's size in bytes. */
-    readonly size: number,
-    readonly isBinary: boolean,
-    readonly receivedAt: number,
-    public log: Logger,
-  ) {}
+    conn: Connection<unknown, unknown>,
+    env: FrameEnv,
+    source: ArrayBuffer | undefined,
+    copy: Buffer | undefined,
+    size: number,
+    isBinary: boolean,
+    receivedAt: number,
+    log: Logger,
+  ) {
+    this.conn = conn;
+    this.env = env;
+    this.source = source;
+    this.copy = copy;
+    this.size = size;
+    this.isBinary = isBinary;
+    this.receivedAt = receivedAt;
+    this.log = log;
+    this.message = undefined;
+    this.event = 'unknown';
+    this.messageId = undefined;
+    this.cid = undefined;
+    this.scratch = undefined;
+    this.text = undefined;
+  }
   get raw(): Buffer {
     if (this.copy === undefined) {
       this.copy = this.source !== undefined ? Buffer.from(new Uint8Array(this.source)) : Buffer.from(this.text!, 'utf8');
@@ -47,7 +72,8 @@ export class FrameCtx implements FrameContext<unknown, unknown> {
   /** The frame decoded as UTF-8 (what the JSON codec parses), without an intermediate copy. */
   utf8(): string {
     if (this.text === undefined) {
-      this.text = (this.source !== undefined ? Buffer.from(this.source) : this.copy!).toString('utf8');
+      // toString() without arguments is Node's direct UTF-8 path
+      this.text = (this.source !== undefined ? Buffer.from(this.source) : this.copy!).toString();
     }
     return this.text;
   }
