@@ -228,25 +228,9 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       }
       throw new ConcurrencyError(streamId, expected, await streamVersionIn(streamId));
     }
-    if (callerIds.length > 0) {
-      // Checked after the claim: the stream row is now locked, so a concurrent retry has committed or waits.
-      const rows = await existingRows(streamId, callerIds);
-      if (rows.length > 0) {
-        await x()
-          .updateTable('es_streams')
-          .set({ version: sql`version - ${count}` })
-          .where('stream_id', '=', streamId)
-          .execute();
-        if (rows.length === count) return duplicateResult(streamId, rows);
-        throw new EventIdConflictError(
-          streamId,
-          rows.map((r) => r.event_id),
-        );
-      }
-    }
     const first = newVersion - count + 1;
     const recordedAt = timeIn(now);
-    const inserted = (await x()
+    let insert = x()
       .insertInto('es_events')
       .values(
         prepared.map((e, i) => ({
@@ -259,9 +243,34 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           schema_version: e.schemaVersion,
           recorded_at: recordedAt,
         })),
-      )
-      .returning(['position', 'version'])
-      .execute()) as Array<{ position: number | string; version: number | string }>;
+      );
+    // With caller ids, a retry is recognised by the insert itself (no separate look-up round trip): ids
+    // already stored are skipped, and then the claim and any rows written are undone. The stream row is
+    // locked by the claim, so a concurrent retry has committed or waits.
+    if (callerIds.length > 0) insert = insert.onConflict((oc) => oc.columns(['stream_id', 'event_id']).doNothing());
+    const inserted = (await insert.returning(['position', 'version']).execute()) as Array<{
+      position: number | string;
+      version: number | string;
+    }>;
+    if (inserted.length < count) {
+      if (inserted.length > 0) {
+        await x()
+          .deleteFrom('es_events')
+          .where('position', 'in', inserted.map((r) => Number(r.position)))
+          .execute();
+      }
+      await x()
+        .updateTable('es_streams')
+        .set({ version: sql`version - ${count}` })
+        .where('stream_id', '=', streamId)
+        .execute();
+      const rows = await existingRows(streamId, callerIds);
+      if (rows.length === count) return duplicateResult(streamId, rows);
+      throw new EventIdConflictError(
+        streamId,
+        rows.map((r) => r.event_id),
+      );
+    }
     const positions = new Map(inserted.map((r) => [Number(r.version), Number(r.position)]));
     const events = prepared.map((e, i) =>
       upcasters.apply({

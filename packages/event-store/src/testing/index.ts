@@ -212,6 +212,10 @@ export function describeEventStoreConformance(
         expect(err).toBeInstanceOf(EventIdConflictError);
         expect(err).toMatchObject({ code: 'EVENT_ID_CONFLICT', streamId: 's', existingIds: ['e1'] });
         expect(await store.streamVersion('s')).toBe(1);
+        expect((await store.readAll()).map((e) => e.id)).toEqual(['e1']);
+        // Nothing of the refused batch is left behind: the next append takes version 2.
+        const next = await store.append('s', [ev('c', 3, 'e3')], { expectedVersion: 1 });
+        expect(next.events.map((e) => [e.id, e.version])).toEqual([['e3', 2]]);
       });
 
       it('scopes event ids to their stream', async () => {
