@@ -14,9 +14,12 @@ interface Result {
   name: string;
   ours: number;
   raw: number;
+  ratio: number;
+  minRatio: number;
+  maxRatio: number;
 }
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 
 async function timeIt(n: number, fn: (i: number) => Promise<void> | void): Promise<number> {
   const start = performance.now();
@@ -24,20 +27,47 @@ async function timeIt(n: number, fn: (i: number) => Promise<void> | void): Promi
   return n / ((performance.now() - start) / 1000);
 }
 
-/** Alternates ours and raw a few rounds and keeps each side's best, to damp noise on a shared machine. */
+/** Ids for warm-up rounds: far above the measured ones and distinct per comparison (tables are shared). */
+let warmIds = 1_000_000_000;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Runs ours and raw back to back for several rounds (alternating which goes first) and reports the medians:
+ * of each side's rate, and of the per-round ratios. Pairing each round damps the drift of a shared machine.
+ */
 async function compare(name: string, n: number, rounds: number, ours: (i: number) => Promise<void>, raw: (i: number) => Promise<void> | void): Promise<Result> {
-  let bestOurs = 0;
-  let bestRaw = 0;
+  const oursRates: number[] = [];
+  const rawRates: number[] = [];
+  const ratios: number[] = [];
   let offset = 0;
+  // One short unmeasured round of each warms up both paths (JIT, statement caches, pool).
+  const warm = warmIds;
+  warmIds += 10_000;
+  await timeIt(Math.min(n, 500), (i) => raw(warm + i));
+  await timeIt(Math.min(n, 500), (i) => ours(warm + i));
   for (let r = 0; r < rounds; r++) {
     const base = offset;
-    bestRaw = Math.max(bestRaw, await timeIt(n, (i) => raw(base + i)));
     offset += n;
-    const base2 = offset;
-    bestOurs = Math.max(bestOurs, await timeIt(n, (i) => ours(base2 + i)));
-    offset += n;
+    let rawRate: number;
+    let oursRate: number;
+    if (r % 2 === 0) {
+      rawRate = await timeIt(n, (i) => raw(base + i));
+      oursRate = await timeIt(n, (i) => ours(base + i));
+    } else {
+      oursRate = await timeIt(n, (i) => ours(base + i));
+      rawRate = await timeIt(n, (i) => raw(base + i));
+    }
+    rawRates.push(rawRate);
+    oursRates.push(oursRate);
+    ratios.push(oursRate / rawRate);
+    process.stderr.write(`  ${name}: round ${r + 1}/${rounds} ours ${Math.round(oursRate)} raw ${Math.round(rawRate)} ratio ${(oursRate / rawRate).toFixed(2)}\n`);
   }
-  return { name, ours: bestOurs, raw: bestRaw };
+  return { name, ours: median(oursRates), raw: median(rawRates), ratio: median(ratios), minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios) };
 }
 
 async function sqliteBench(): Promise<Result[]> {
@@ -113,5 +143,6 @@ async function postgresBench(): Promise<Result[]> {
 const results = [...(await sqliteBench()), ...(await postgresBench())];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 process.stdout.write(`\n@game/persistence bench (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`);
-process.stdout.write('| Benchmark | Ours (tx/s) | Raw driver (tx/s) | Ratio |\n|---|---|---|---|\n');
-for (const r of results) process.stdout.write(`| ${r.name} | ${fmt(r.ours)} | ${fmt(r.raw)} | ${(r.ours / r.raw).toFixed(2)} |\n`);
+process.stdout.write(`${ROUNDS} paired rounds each; medians. Load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+process.stdout.write('| Benchmark | Ours (tx/s) | Raw driver (tx/s) | Ratio (median) | Ratio range |\n|---|---|---|---|---|\n');
+for (const r of results) process.stdout.write(`| ${r.name} | ${fmt(r.ours)} | ${fmt(r.raw)} | ${r.ratio.toFixed(2)} | ${r.minRatio.toFixed(2)}–${r.maxRatio.toFixed(2)} |\n`);

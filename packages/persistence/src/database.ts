@@ -89,9 +89,14 @@ export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
 /** Options for {@link createDatabase}: the backend is chosen by the URL. */
 export type DatabaseOptions = SqliteDatabaseOptions | PostgresDatabaseOptions;
 
+/** The ambient unit of work of an async flow: one object per unit (the Transaction itself may be reused). */
+export interface UnitContext {
+  readonly trx: Transaction<any>;
+}
+
 /** Internal per-database state shared by transaction() and friends. */
 export interface DatabaseInternals {
-  readonly tx: AsyncLocalStorage<Transaction<any>>;
+  readonly tx: AsyncLocalStorage<UnitContext>;
   /**
    * A backend's own way to run a top-level unit of work (it must bind the Transaction in `tx` while `fn`
    * runs). Without it, `transaction()` uses Kysely's transaction builder.

@@ -47,7 +47,7 @@ export function transaction<DB, T>(
 // Not an async function: on the hot path (SQLite, no retry) the backend's promise is returned as is.
 function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promise<T>, options: TransactionOptions): Promise<T> {
   const internals = internalsOf(db);
-  const outer = internals.tx.getStore() as Transaction<DB> | undefined;
+  const outer = internals.tx.getStore()?.trx as Transaction<DB> | undefined;
   if (outer) return fn(outer);
 
   const fast = internals.runTransaction;
@@ -56,7 +56,7 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
   const run = fast ? () => fast(fn as (trx: Transaction<unknown>) => Promise<T>) : () => {
     let builder = db.kysely.transaction();
     if (options.isolationLevel && db.capabilities.dialect === 'postgres') builder = builder.setIsolationLevel(options.isolationLevel);
-    return builder.execute((trx) => internals.tx.run(trx, () => fn(trx)));
+    return builder.execute((trx) => internals.tx.run({ trx }, () => fn(trx)));
   };
   if (maxAttempts === 1) return run();
 
@@ -71,7 +71,7 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
 
 /** The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the database. */
 export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
-  return (internalsOf(db).tx.getStore() as Transaction<DB> | undefined) ?? db.kysely;
+  return (internalsOf(db).tx.getStore()?.trx as Transaction<DB> | undefined) ?? db.kysely;
 }
 
 /** True while the current async flow is inside {@link transaction} on this database. */

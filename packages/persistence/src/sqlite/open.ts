@@ -19,7 +19,7 @@ import {
   type Dialect,
 } from 'kysely';
 import { sqliteCapabilities } from '../capabilities.js';
-import { registerInternals, type Database, type SqliteDatabaseOptions, parseDatabaseUrl } from '../database.js';
+import { registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
 import { InvalidDatabaseConfigError, DatabaseConnectionError } from '../errors.js';
 import { queryObserver } from '../internal/query-metrics.js';
 import { silentLogger } from '../logger.js';
@@ -82,7 +82,7 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
   const kysely = new Kysely<DB>({ dialect });
-  const tx = new AsyncLocalStorage<Transaction<any>>();
+  const tx = new AsyncLocalStorage<UnitContext>();
   const runTransaction = sqliteUnitOfWork<DB>(driver, dialect, tx);
 
   let closed = false;
@@ -123,68 +123,73 @@ function sqliteFilename(url: string): string {
  * The unit of work on SQLite, without Kysely's asynchronous transaction machinery (about half the cost of
  * a small transaction, most of it promises, which cost more once AsyncLocalStorage is in use): take the
  * single connection (synchronously when it is free), `BEGIN IMMEDIATE` and `COMMIT` through cached
- * statements, and give `fn` a Transaction whose queries run straight on that connection. Queries on the
- * Transaction after the unit has ended are refused, as Kysely's own transactions do.
+ * statements, and give `fn` a Transaction whose queries run straight on that connection.
+ *
+ * There is one connection, so one unit runs at a time and one Transaction object serves them all (building
+ * a Kysely Transaction per unit was a tenth of the unit's cost). What makes a query belong to the running
+ * unit is the async flow it comes from: each unit has its own context object in AsyncLocalStorage, and a
+ * query whose flow does not carry the running unit's context is refused (a Transaction kept and used after
+ * its unit ended, as Kysely's own transactions refuse it).
  */
 function sqliteUnitOfWork<DB>(
   driver: CachedSqliteDriver,
   dialect: Dialect,
-  store: AsyncLocalStorage<Transaction<any>>,
+  store: AsyncLocalStorage<UnitContext>,
 ): <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T> {
-  const compiler = dialect.createQueryCompiler();
-  const adapter = dialect.createAdapter();
+  const executor = new UnitExecutor(dialect.createQueryCompiler(), dialect.createAdapter(), driver.connection, store);
+  const trx = new Transaction<DB>({ config: { dialect }, dialect, driver, executor });
   const connection = driver.connection;
 
   return async <T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
     const wait = driver.lock();
     if (wait) await wait;
-    const unit = new UnitExecutor(compiler, adapter, connection);
+    const unit: UnitContext = { trx };
     try {
       connection.begin();
-      const trx = new Transaction<DB>({ config: { dialect }, dialect, driver, executor: unit });
-      const result = await store.run(trx, fn, trx);
+      executor.owner = unit;
+      const result = await store.run(unit, fn, trx);
       connection.commit();
-      unit.end('committed');
       return result;
     } catch (err) {
       connection.rollback();
-      unit.end('rolled back');
       throw err;
     } finally {
+      executor.owner = undefined;
       driver.unlock();
     }
   };
 }
 
+const NOT_ACTIVE =
+  'This transaction is not active here: its unit of work has committed or rolled back, or the query comes from outside the unit\'s async flow';
+
 /**
- * Runs one unit's queries synchronously on the held connection and answers with a settled promise (no
- * plugin hops: this executor has none; `withPlugin` falls back to Kysely's generic path on the same
- * connection). Refuses once the unit has ended.
+ * Runs the running unit's queries synchronously on the held connection and answers with a settled promise
+ * (no plugin hops: this executor has none; `withPlugin` falls back to Kysely's generic path, through the same
+ * check). Refuses queries whose async flow does not belong to the running unit.
  */
 class UnitExecutor extends DefaultQueryExecutor {
-  #ended: 'committed' | 'rolled back' | undefined;
+  /** The running unit's context, while one runs. */
+  owner: UnitContext | undefined = undefined;
   readonly #connection: CachedSqliteConnection;
+  readonly #store: AsyncLocalStorage<UnitContext>;
 
-  constructor(compiler: QueryCompiler, adapter: DialectAdapter, connection: CachedSqliteConnection) {
+  constructor(compiler: QueryCompiler, adapter: DialectAdapter, connection: CachedSqliteConnection, store: AsyncLocalStorage<UnitContext>) {
     const provider: ConnectionProvider = {
       provideConnection: <T>(consumer: (c: DatabaseConnection) => Promise<T>): Promise<T> =>
-        this.#ended ? this.#refuse() : consumer(connection),
+        this.#active() ? consumer(connection) : Promise.reject(new Error(NOT_ACTIVE)),
     };
     super(compiler, adapter, provider, []);
     this.#connection = connection;
+    this.#store = store;
   }
 
-  end(outcome: 'committed' | 'rolled back'): void {
-    this.#ended = outcome;
-  }
-
-  #refuse<T>(): Promise<T> {
-    // Kysely's own wording, so callers see the same error on every backend.
-    return Promise.reject(new Error(`Transaction is already ${this.#ended}; run its queries inside the unit of work`));
+  #active(): boolean {
+    return this.owner !== undefined && this.#store.getStore() === this.owner;
   }
 
   override executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.#ended) return this.#refuse();
+    if (!this.#active()) return Promise.reject(new Error(NOT_ACTIVE));
     try {
       return Promise.resolve(this.#connection.executeSync<R>(compiledQuery));
     } catch (err) {

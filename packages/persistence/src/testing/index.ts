@@ -162,8 +162,25 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
         leaked = trx;
         await trx.insertInto('items').values({ id: 'e1', name: 'in' }).execute();
       });
-      await expect(leaked!.insertInto('items').values({ id: 'e2', name: 'late' }).execute()).rejects.toThrow(/already committed/);
+      await expect(leaked!.insertInto('items').values({ id: 'e2', name: 'late' }).execute()).rejects.toThrow(/already committed|not active/);
       expect((await items()).map((r) => r.id)).not.toContain('e2');
+    });
+
+    it('refuses a query from a finished unit even while another unit runs', async () => {
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let late!: Promise<unknown>;
+      await transaction(db, async (trx) => {
+        late = gate.then(() => trx.insertInto('items').values({ id: 'e3', name: 'late' }).execute());
+      });
+      await transaction(db, async (trx) => {
+        openGate();
+        await expect(late).rejects.toThrow(/already committed|not active/);
+        await trx.insertInto('items').values({ id: 'e4', name: 'current' }).execute();
+      });
+      const ids = (await items()).map((r) => r.id);
+      expect(ids).toContain('e4');
+      expect(ids).not.toContain('e3');
     });
 
     it('keeps concurrent units of work apart (one rolls back, the other commits)', async () => {
