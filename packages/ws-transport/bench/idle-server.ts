@@ -12,6 +12,8 @@ function settle(): Promise<void> {
 
 const server = await startServer(impl);
 process.send!({ op: 'listening', port: server.port });
+// the bench process is gone (finished or failed): do not linger as an orphan holding a port
+process.on('disconnect', () => process.exit(0));
 process.on('message', (cmd: { op: string }) => {
   void (async () => {
     if (cmd.op === 'measure') {

@@ -12,8 +12,8 @@ const IMPLS: Impl[] = (process.env['BENCH_IMPLS']?.split(',') as Impl[] | undefi
 const BROADCAST_CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 1000);
 const BROADCAST_MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
 const ECHO_CLIENTS = Number(process.env['BENCH_ECHO_CLIENTS'] ?? 100);
-const ECHO_MS = Number(process.env['BENCH_ECHO_MS'] ?? 1500);
-const ECHO_ROUNDS = Number(process.env['BENCH_ECHO_ROUNDS'] ?? 7);
+const ECHO_MS = Number(process.env['BENCH_ECHO_MS'] ?? 1000);
+const ECHO_ROUNDS = Number(process.env['BENCH_ECHO_ROUNDS'] ?? 11);
 /** Frames in flight per echo connection: 1 (request/response, like a game client) and pipelined (the server saturated). */
 const ECHO_DEPTHS = (process.env['BENCH_ECHO_DEPTHS'] ?? '1,16').split(',').map(Number);
 const IDLE_CONNECTIONS = Number(process.env['BENCH_IDLE'] ?? 5000);
@@ -27,16 +27,23 @@ const PIN = process.env['BENCH_PIN'] !== '0' && os.cpus().length >= 2 && existsS
 type Msg = { op: string; [k: string]: unknown };
 
 class Child {
-  private waiters: { op: string; resolve: (m: Msg) => void }[] = [];
+  private waiters: { op: string; resolve: (m: Msg) => void; reject: (e: Error) => void }[] = [];
+  private exited: Error | undefined;
   constructor(readonly proc: ChildProcess) {
     proc.on('message', (m: Msg) => {
       if (m.op === 'error') throw new Error(`child: ${String(m['message'])}`);
       const i = this.waiters.findIndex((w) => w.op === m.op);
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
     });
+    // a child that dies (e.g. dist/ missing because it is being rebuilt) fails the run instead of hanging it
+    proc.once('exit', (code, signal) => {
+      this.exited = new Error(`bench child ${String(proc.spawnargs.at(-1))} exited (${String(code ?? signal)})`);
+      for (const w of this.waiters.splice(0)) w.reject(this.exited);
+    });
   }
   next(op: string): Promise<Msg> {
-    return new Promise((resolve) => this.waiters.push({ op, resolve }));
+    if (this.exited !== undefined) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => this.waiters.push({ op, resolve, reject }));
   }
   async call(cmd: Msg, reply: string): Promise<Msg> {
     const p = this.next(reply);
@@ -201,7 +208,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(
     `ws-transport bench ${new Date().toISOString()} node ${process.version}, ${os.cpus().length} CPUs${PIN ? ' (servers pinned to CPU 0, clients to CPU 1)' : ''}, ` +
-      `load average ${load(loadBefore)} at start, ${load(os.loadavg())} at end`,
+      `load average ${load(loadBefore)} at start, ${load(os.loadavg())} at end${process.env['BENCH_DIST'] !== undefined ? `, ws-transport from ${process.env['BENCH_DIST']}` : ''}`,
   );
   if (broadcast[raw] !== undefined) {
     lines.push(`\nbroadcast: ${BROADCAST_MESSAGES} messages to a room of ${BROADCAST_CLIENTS} clients (best of 2x3 runs)`);
@@ -256,4 +263,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-await main();
+await main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});

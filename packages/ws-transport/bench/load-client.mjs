@@ -134,4 +134,5 @@ process.on('message', async (cmd) => {
     send({ op: 'error', message: String(err) });
   }
 });
+process.on('disconnect', () => process.exit(0));
 send({ op: 'up' });

@@ -9,6 +9,8 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 process.send!({ op: 'listening', port: server.port });
+// the bench process is gone (finished or failed): do not linger as an orphan holding a port
+process.on('disconnect', () => process.exit(0));
 process.on('message', (cmd: { op: string; count?: number; message?: unknown }) => {
   void (async () => {
     if (cmd.op === 'cpu') {

@@ -1,4 +1,5 @@
 // The three servers every case runs against: this package, raw uWebSockets.js, and `ws`.
+import { pathToFileURL } from 'node:url';
 import uWS from 'uWebSockets.js';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type * as Pkg from '../src/index.js';
@@ -8,8 +9,10 @@ import type * as Pkg from '../src/index.js';
  * definition per closure and would make our per-frame path look slower than what users run.
  */
 async function loadPackage(): Promise<typeof Pkg> {
+  // BENCH_DIST=/path/to/another/build/dist measures that build instead (e.g. the previous commit's, for a before/after)
+  const dist = process.env['BENCH_DIST'];
   try {
-    return (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Pkg;
+    return (await import(dist !== undefined ? pathToFileURL(`${dist}/index.js`).href : new URL('../dist/index.js', import.meta.url).href)) as typeof Pkg;
   } catch (error) {
     throw new Error(`build the package first (pnpm --filter @game/ws-transport build): ${String(error)}`);
   }
