@@ -207,8 +207,10 @@ class StandInServer {
           type: 'not_your_seat',
         });
       conn.seat = seat;
-      if (room.state.status === 'in_game') {
-        if (room.state.seats[seat]?.connected === false)
+      // As the real server: a game that ended while the player was away still answers with its final
+      // snapshot (a bot can finish the game for a disconnected player before the reconnect lands).
+      if (room.state.status === 'in_game' || room.state.status === 'over') {
+        if (room.state.status === 'in_game' && room.state.seats[seat]?.connected === false)
           this.#run(room, { type: 'player_reconnected', id: this.#id(), seat });
         this.#send(conn, 'phase_change', { ...viewFor(room.state, seat) });
       }
