@@ -136,6 +136,9 @@ export async function openStorage(options: {
   const db = await createDatabase<ServerTables>({
     url: options.url,
     ...(options.poolMax !== undefined ? { pool: { max: options.poolMax } } : {}),
+    // WAL checkpoints from a worker thread: a commit on the event loop never copies the WAL back (they were
+    // the largest single cause of multi-millisecond action latencies under load, see docs/perf/server-load.md).
+    ...(options.url.startsWith('sqlite:') ? { checkpoint: 'background' as const } : {}),
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Capabilities } from './capabilities.js';
+import type { CheckpointStats } from './sqlite/checkpointer.js';
 import { InvalidDatabaseConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -35,6 +36,8 @@ export interface Database<DB = any> {
   breakerState(): BreakerState;
   /** Closes the connections. Idempotent. */
   close(): Promise<void>;
+  /** SQLite with `checkpoint: 'background'`: what the checkpoint worker has done. Undefined otherwise. */
+  checkpointStats?(): CheckpointStats;
 }
 
 /** Options every backend accepts. */
@@ -59,6 +62,15 @@ export interface SqliteDatabaseOptions extends CommonDatabaseOptions {
   busyTimeoutMs?: number;
   /** Prepared statements kept per connection; 500 by default, 0 disables the cache. */
   statementCacheSize?: number;
+  /**
+   * Who copies the WAL back into the database file. `auto` (default): SQLite itself, inside the commit that
+   * crosses 1,000 WAL pages (that commit takes milliseconds longer). `background`: a worker thread with its
+   * own connection runs a PASSIVE checkpoint every `checkpointIntervalMs` (1 s by default) and the commits
+   * never do; for latency-sensitive servers. Ignored for `:memory:`.
+   */
+  checkpoint?: 'auto' | 'background';
+  /** Interval of background checkpoints; 1000 ms by default. */
+  checkpointIntervalMs?: number;
 }
 
 /** Options for PostgreSQL (pg). */

@@ -49,6 +49,46 @@ describe('sqlite settings', () => {
   });
 });
 
+describe('sqlite background checkpoints', () => {
+  const until = async (cond: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('copies the WAL back from a worker thread, never inside a commit, and loses nothing', async () => {
+    const file = path.join(dir, 'checkpoint.db');
+    const registry = new Registry();
+    const db = await createDatabase({ url: `sqlite:${file}`, name: 'cp', metrics: registry, checkpoint: 'background', checkpointIntervalMs: 20 });
+    if (db.driver.kind !== 'sqlite') throw new Error('expected sqlite');
+    expect(db.driver.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await db.kysely.schema.createTable('t').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('v', 'text').execute();
+    for (let i = 0; i < 300; i++) {
+      await transaction(db, async (trx) => {
+        await trx.insertInto('t').values({ id: i, v: 'x'.repeat(200) }).execute();
+      });
+    }
+    await until(() => (db.checkpointStats?.().lastCheckpointedFrames ?? 0) > 0, 'a checkpoint that copied frames');
+    expect(db.checkpointStats!().failures).toBe(0);
+    expect(await registry.metrics()).toMatch(/db_sqlite_checkpoints_total\{db="cp",outcome="ok"\} [1-9]/);
+    await db.close();
+    const again = await createDatabase(`sqlite:${file}`);
+    const rows = await again.kysely.selectFrom('t').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(rows.n)).toBe(300);
+    await again.close();
+  });
+
+  it('refuses bad checkpoint settings before opening anything, and ignores background for :memory:', async () => {
+    await expect(createDatabase({ url: `sqlite:${path.join(dir, 'bad-cp.db')}`, checkpoint: 'sometimes' as 'auto' })).rejects.toThrow(/checkpoint must be "auto" or "background"/);
+    await expect(createDatabase({ url: `sqlite:${path.join(dir, 'bad-cp.db')}`, checkpoint: 'background', checkpointIntervalMs: 0 })).rejects.toThrow(/checkpointIntervalMs/);
+    const mem = await createDatabase({ url: 'sqlite::memory:', checkpoint: 'background' });
+    expect(mem.checkpointStats).toBeUndefined();
+    await mem.close();
+  });
+});
+
 describe('sqlite across processes', () => {
   it('retries a unit of work that meets SQLITE_BUSY from another process holding the write lock', async () => {
     const file = path.join(dir, 'busy.db');

@@ -14,3 +14,12 @@ export function queryObserver(registry: Registry | undefined, name: string): (se
     timer.observe(seconds);
   };
 }
+
+/** Background checkpoints of a SQLite database, by outcome (a no-op without a registry). */
+export function checkpointCounter(registry: Registry | undefined, name: string): (ok: boolean) => void {
+  if (!registry) return () => undefined;
+  const total = counter(registry, 'db_sqlite_checkpoints_total', 'Background WAL checkpoints of a SQLite database, by outcome', ['db', 'outcome']);
+  const ok = total.labels(name, 'ok');
+  const failed = total.labels(name, 'error');
+  return (success) => (success ? ok : failed).inc();
+}

@@ -21,8 +21,9 @@ import {
 import { sqliteCapabilities } from '../capabilities.js';
 import { registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
 import { InvalidDatabaseConfigError, DatabaseConnectionError } from '../errors.js';
-import { queryObserver } from '../internal/query-metrics.js';
+import { checkpointCounter, queryObserver } from '../internal/query-metrics.js';
 import { silentLogger } from '../logger.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { CachedSqliteDriver, type CachedSqliteConnection } from './driver.js';
 
 const SYNC_MODES = new Set(['OFF', 'NORMAL', 'FULL', 'EXTRA']);
@@ -33,9 +34,10 @@ export function isSqliteRetryable(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-function loadDriver(): typeof BetterSqlite3 {
+function loadDriver(): { Sqlite: typeof BetterSqlite3; path: string } {
   try {
-    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    const require = createRequire(import.meta.url);
+    return { Sqlite: require('better-sqlite3') as typeof BetterSqlite3, path: require.resolve('better-sqlite3') };
   } catch (err) {
     throw new InvalidDatabaseConfigError(
       `SQLite needs the optional peer dependency better-sqlite3 (12.x); install it next to @game/persistence (${String(err)})`,
@@ -60,7 +62,15 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
   const memory = filename === ':memory:';
   const target = memory ? 'sqlite::memory:' : `sqlite:${filename}`;
 
-  const Sqlite = loadDriver();
+  const checkpoint = options.checkpoint ?? 'auto';
+  if (checkpoint !== 'auto' && checkpoint !== 'background') {
+    throw new InvalidDatabaseConfigError(`checkpoint must be "auto" or "background" (got "${String(checkpoint)}")`);
+  }
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? 1000;
+  if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < 10) {
+    throw new InvalidDatabaseConfigError(`checkpointIntervalMs must be an integer >= 10 (got ${checkpointIntervalMs})`);
+  }
+  const { Sqlite, path: driverPath } = loadDriver();
   let raw: BetterSqlite3.Database;
   try {
     if (!memory) mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
@@ -70,6 +80,18 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     raw.pragma('foreign_keys = ON');
   } catch (err) {
     throw new DatabaseConnectionError(target, 1, err);
+  }
+  let checkpointer: Checkpointer | undefined;
+  if (checkpoint === 'background' && !memory) {
+    const runs = checkpointCounter(options.metrics, name);
+    try {
+      checkpointer = await startCheckpointer({ filename, driverPath, intervalMs: checkpointIntervalMs, busyTimeoutMs, logger, onCheckpoint: runs });
+    } catch (err) {
+      raw.close();
+      throw new DatabaseConnectionError(target, 1, err);
+    }
+    // Only now: without the worker, SQLite must keep checkpointing by itself.
+    raw.pragma('wal_autocheckpoint = 0');
   }
 
   const observe = options.metrics ? queryObserver(options.metrics, name) : undefined;
@@ -100,8 +122,10 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.stop();
       await kysely.destroy();
     },
+    ...(checkpointer ? { checkpointStats: () => checkpointer.stats() } : {}),
   };
   registerInternals(db, {
     tx,
@@ -109,7 +133,7 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     isRetryableTxError: isSqliteRetryable,
     isConnectionError: () => false,
   });
-  logger.debug({ target, synchronous, busyTimeoutMs }, 'sqlite database opened');
+  logger.debug({ target, synchronous, busyTimeoutMs, checkpoint }, 'sqlite database opened');
   return db;
 }
 
