@@ -65,18 +65,19 @@ export class CachedSqliteDriver implements Driver {
     return this.#connection;
   }
 
+  // Kysely's own transactions (e.g. `db.kysely.transaction()`) use the same cached statements as the
+  // unit-of-work path; there is only the one connection.
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const begin = settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate';
-    await connection.executeQuery(CompiledQuery.raw(begin));
+    if (settings.accessMode === 'read only') await connection.executeQuery(CompiledQuery.raw('begin deferred'));
+    else this.#connection.begin();
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+  async commitTransaction(): Promise<void> {
+    this.#connection.commit();
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    // A failed COMMIT (e.g. SQLITE_BUSY) may already have ended the transaction.
-    if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('rollback'));
+  async rollbackTransaction(): Promise<void> {
+    this.#connection.rollback();
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
