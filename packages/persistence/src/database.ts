@@ -118,6 +118,11 @@ export interface DatabaseInternals {
   readonly isRetryableTxError: (err: unknown) => boolean;
   /** Errors that mean the connection or server failed (for idempotent-read retries). */
   readonly isConnectionError: (err: unknown) => boolean;
+  /**
+   * Marks a SQL text as worth a server-side prepared statement (PostgreSQL: parsed and planned once per
+   * connection, then only bound and executed). Absent where the backend caches statements by itself.
+   */
+  readonly nameStatement?: (sql: string) => void;
 }
 
 const internals = new WeakMap<Database, DatabaseInternals>();

@@ -1,5 +1,5 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
-import type { Database } from './database.js';
+import { internalsOf, type Database } from './database.js';
 import { InvalidPreparedQueryError } from './errors.js';
 import { currentExecutor } from './transaction.js';
 
@@ -30,6 +30,11 @@ const MARK = '\u0000@game/persistence:param:';
  * {@link InvalidPreparedQueryError} naming it. Every parameter must be given on each call (`null`, not
  * `undefined`, for SQL NULL).
  *
+ * On PostgreSQL the query also becomes a server-side prepared statement (parsed and planned once per pooled
+ * connection; up to 256 per database). Prepare queries after the migrations that change the tables they
+ * read: a statement prepared before a column was added or dropped fails with PostgreSQL's "cached plan must
+ * not change result type" on the connections that had already prepared it.
+ *
  * @example
  * const byId = prepareQuery(db, (q, p: { id: string }) => q.selectFrom('items').selectAll().where('id', '=', p.id));
  * const item = await byId.executeTakeFirst({ id: 'a' });
@@ -50,6 +55,7 @@ export function prepareQuery<DB, P extends Record<string, unknown>, O>(
   if (compiled.sql.includes(MARK)) {
     throw new InvalidPreparedQueryError(`A parameter was written into the SQL text instead of being bound: ${compiled.sql.replaceAll(MARK, ':')}`);
   }
+  internalsOf(db).nameStatement?.(compiled.sql);
   const template = compiled.parameters.slice();
   const slots: number[] = [];
   const keys: string[] = [];
