@@ -30,6 +30,7 @@ import {
 } from './common.js';
 import { startSubscription, type FencedBatch, type SubscriptionPort } from './subscription-runner.js';
 import { createPgListener, type AppendListener } from '../postgres/listener.js';
+import { createFastPostgresAppend, fastPostgresAppendApplies } from '../postgres/fast-append.js';
 import { createFastSqliteAppend } from '../sqlite/fast-append.js';
 
 interface EventRow {
@@ -108,6 +109,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   let pgListener: AppendListener | null = null;
   const sqliteHandle = db.driver.kind === 'sqlite' ? db.driver.sqlite : null;
   const fastAppend = sqliteHandle ? createFastSqliteAppend(sqliteHandle) : null;
+  const fastPgAppend = caps.dialect === 'postgres' ? createFastPostgresAppend(db) : null;
 
   const local = localListeners.get(db) ?? new Set<() => void>();
   localListeners.set(db, local);
@@ -532,7 +534,36 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           duplicate: false,
         };
       } else {
-        result = await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds));
+        let fast: AppendResult | null = null;
+        if (fastPgAppend && fastPostgresAppendApplies(expected) && !inTransaction(db)) {
+          // One statement, its own transaction; null (nothing written) sends the rare cases -- a claim that
+          // did not hold, an event id already stored -- down the usual path, which tells them apart.
+          const now = clock();
+          const out = await fastPgAppend(streamId, prepared, expected, now);
+          if (out) {
+            const first = out.newVersion - prepared.length + 1;
+            fast = {
+              streamId,
+              nextExpectedVersion: out.newVersion,
+              lastPosition: Math.max(...out.positions),
+              events: prepared.map((e, i) =>
+                upcasters.apply({
+                  id: e.id,
+                  streamId,
+                  version: first + i,
+                  position: out.positions[i]!,
+                  type: e.type,
+                  data: e.data,
+                  metadata: e.metadata,
+                  schemaVersion: e.schemaVersion,
+                  recordedAt: now,
+                }),
+              ),
+              duplicate: false,
+            };
+          }
+        }
+        result = fast ?? (await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds)));
       }
       if (!result.duplicate) queueMicrotask(notifyLocal);
       return result;
