@@ -2,7 +2,8 @@
  * One live room: a mailbox that handles commands strictly one at a time.
  *
  *   decide(state, command, {now, rng}) -> events | DomainError (to the sender only)
- *   append(room stream, events, expectedVersion) + inline projections, in one transaction
+ *   append(room stream, events, expectedVersion) + inline projections, in one transaction (the append
+ *   alone, one statement, when no projection changes)
  *   state = evolve(state, events)           (only after the append committed)
  *   outbound frames, timers, bot moves
  *
@@ -225,8 +226,8 @@ export class RoomActor {
   private async persist(job: Job, events: readonly LiapEvent[], next: LiapState): Promise<{ version: number; duplicate: boolean }> {
     const { storage } = this.host;
     const commandId = job.command.id;
-    return transaction(storage.db, async () => {
-      const result = await storage.events.append(
+    const append = () =>
+      storage.events.append(
         roomStream(this.roomId),
         events.map((e, i) => ({ id: `${commandId}:${i}`, type: e.type, data: e })),
         {
@@ -234,59 +235,80 @@ export class RoomActor {
           ...(job.meta.correlationId ? { metadata: { correlationId: job.meta.correlationId } } : {}),
         },
       );
+    const writes = this.projections(job, events, next);
+    if (writes.length === 0) {
+      // Most moves change no projection: the append alone, which the event store makes a single statement.
+      const result = await append();
+      return { version: result.nextExpectedVersion, duplicate: result.duplicate };
+    }
+    return transaction(storage.db, async () => {
+      const result = await append();
       if (result.duplicate) return { version: result.nextExpectedVersion, duplicate: true };
-      await this.project(job, events, next, result.nextExpectedVersion);
+      for (const write of writes) await write(result.nextExpectedVersion);
       return { version: result.nextExpectedVersion, duplicate: false };
     });
   }
 
-  /** Inline projections: they commit with the events or not at all. */
-  private async project(job: Job, events: readonly LiapEvent[], next: LiapState, version: number): Promise<void> {
+  /**
+   * Inline projections: the writes these events need, run in the append's transaction (they commit with the
+   * events or not at all). Each receives the stream version the append reached.
+   */
+  private projections(job: Job, events: readonly LiapEvent[], next: LiapState): Array<(version: number) => Promise<void>> {
     const { storage } = this.host;
+    const writes: Array<(version: number) => Promise<void>> = [];
+    const seat = (n: number, sessionId: string | null) => writes.push(() => setSeatSession(storage, this.roomId, n, sessionId));
     for (const e of events) {
       switch (e.type) {
         case 'room_created':
-          if (job.meta.sessionId) await setSeatSession(storage, this.roomId, 0, job.meta.sessionId);
+          if (job.meta.sessionId) seat(0, job.meta.sessionId);
           break;
         case 'player_joined':
-          if (job.meta.sessionId) await setSeatSession(storage, this.roomId, e.seat, job.meta.sessionId);
+          if (job.meta.sessionId) seat(e.seat, job.meta.sessionId);
           break;
         case 'bot_added':
         case 'player_removed':
-          await setSeatSession(storage, this.roomId, e.seat, null);
+          seat(e.seat, null);
           break;
         case 'player_left':
-          if (!e.inGame) await setSeatSession(storage, this.roomId, e.seat, null);
+          if (!e.inGame) seat(e.seat, null);
           break;
-        case 'game_ended':
-          await recordFinishedGame(storage, {
-            roomId: this.roomId,
-            endedAt: e.at,
-            totalRounds: e.totalRounds,
-            winners: e.winnerNames,
-            rankings: e.rankings,
-            humans: new Set(next.seats.filter((s) => s !== null && !s.originalIsBot).map((s) => s!.name)),
-          });
+        case 'game_ended': {
+          const humans = new Set(next.seats.filter((s) => s !== null && !s.originalIsBot).map((s) => s!.name));
+          writes.push(() =>
+            recordFinishedGame(storage, {
+              roomId: this.roomId,
+              endedAt: e.at,
+              totalRounds: e.totalRounds,
+              winners: e.winnerNames,
+              rankings: e.rankings,
+              humans,
+            }),
+          );
           break;
+        }
         default:
           break;
       }
     }
     // The directory row changes with seats, host and status, not with every move: skip identical writes
-    // (one statement less per action; `version` there is the stream version of its last change).
+    // (`version` there is the stream version of its last change).
     const summary = roomSummary(next);
     const key = JSON.stringify([next.status, summary.seats, summary.host_name, summary.phase === 'game_over']);
-    if (key === this.directoryKey) return;
-    await upsertDirectory(storage, {
-      roomId: this.roomId,
-      status: next.status,
-      hostName: summary.host_name,
-      summary,
-      createdAt: this.host.now(), // kept from the first insert: updates do not touch it
-      updatedAt: this.host.now(),
-      version,
-    });
-    this.pendingDirectoryKey = key;
+    if (key !== this.directoryKey) {
+      writes.push(async (version) => {
+        await upsertDirectory(storage, {
+          roomId: this.roomId,
+          status: next.status,
+          hostName: summary.host_name,
+          summary,
+          createdAt: this.host.now(), // kept from the first insert: updates do not touch it
+          updatedAt: this.host.now(),
+          version,
+        });
+        this.pendingDirectoryKey = key;
+      });
+    }
+    return writes;
   }
 
   /** In-memory bookkeeping that mirrors the committed projections. */
