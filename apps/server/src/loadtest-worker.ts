@@ -28,6 +28,8 @@ export interface ClientWorkerData {
   readonly games: number;
   readonly thinkMs: number;
   readonly setupConcurrency: number;
+  /** `game` (default): play Liap Tui against the server; `floor`: the baseline's rotating turns (loadtest-floor.ts). */
+  readonly mode?: 'game' | 'floor';
 }
 
 /** Messages from the driver. */
@@ -38,6 +40,8 @@ export interface ClientCounters {
   actionsSent: number;
   actionsCompleted: number;
   framesReceived: number;
+  /** Bytes of the frames that count (`phase_change`), for the baseline's frame size. */
+  bytesReceived: number;
   gamesStarted: number;
   gamesFinished: number;
   /** `error` frames of the transport/server (and socket failures) by `data.type`. */
@@ -73,6 +77,7 @@ const emptyCounters = (): ClientCounters => ({
   actionsSent: 0,
   actionsCompleted: 0,
   framesReceived: 0,
+  bytesReceived: 0,
   gamesStarted: 0,
   gamesFinished: 0,
   errors: {},
@@ -155,7 +160,7 @@ export function chooseAction(data: Record<string, unknown>, me: string): { key: 
 
 /** The client side of one worker: tables of four players. */
 class ClientRun {
-  private readonly tables: Table[] = [];
+  private readonly tables: Array<Table | FloorTable> = [];
   counters = emptyCounters();
   latencies: number[] = [];
   private gamesLeft: number;
@@ -185,7 +190,10 @@ class ClientRun {
   async setup(): Promise<{ setupMs: number; failed: number }> {
     const t0 = performance.now();
     const count = Math.min(this.cfg.tables, this.cfg.games);
-    for (let i = 0; i < count; i++) this.tables.push(new Table(this, this.cfg.firstTable + i));
+    for (let i = 0; i < count; i++) {
+      const index = this.cfg.firstTable + i;
+      this.tables.push(this.cfg.mode === 'floor' ? new FloorTable(this, index) : new Table(this, index));
+    }
     let next = 0;
     let failed = 0;
     const lane = async (): Promise<void> => {
@@ -229,7 +237,7 @@ class ClientRun {
   }
 
   /** A table finished its game: start another one if the quota allows. */
-  async tableFinished(t: Table): Promise<void> {
+  async tableFinished(t: Table | FloorTable): Promise<void> {
     this.counters.gamesFinished++;
     t.close();
     if (this.takeGame()) {
@@ -363,7 +371,7 @@ class Table {
     lobby.close(1000);
     this.roomId = String(created['room_id']);
     const seatUp = async (seat: number): Promise<void> => {
-      const ws = await this.connect(this.roomId, seat, (f) => this.onFrame(seat, f));
+      const ws = await this.connect(this.roomId, seat, (f, raw) => this.onFrame(seat, f, raw.length));
       this.sockets[seat] = ws;
       if (seat !== 0) {
         const joined = Table.expect(ws, (f) => f.event === 'room_joined', 'room_joined');
@@ -407,7 +415,7 @@ class Table {
     ws.send(JSON.stringify({ event: a.event, data: a.data }));
   }
 
-  private onFrame(seat: number, f: { event: string; data: Record<string, unknown> }): void {
+  private onFrame(seat: number, f: { event: string; data: Record<string, unknown> }, bytes: number): void {
     const run = this.run;
     if (f.event === 'error') {
       const type = typeof f.data['type'] === 'string' ? f.data['type'] : 'unknown';
@@ -432,6 +440,7 @@ class Table {
     if (f.event !== 'phase_change' || !this.playing) return;
     const now = performance.now();
     run.counters.framesReceived++;
+    run.counters.bytesReceived += bytes;
     this.lastFrameAt = now;
     const data = f.data;
     const seq = typeof data['sequence'] === 'number' ? data['sequence'] : 0;
@@ -464,6 +473,109 @@ class Table {
     const think = run.cfg.thinkMs;
     if (think > 0) setTimeout(send, think * (0.5 + Math.random()));
     else send();
+  }
+}
+
+/**
+ * One room of the baseline (`--baseline`, loadtest-floor.ts): four sockets taking turns. The player whose turn
+ * it is sends a small frame after the think time; the room's four sockets each get one answer; the latency is
+ * from the send to the last of the four answers, and the next seat's think time starts when its answer arrives,
+ * as in a game.
+ */
+class FloorTable {
+  private sockets: Array<WebSocket | null> = [null, null, null, null];
+  private pending: Array<{ t0: number; seq: number; seen: number }> = [];
+  private seq = 0;
+  private ready = false;
+  playing = false;
+  lastFrameAt = 0;
+
+  constructor(
+    private readonly run: ClientRun,
+    readonly index: number,
+  ) {}
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get busy(): boolean {
+    return this.ready || this.playing;
+  }
+
+  async open(): Promise<void> {
+    const room = `F${this.index}`;
+    for (let seat = 0; seat < 4; seat++) {
+      this.sockets[seat] = await new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${this.run.cfg.wsBase}/ws/floor/${room}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+        ws.once('error', reject);
+        ws.once('open', () => {
+          ws.off('error', reject);
+          ws.on('error', () => this.run.error('socket_error'));
+          resolve(ws);
+        });
+        ws.on('message', (buf: Buffer) => this.onFrame(seat, buf.toString()));
+      });
+    }
+    this.ready = true;
+  }
+
+  start(): void {
+    if (!this.ready) return;
+    this.ready = false;
+    this.playing = true;
+    this.lastFrameAt = performance.now();
+    this.run.counters.gamesStarted++;
+    this.schedule(0);
+  }
+
+  close(): void {
+    this.ready = false;
+    this.playing = false;
+    for (const ws of this.sockets) if (ws && ws.readyState <= WebSocket.OPEN) ws.terminate();
+    this.sockets = [null, null, null, null];
+  }
+
+  private schedule(seat: number): void {
+    const send = (): void => {
+      const ws = this.sockets[seat];
+      if (!this.playing || !ws || ws.readyState !== WebSocket.OPEN) return;
+      const seq = ++this.seq;
+      this.pending.push({ t0: performance.now(), seq, seen: 0 });
+      this.run.counters.actionsSent++;
+      ws.send(JSON.stringify({ event: 'play', data: { sequence: seq, piece_indices: [0, 1], player_name: NAMES[seat] } }));
+    };
+    const think = this.run.cfg.thinkMs;
+    if (think > 0) setTimeout(send, think * (0.5 + Math.random()));
+    else send();
+  }
+
+  private onFrame(seat: number, raw: string): void {
+    let f: unknown;
+    try {
+      f = JSON.parse(raw);
+    } catch {
+      this.run.error('bad_frame');
+      return;
+    }
+    if (!this.playing || !isObj(f) || f['event'] !== 'phase_change' || !isObj(f['data'])) return;
+    const now = performance.now();
+    const run = this.run;
+    run.counters.framesReceived++;
+    run.counters.bytesReceived += raw.length;
+    this.lastFrameAt = now;
+    const seq = num(f['data']['sequence']);
+    const i = this.pending.findIndex((p) => p.seq === seq);
+    if (i < 0) return;
+    const p = this.pending[i]!;
+    p.seen |= 1 << seat;
+    if (p.seen === SEAT_BITS) {
+      run.latencies.push(now - p.t0);
+      run.counters.actionsCompleted++;
+      this.pending.splice(i, 1);
+    }
+    // The next seat acts on its own answer, like a player on its phase_change.
+    if (seat === seq % 4) this.schedule(seat);
   }
 }
 

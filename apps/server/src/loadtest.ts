@@ -24,6 +24,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
+import { startFloorServer } from './loadtest-floor.js';
 import type { ClientCounters, ClientMessage, ClientWorkerData, DriverMessage } from './loadtest-worker.js';
 
 /** Options of one load test run. */
@@ -48,6 +49,12 @@ export interface LoadTestOptions {
   readonly keepDatabase?: boolean;
   /** Receives the progress line every second (default: none). */
   readonly onProgress?: (line: string, progress: LoadTestProgress) => void;
+  /**
+   * Also run the baseline (loadtest-floor.ts) after the game: the same clients, rooms, think time and
+   * duration against a raw uWS server that only answers each action with one frame per socket of the same
+   * size, and report our latency as a ratio of it.
+   */
+  readonly baseline?: boolean;
 }
 
 /** One progress sample (the last second). */
@@ -87,6 +94,8 @@ export interface LoadTestReport {
   readonly games: { readonly target: number; readonly started: number; readonly finished: number; readonly unfinished: number; readonly stalled: number };
   readonly actions: { readonly sent: number; readonly completed: number; readonly perSecond: number };
   readonly framesPerSecond: number;
+  /** `phase_change` bytes one socket received per completed action (the baseline's frame size). */
+  readonly bytesPerSocketAction: number;
   /** Action -> last of the four `phase_change` frames. */
   readonly latencyMs: LatencySummary;
   readonly errors: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
@@ -103,6 +112,18 @@ export interface LoadTestReport {
     /** Time the server thread was runnable but waited for a CPU (other processes on the machine). */
     readonly serverRunQueueWaitSeconds: number | null;
     readonly processSeconds: number; readonly serverMsPerAction: number | null };
+  /** With `baseline`: the same load against a server that does nothing but answer (see loadtest-floor.ts). */
+  readonly baseline?: BaselineReport;
+}
+
+/** The baseline run of a report: its latency, and ours divided by it. */
+export interface BaselineReport {
+  readonly frameBytes: number;
+  readonly actionsPerSecond: number;
+  readonly latencyMs: LatencySummary;
+  readonly errors: number;
+  /** Our latency percentile / the baseline's (1 = the server costs nothing beyond answering). */
+  readonly ratio: { readonly p50: number; readonly p90: number; readonly p99: number };
 }
 
 /**
@@ -247,10 +268,50 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     );
     const server = await createServer(config, (options.logLevel ?? 'silent') === 'silent' ? { logger: silentLogger } : {});
     const { port } = await server.listen();
-    cleanups.unshift(() => server.stop('loadtest done'));
-    return await drive({ port, rooms, gamesTarget, durationMs, thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress });
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop('loadtest done');
+    };
+    cleanups.unshift(stop);
+    const report = await drive({ port, rooms, gamesTarget, durationMs, thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress });
+    if (!options.baseline) return report;
+    await stop();
+    // As long as our run played (it may have stopped early, at --games).
+    const baselineMs = Math.max(1_000, Math.round(report.durationSeconds * 1000));
+    return { ...report, baseline: await runBaseline(report, { rooms, durationMs: baselineMs, thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress }) };
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
+  }
+}
+
+/** The baseline after a game run: same rooms, think time, played time and client; frames of the game's size. */
+async function runBaseline(
+  ours: LoadTestReport,
+  o: Pick<DriveOptions, 'rooms' | 'durationMs' | 'thinkMs' | 'workerCount' | 'setupConcurrency' | 'database' | 'onProgress'>,
+): Promise<BaselineReport> {
+  const frameBytes = Math.max(100, ours.bytesPerSocketAction);
+  const floor = await startFloorServer(frameBytes);
+  try {
+    const onProgress = o.onProgress;
+    const r = await drive({
+      ...o,
+      port: floor.port,
+      gamesTarget: o.rooms,
+      mode: 'floor',
+      onProgress: onProgress ? (line, p) => onProgress(`baseline ${line}`, p) : undefined,
+    });
+    const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+    return {
+      frameBytes,
+      actionsPerSecond: r.actions.perSecond,
+      latencyMs: r.latencyMs,
+      errors: r.errors.total,
+      ratio: { p50: ratio(ours.latencyMs.p50, r.latencyMs.p50), p90: ratio(ours.latencyMs.p90, r.latencyMs.p90), p99: ratio(ours.latencyMs.p99, r.latencyMs.p99) },
+    };
+  } finally {
+    floor.close();
   }
 }
 
@@ -264,11 +325,12 @@ interface DriveOptions {
   setupConcurrency: number;
   database: 'sqlite' | 'postgres';
   onProgress: LoadTestOptions['onProgress'];
+  mode?: 'game' | 'floor';
 }
 
 async function drive(o: DriveOptions): Promise<LoadTestReport> {
   const workers: Worker[] = [];
-  const totals: ClientCounters = { actionsSent: 0, actionsCompleted: 0, framesReceived: 0, gamesStarted: 0, gamesFinished: 0, errors: {}, rejected: {} };
+  const totals: ClientCounters = { actionsSent: 0, actionsCompleted: 0, framesReceived: 0, bytesReceived: 0, gamesStarted: 0, gamesFinished: 0, errors: {}, rejected: {} };
   const chunks: Float64Array[] = [];
   let window: Float64Array[] = [];
   let windowActions = 0;
@@ -299,6 +361,7 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
       games,
       thinkMs: o.thinkMs,
       setupConcurrency: o.setupConcurrency,
+      mode: o.mode ?? 'game',
     };
     const worker = startWorker(data);
     worker.on('message', (m: ClientMessage) => {
@@ -310,7 +373,7 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
         chunks.push(m.latencies);
         window.push(m.latencies);
         windowActions += m.counters.actionsCompleted;
-        for (const k of ['actionsSent', 'actionsCompleted', 'framesReceived', 'gamesStarted', 'gamesFinished'] as const) totals[k] += m.counters[k];
+        for (const k of ['actionsSent', 'actionsCompleted', 'framesReceived', 'bytesReceived', 'gamesStarted', 'gamesFinished'] as const) totals[k] += m.counters[k];
         addErrors(m.counters.errors);
         add(totals.rejected, m.counters.rejected);
         clientElu.push(m.elu);
@@ -399,6 +462,7 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
       games: { target: o.gamesTarget, started: totals.gamesStarted, finished: totals.gamesFinished, unfinished, stalled },
       actions: { sent: totals.actionsSent, completed: totals.actionsCompleted, perSecond: Math.round((totals.actionsCompleted * 1000) / playedMs) },
       framesPerSecond: Math.round((totals.framesReceived * 1000) / playedMs),
+      bytesPerSocketAction: totals.actionsCompleted === 0 ? 0 : Math.round(totals.bytesReceived / totals.actionsCompleted / 4),
       latencyMs: summarize(all),
       errors: { total: Object.values(totals.errors).reduce((a, b) => a + b, 0), byType: totals.errors },
       rejected: { total: Object.values(totals.rejected).reduce((a, b) => a + b, 0), byType: totals.rejected },
@@ -433,6 +497,13 @@ export function formatReport(r: LoadTestReport): string {
     `errors ${r.errors.total}${errs ? ` (${errs})` : ''}; stale actions refused by the game ${r.rejected.total}${rej ? ` (${rej})` : ''}`,
     `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%; ` +
       `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action) + ${r.cpu.serverRunQueueWaitSeconds ?? '?'} s waiting for a CPU; process ${r.cpu.processSeconds} s`,
+    ...(r.baseline
+      ? [
+          `baseline (raw uWS answering ${r.baseline.frameBytes}-byte frames, same clients and pace): p50 ${r.baseline.latencyMs.p50} ms  p90 ${r.baseline.latencyMs.p90} ms  ` +
+            `p99 ${r.baseline.latencyMs.p99} ms  max ${r.baseline.latencyMs.max} ms  (n=${r.baseline.latencyMs.count}, ${r.baseline.actionsPerSecond}/s, errors ${r.baseline.errors}); ` +
+            `ours / baseline: p50 ${r.baseline.ratio.p50}x  p90 ${r.baseline.ratio.p90}x  p99 ${r.baseline.ratio.p99}x`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -455,6 +526,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .option('--setup-concurrency <n>', 'rooms set up at once per worker', intArg, 25)
     .option('--log-level <level>', 'server log level (logs go to stdout)', 'silent')
     .option('--keep-db', 'keep the temporary database after the run')
+    .option('--baseline', 'then run the same load against a raw uWS server that only answers, and report the ratio')
     .option('--json', 'print the report as JSON on stdout')
     .option('--quiet', 'no progress lines')
     .exitOverride();
@@ -464,7 +536,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     const code = (err as { exitCode?: number }).exitCode;
     return code ?? 2;
   }
-  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean; logLevel: string }>();
+  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean; baseline?: boolean; logLevel: string }>();
   const db = opts.db ?? process.env['DATABASE_URL'];
   try {
     const report = await runLoadTest({
@@ -476,11 +548,12 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       workers: opts.workers,
       setupConcurrency: opts.setupConcurrency,
       keepDatabase: opts.keepDb === true,
+      baseline: opts.baseline === true,
       logLevel: opts.logLevel as NonNullable<LoadTestOptions['logLevel']>,
       ...(opts.quiet ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-    return report.errors.total === 0 && report.games.stalled === 0 ? 0 : 1;
+    return report.errors.total === 0 && report.games.stalled === 0 && (report.baseline?.errors ?? 0) === 0 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`loadtest failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;

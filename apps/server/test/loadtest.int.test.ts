@@ -33,14 +33,28 @@ function expectSane(r: LoadTestReport, rooms: number): void {
 }
 
 describe('loadtest tool (real server, real sockets)', () => {
-  it('3 rooms on SQLite: every game finishes, numbers are sane', { timeout: 120_000 }, async () => {
+  it('3 rooms on SQLite: every game finishes, numbers are sane; the baseline runs as long with frames of the same size', { timeout: 120_000 }, async () => {
     const lines: string[] = [];
-    const r = await runLoadTest({ rooms: 3, durationSeconds: 100, onProgress: (l) => lines.push(l) });
+    const r = await runLoadTest({ rooms: 3, durationSeconds: 100, baseline: true, onProgress: (l) => lines.push(l) });
     expectSane(r, 3);
     expect(r.database).toBe('sqlite');
     expect(r.utilisation.clients).toBeGreaterThan(0);
     if (r.durationSeconds > 1.5) expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/games \d+\/3 .*p99 [\d.]+/);
+
+    // phase_change frames carry a full personalised view: hundreds of bytes at least.
+    expect(r.bytesPerSocketAction).toBeGreaterThan(300);
+    const b = r.baseline!;
+    expect(b.frameBytes).toBe(r.bytesPerSocketAction);
+    expect(b.errors).toBe(0);
+    expect(b.latencyMs.count).toBeGreaterThan(100);
+    expect(b.actionsPerSecond).toBeGreaterThan(0);
+    expect(b.latencyMs.p50).toBeGreaterThan(0);
+    expect(b.latencyMs.p50).toBeLessThanOrEqual(b.latencyMs.p99);
+    expect(b.ratio.p50).toBe(Math.round((r.latencyMs.p50 / b.latencyMs.p50) * 100) / 100);
+    expect(b.ratio.p99).toBe(Math.round((r.latencyMs.p99 / b.latencyMs.p99) * 100) / 100);
+    expect(lines.some((l) => l.startsWith('baseline ['))).toBe(r.durationSeconds > 1.5);
+    expect(formatReport(r)).toContain(`ours / baseline: p50 ${b.ratio.p50}x`);
   });
 
   describe('on Postgres', () => {
