@@ -54,6 +54,7 @@ export class Gateway {
   private lobbyDirty = false;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly abandonTimers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
   private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: GatewayOptions) {}
@@ -436,19 +437,20 @@ export class Gateway {
 
   /** A running room with no connected human is closed after ROOM_ABANDON_MS. */
   private checkAbandoned(actor: RoomActor): void {
-    const { transport, rooms, config } = this.o;
-    if (actor.state.status !== 'in_game') return;
+    const { transport, rooms, config, logger } = this.o;
+    // A shutdown is not an abandonment: disconnects handled while the rooms drain must not close them.
+    if (this.stopped || actor.state.status !== 'in_game') return;
     const humanConnected = actor.state.seats.some((s) => s !== null && !s.originalIsBot && !s.isBot);
     if (humanConnected || this.abandonTimers.has(actor.roomId)) return;
     const t = setTimeout(() => {
       this.abandonTimers.delete(actor.roomId);
       const still = actor.state.status === 'in_game' && !actor.state.seats.some((s) => s !== null && !s.originalIsBot && !s.isBot);
-      if (!still) return;
+      if (!still || this.stopped) return;
       transport.publish(
         roomTopic(actor.roomId),
         frame('room_closed', { room_id: actor.roomId, reason: 'All players disconnected', timeout_seconds: Math.round(config.ROOM_ABANDON_MS / 1000) }),
       );
-      void rooms.abandon(actor.roomId);
+      rooms.abandon(actor.roomId).catch((err: unknown) => logger.warn({ room: actor.roomId, err: String(err) }, 'abandoning the room failed; it stays live'));
     }, config.ROOM_ABANDON_MS);
     t.unref();
     this.abandonTimers.set(actor.roomId, t);
@@ -480,8 +482,9 @@ export class Gateway {
     this.recoveryTimer = t;
   }
 
-  /** Clears pending grace and abandon timers (shutdown). */
+  /** Clears pending grace and abandon timers and arms no new ones (shutdown). */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.recoveryTimer);
     for (const t of this.graceTimers.values()) clearTimeout(t);
     for (const t of this.abandonTimers.values()) clearTimeout(t);

@@ -47,4 +47,30 @@ describe('restart recovery', () => {
       await db.cleanup();
     }
   });
+
+  it('a room whose players drop while the server shuts down is not abandoned by the shutdown: the next start resumes it', async () => {
+    const db = await tempSqlite();
+    const first = await startTestServer({ DATABASE_URL: db.url, ROOM_ABANDON_MS: 0 });
+    const alice = new Browser('alice');
+    const entry = await alice.createRoom(first.baseUrl, 'Alice');
+    await startGame(entry.socket);
+    await waitForPhase(entry.socket, 'preparation');
+    await first.server.rooms.get(entry.roomId)!.whenIdle();
+    // The shutdown has begun draining the rooms when the last human's disconnect gets handled: the
+    // abandonment it would trigger (ROOM_ABANDON_MS 0) must not close the room.
+    await first.server.rooms.stopAll();
+    await first.server.rooms.abandon(entry.roomId);
+    await entry.socket.close().catch(() => undefined);
+    await first.stop();
+
+    const second = await startTestServer({ DATABASE_URL: db.url });
+    try {
+      const actor = second.server.rooms.get(entry.roomId);
+      expect(actor, 'the room is rebuilt at start').toBeDefined();
+      expect(actor!.state.status).toBe('in_game');
+    } finally {
+      await second.stop();
+      await db.cleanup();
+    }
+  });
 });

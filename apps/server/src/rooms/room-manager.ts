@@ -41,6 +41,8 @@ export class RoomManager {
   private readonly actors = new Map<string, RoomActor>();
   private accepting = true;
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  /** Set by stopAll (shutdown): rooms are stopped and snapshotted, never abandoned, from then on. */
+  private stopping = false;
 
   constructor(private readonly options: RoomManagerOptions) {}
 
@@ -150,8 +152,9 @@ export class RoomManager {
    */
   async abandon(roomId: string): Promise<void> {
     const a = this.actors.get(roomId);
-    if (!a) return;
+    if (!a || this.stopping) return;
     await a.stop();
+    if (this.stopping) return; // shutdown began meanwhile: stopAll snapshots it and the next start resumes it
     this.actors.delete(roomId);
     const summary = roomSummary(a.state);
     await upsertDirectory(this.options.storage, {
@@ -168,6 +171,7 @@ export class RoomManager {
 
   /** Snapshots and stops every room (shutdown); the store keeps them live for the next start. */
   async stopAll(): Promise<void> {
+    this.stopping = true;
     for (const t of this.unloadTimers.values()) clearTimeout(t);
     this.unloadTimers.clear();
     await Promise.all(
