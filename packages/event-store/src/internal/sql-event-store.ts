@@ -160,6 +160,36 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       .orderBy('version')
       .execute();
 
+  /** The result of an append that stored `prepared` as the versions up to `newVersion`, at `positions` (in order). */
+  const writtenResult = (
+    streamId: string,
+    prepared: readonly PreparedEvent[],
+    newVersion: number,
+    positions: readonly number[],
+    now: Date,
+  ): AppendResult => {
+    const first = newVersion - prepared.length + 1;
+    return {
+      streamId,
+      nextExpectedVersion: newVersion,
+      lastPosition: Math.max(...positions),
+      events: prepared.map((e, i) =>
+        upcasters.apply({
+          id: e.id,
+          streamId,
+          version: first + i,
+          position: positions[i]!,
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+          schemaVersion: e.schemaVersion,
+          recordedAt: now,
+        }),
+      ),
+      duplicate: false,
+    };
+  };
+
   /** Compare-and-set on the stream row: returns the new version, or null when `expected` does not hold. */
   const claimVersions = async (
     streamId: string,
@@ -274,26 +304,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       );
     }
     const positions = new Map(inserted.map((r) => [Number(r.version), Number(r.position)]));
-    const events = prepared.map((e, i) =>
-      upcasters.apply({
-        id: e.id,
-        streamId,
-        version: first + i,
-        position: positions.get(first + i)!,
-        type: e.type,
-        data: e.data,
-        metadata: e.metadata,
-        schemaVersion: e.schemaVersion,
-        recordedAt: now,
-      }),
-    );
-    return {
+    return writtenResult(
       streamId,
-      nextExpectedVersion: newVersion,
-      lastPosition: Math.max(...positions.values()),
-      events,
-      duplicate: false,
-    };
+      prepared,
+      newVersion,
+      prepared.map((_, i) => positions.get(first + i)!),
+      now,
+    );
   };
 
   /** The (transaction id, position) pair `after` stands for in the fenced global order. */
@@ -512,27 +529,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
             duplicate: true,
           };
         }
-        const first = out.newVersion - prepared.length + 1;
-        const events = prepared.map((e, i) =>
-          upcasters.apply({
-            id: e.id,
-            streamId,
-            version: first + i,
-            position: out.positions[i]!,
-            type: e.type,
-            data: e.data,
-            metadata: e.metadata,
-            schemaVersion: e.schemaVersion,
-            recordedAt: now,
-          }),
-        );
-        result = {
-          streamId,
-          nextExpectedVersion: out.newVersion,
-          lastPosition: Math.max(...out.positions),
-          events,
-          duplicate: false,
-        };
+        result = writtenResult(streamId, prepared, out.newVersion, out.positions, now);
       } else {
         let fast: AppendResult | null = null;
         if (fastPgAppend && fastPostgresAppendApplies(expected) && !inTransaction(db)) {
@@ -540,28 +537,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           // did not hold, an event id already stored -- down the usual path, which tells them apart.
           const now = clock();
           const out = await fastPgAppend(streamId, prepared, expected, now);
-          if (out) {
-            const first = out.newVersion - prepared.length + 1;
-            fast = {
-              streamId,
-              nextExpectedVersion: out.newVersion,
-              lastPosition: Math.max(...out.positions),
-              events: prepared.map((e, i) =>
-                upcasters.apply({
-                  id: e.id,
-                  streamId,
-                  version: first + i,
-                  position: out.positions[i]!,
-                  type: e.type,
-                  data: e.data,
-                  metadata: e.metadata,
-                  schemaVersion: e.schemaVersion,
-                  recordedAt: now,
-                }),
-              ),
-              duplicate: false,
-            };
-          }
+          if (out) fast = writtenResult(streamId, prepared, out.newVersion, out.positions, now);
         }
         result = fast ?? (await transaction(db, () => appendInTransaction(streamId, prepared, expected, callerIds)));
       }
