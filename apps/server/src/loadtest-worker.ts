@@ -160,7 +160,7 @@ export function chooseAction(data: Record<string, unknown>, me: string): { key: 
 
 /** The client side of one worker: tables of four players. */
 class ClientRun {
-  private readonly tables: Array<Table | FloorTable> = [];
+  private readonly tables: TableBase[] = [];
   counters = emptyCounters();
   latencies: number[] = [];
   private gamesLeft: number;
@@ -237,7 +237,7 @@ class ClientRun {
   }
 
   /** A table finished its game: start another one if the quota allows. */
-  async tableFinished(t: Table | FloorTable): Promise<void> {
+  async tableFinished(t: TableBase): Promise<void> {
     this.counters.gamesFinished++;
     t.close();
     if (this.takeGame()) {
@@ -272,22 +272,15 @@ class ClientRun {
   }
 }
 
-/** One room and its four players. */
-class Table {
-  roomId = '';
-  private sockets: Array<WebSocket | null> = [null, null, null, null];
-  private readonly sessions = NAMES.map(() => randomBytes(18).toString('base64url'));
-  private readonly lastKey: Array<string | null> = [null, null, null, null];
-  private readonly lastSeq = [0, 0, 0, 0];
-  private readonly lastSent: Array<SentAction | null> = [null, null, null, null];
-  private pending: Pending[] = [];
-  private over = 0;
-  private ready = false;
+/** What the run needs of a table, and the socket handling both kinds of table share. */
+abstract class TableBase {
+  protected sockets: Array<WebSocket | null> = [null, null, null, null];
+  protected ready = false;
   playing = false;
   lastFrameAt = 0;
 
   constructor(
-    private readonly run: ClientRun,
+    protected readonly run: ClientRun,
     readonly index: number,
   ) {}
 
@@ -300,34 +293,56 @@ class Table {
     return this.ready || this.playing;
   }
 
-  private connect(path: string, seat: number, onFrame: (f: { event: string; data: Record<string, unknown> }, raw: string) => void): Promise<WebSocket> {
+  abstract open(): Promise<void>;
+  abstract start(): void;
+
+  close(): void {
+    this.ready = false;
+    this.playing = false;
+    for (const ws of this.sockets) if (ws && ws.readyState <= WebSocket.OPEN) ws.terminate();
+    this.sockets = [null, null, null, null];
+  }
+
+  /** Opens one socket (no per-message deflate); its frames go to `onText` as strings. */
+  protected openSocket(url: string, headers: Record<string, string>, onText: (raw: string) => void): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${this.run.cfg.wsBase}/ws/${path}`, {
-        headers: { Cookie: `liap_sid=${this.sessions[seat]!}` },
-        perMessageDeflate: false,
-        handshakeTimeout: 30_000,
-      });
+      const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 30_000 });
       ws.once('error', reject);
       ws.once('open', () => {
         ws.off('error', reject);
         ws.on('error', () => this.run.error('socket_error'));
         resolve(ws);
       });
-      ws.on('message', (buf: Buffer) => {
-        const raw = buf.toString();
-        let f: unknown;
-        try {
-          f = JSON.parse(raw);
-        } catch {
-          this.run.error('bad_frame');
-          return;
-        }
-        if (isObj(f) && typeof f['event'] === 'string') onFrame(f as { event: string; data: Record<string, unknown> }, raw);
-      });
-      ws.on('close', (code: number) => {
-        if (this.playing && this.sockets[seat] === ws && !this.run.stopping) this.run.error(`closed_${code}`);
-      });
+      ws.on('message', (buf: Buffer) => onText(buf.toString()));
     });
+  }
+}
+
+/** One room and its four players. */
+class Table extends TableBase {
+  roomId = '';
+  private readonly sessions = NAMES.map(() => randomBytes(18).toString('base64url'));
+  private readonly lastKey: Array<string | null> = [null, null, null, null];
+  private readonly lastSeq = [0, 0, 0, 0];
+  private readonly lastSent: Array<SentAction | null> = [null, null, null, null];
+  private pending: Pending[] = [];
+  private over = 0;
+
+  private async connect(path: string, seat: number, onFrame: (f: { event: string; data: Record<string, unknown> }, raw: string) => void): Promise<WebSocket> {
+    const ws = await this.openSocket(`${this.run.cfg.wsBase}/ws/${path}`, { Cookie: `liap_sid=${this.sessions[seat]!}` }, (raw) => {
+      let f: unknown;
+      try {
+        f = JSON.parse(raw);
+      } catch {
+        this.run.error('bad_frame');
+        return;
+      }
+      if (isObj(f) && typeof f['event'] === 'string') onFrame(f as { event: string; data: Record<string, unknown> }, raw);
+    });
+    ws.on('close', (code: number) => {
+      if (this.playing && this.sockets[seat] === ws && !this.run.stopping) this.run.error(`closed_${code}`);
+    });
+    return ws;
   }
 
   /** Resolves with the first frame on `ws` matching `pred`; rejects on an `error` frame or timeout. */
@@ -397,13 +412,6 @@ class Table {
     this.lastFrameAt = performance.now();
     this.run.counters.gamesStarted++;
     this.sockets[0]?.send(JSON.stringify({ event: 'start_game', data: {} }));
-  }
-
-  close(): void {
-    this.ready = false;
-    this.playing = false;
-    for (const ws of this.sockets) if (ws && ws.readyState <= WebSocket.OPEN) ws.terminate();
-    this.sockets = [null, null, null, null];
   }
 
   private sendAction(seat: number, a: SentAction): void {
@@ -482,40 +490,13 @@ class Table {
  * from the send to the last of the four answers, and the next seat's think time starts when its answer arrives,
  * as in a game.
  */
-class FloorTable {
-  private sockets: Array<WebSocket | null> = [null, null, null, null];
+class FloorTable extends TableBase {
   private pending: Array<{ t0: number; seq: number; seen: number }> = [];
   private seq = 0;
-  private ready = false;
-  playing = false;
-  lastFrameAt = 0;
-
-  constructor(
-    private readonly run: ClientRun,
-    readonly index: number,
-  ) {}
-
-  get isReady(): boolean {
-    return this.ready;
-  }
-
-  get busy(): boolean {
-    return this.ready || this.playing;
-  }
 
   async open(): Promise<void> {
-    const room = `F${this.index}`;
     for (let seat = 0; seat < 4; seat++) {
-      this.sockets[seat] = await new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`${this.run.cfg.wsBase}/ws/floor/${room}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
-        ws.once('error', reject);
-        ws.once('open', () => {
-          ws.off('error', reject);
-          ws.on('error', () => this.run.error('socket_error'));
-          resolve(ws);
-        });
-        ws.on('message', (buf: Buffer) => this.onFrame(seat, buf.toString()));
-      });
+      this.sockets[seat] = await this.openSocket(`${this.run.cfg.wsBase}/ws/floor/F${this.index}`, {}, (raw) => this.onFrame(seat, raw));
     }
     this.ready = true;
   }
@@ -527,13 +508,6 @@ class FloorTable {
     this.lastFrameAt = performance.now();
     this.run.counters.gamesStarted++;
     this.schedule(0);
-  }
-
-  close(): void {
-    this.ready = false;
-    this.playing = false;
-    for (const ws of this.sockets) if (ws && ws.readyState <= WebSocket.OPEN) ws.terminate();
-    this.sockets = [null, null, null, null];
   }
 
   private schedule(seat: number): void {
