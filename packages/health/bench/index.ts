@@ -1,6 +1,6 @@
 // Benchmarks of @game/health, each against a baseline in the same run. `pnpm bench`.
 import { createHealthHttpHandler, createHealthRegistry } from '../src/index.js';
-import { compare } from './harness.js';
+import { compare } from '@game/test-services/bench';
 
 const checks = ['postgres', 'redis', 'event-loop', 'heap'].map((name) => ({
   name,

@@ -2,7 +2,7 @@
 import pino from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import { createLatencyHistogram, createLogger, getCorrelationId, timed, withContext } from '../src/index.js';
-import { compare } from './harness.js';
+import { compare } from '@game/test-services/bench';
 
 const sink = { write: (_line: string) => undefined };
 const fields = { roomId: 'ABCD', seat: 2, move: { from: [1, 2], to: [3, 4] }, user: { name: 'ann', token: 'secret' } };

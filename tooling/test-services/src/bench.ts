@@ -1,3 +1,8 @@
+/**
+ * The small micro-benchmark harness of the packages whose benches time single calls (health,
+ * observability): ns per call after a warm-up, and one markdown row per ours-vs-baseline comparison.
+ */
+
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a warm-up) and returns ns per call. */
 export async function measure(fn: () => unknown, ms = 1500): Promise<number> {
   const warm = performance.now() + ms / 5;
