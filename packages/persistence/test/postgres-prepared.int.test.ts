@@ -64,4 +64,16 @@ describe('postgres: prepared queries are server-side prepared statements', () =>
     await setN.run({ id: 'd', n: 4 });
     expect(await db.kysely.selectFrom('counters').select('n').where('id', '=', 'd').executeTakeFirst()).toEqual({ n: 4 });
   });
+
+  it('a statement whose first parse failed (aborted transaction) is parsed again on its next use', async () => {
+    const count = prepareQuery(db, (q, p: { id: string }) => q.selectFrom('counters').select('n').where('id', '=', p.id));
+    await expect(
+      transaction(db, async (trx) => {
+        await sql`select 1 / 0`.execute(trx).catch(() => undefined); // the transaction is now aborted
+        await count.execute({ id: 'a' }); // its first Parse on this (only) connection fails
+      }),
+    ).rejects.toMatchObject({ code: '25P02' });
+    expect(await count.executeTakeFirst({ id: 'a' })).toEqual({ n: 6 });
+  });
 });
+
