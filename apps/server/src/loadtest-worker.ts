@@ -294,7 +294,17 @@ abstract class TableBase {
   }
 
   abstract open(): Promise<void>;
-  abstract start(): void;
+  /** The first move of a started table (the host's `start_game`, or the baseline's first turn). */
+  protected abstract begin(): void;
+
+  start(): void {
+    if (!this.ready) return;
+    this.ready = false;
+    this.playing = true;
+    this.lastFrameAt = performance.now();
+    this.run.counters.gamesStarted++;
+    this.begin();
+  }
 
   close(): void {
     this.ready = false;
@@ -405,12 +415,7 @@ class Table extends TableBase {
     this.ready = true;
   }
 
-  start(): void {
-    if (!this.ready) return;
-    this.ready = false;
-    this.playing = true;
-    this.lastFrameAt = performance.now();
-    this.run.counters.gamesStarted++;
+  protected begin(): void {
     this.sockets[0]?.send(JSON.stringify({ event: 'start_game', data: {} }));
   }
 
@@ -501,12 +506,7 @@ class FloorTable extends TableBase {
     this.ready = true;
   }
 
-  start(): void {
-    if (!this.ready) return;
-    this.ready = false;
-    this.playing = true;
-    this.lastFrameAt = performance.now();
-    this.run.counters.gamesStarted++;
+  protected begin(): void {
     this.schedule(0);
   }
 
