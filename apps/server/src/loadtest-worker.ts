@@ -313,6 +313,18 @@ abstract class TableBase {
     this.sockets = [null, null, null, null];
   }
 
+  /** A frame as `{event, data}`, or null (a frame that is not JSON counts as a `bad_frame` error). */
+  protected parseFrame(raw: string): { event: string; data: Record<string, unknown> } | null {
+    let f: unknown;
+    try {
+      f = JSON.parse(raw);
+    } catch {
+      this.run.error('bad_frame');
+      return null;
+    }
+    return isObj(f) && typeof f['event'] === 'string' ? (f as { event: string; data: Record<string, unknown> }) : null;
+  }
+
   /** Opens one socket (no per-message deflate); its frames go to `onText` as strings. */
   protected openSocket(url: string, headers: Record<string, string>, onText: (raw: string) => void): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
@@ -340,14 +352,8 @@ class Table extends TableBase {
 
   private async connect(path: string, seat: number, onFrame: (f: { event: string; data: Record<string, unknown> }, raw: string) => void): Promise<WebSocket> {
     const ws = await this.openSocket(`${this.run.cfg.wsBase}/ws/${path}`, { Cookie: `liap_sid=${this.sessions[seat]!}` }, (raw) => {
-      let f: unknown;
-      try {
-        f = JSON.parse(raw);
-      } catch {
-        this.run.error('bad_frame');
-        return;
-      }
-      if (isObj(f) && typeof f['event'] === 'string') onFrame(f as { event: string; data: Record<string, unknown> }, raw);
+      const f = this.parseFrame(raw);
+      if (f) onFrame(f, raw);
     });
     ws.on('close', (code: number) => {
       if (this.playing && this.sockets[seat] === ws && !this.run.stopping) this.run.error(`closed_${code}`);
@@ -525,20 +531,14 @@ class FloorTable extends TableBase {
   }
 
   private onFrame(seat: number, raw: string): void {
-    let f: unknown;
-    try {
-      f = JSON.parse(raw);
-    } catch {
-      this.run.error('bad_frame');
-      return;
-    }
-    if (!this.playing || !isObj(f) || f['event'] !== 'phase_change' || !isObj(f['data'])) return;
+    const f = this.parseFrame(raw);
+    if (!this.playing || f?.event !== 'phase_change' || !isObj(f.data)) return;
     const now = performance.now();
     const run = this.run;
     run.counters.framesReceived++;
     run.counters.bytesReceived += raw.length;
     this.lastFrameAt = now;
-    const seq = num(f['data']['sequence']);
+    const seq = num(f.data['sequence']);
     const i = this.pending.findIndex((p) => p.seq === seq);
     if (i < 0) return;
     const p = this.pending[i]!;
