@@ -24,7 +24,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
-import { startFloorServer } from './loadtest-floor.js';
+import { openPostgresFloorStore, openSqliteFloorStore, startFloorServer, type FloorStore } from './loadtest-floor.js';
 import type { ClientCounters, ClientMessage, ClientWorkerData, DriverMessage } from './loadtest-worker.js';
 
 /** Options of one load test run. */
@@ -50,9 +50,10 @@ export interface LoadTestOptions {
   /** Receives the progress line every second (default: none). */
   readonly onProgress?: (line: string, progress: LoadTestProgress) => void;
   /**
-   * Also run the baseline (loadtest-floor.ts) after the game: the same clients, rooms, think time and
-   * duration against a raw uWS server that only answers each action with one frame per socket of the same
-   * size, and report our latency as a ratio of it.
+   * Also run the baselines (loadtest-floor.ts) after the game: the same clients, rooms, think time and
+   * duration against a raw uWS server that answers each action with one frame per socket of the same size,
+   * once without storage and once committing one row per action to the same kind of database first (raw
+   * driver), and report our latency as a ratio of each.
    */
   readonly baseline?: boolean;
 }
@@ -114,10 +115,16 @@ export interface LoadTestReport {
     readonly processSeconds: number; readonly serverMsPerAction: number | null };
   /** With `baseline`: the same load against a server that does nothing but answer (see loadtest-floor.ts). */
   readonly baseline?: BaselineReport;
+  /** With `baseline`: the same again, the raw server committing one row per action (same database kind) before answering. */
+  readonly storedBaseline?: BaselineReport;
 }
 
 /** The baseline run of a report: its latency, and ours divided by it. */
 export interface BaselineReport {
+  /** Where each action was committed before the answer: nowhere, or one row in a SQLite file / Postgres table. */
+  readonly store: 'none' | 'sqlite' | 'postgres';
+  /** Rows found in the store's table after the run (0 without a store): every answered action is there. */
+  readonly rowsStored: number;
   readonly frameBytes: number;
   readonly actionsPerSecond: number;
   readonly latencyMs: LatencySummary;
@@ -245,7 +252,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
   if (!options.keepDatabase) cleanups.push(() => rm(tmp, { recursive: true, force: true }));
   try {
     let databaseUrl = options.databaseUrl ?? `sqlite:${path.join(tmp, 'load.db')}`;
-    const database = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+    const database: 'sqlite' | 'postgres' = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
     if (database === 'postgres') {
       const schema = await freshPgSchema(databaseUrl);
       databaseUrl = schema.url;
@@ -279,35 +286,52 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     if (!options.baseline) return report;
     await stop();
     // As long as our run played (it may have stopped early, at --games).
-    const baselineMs = Math.max(1_000, Math.round(report.durationSeconds * 1000));
-    return { ...report, baseline: await runBaseline(report, { rooms, durationMs: baselineMs, thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress }) };
+    const common = { rooms, durationMs: Math.max(1_000, Math.round(report.durationSeconds * 1000)), thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress };
+    const baseline = await runBaseline(report, common, undefined);
+    const store =
+      database === 'sqlite' ? openSqliteFloorStore(path.join(tmp, 'floor.db')) : await openPostgresFloorStore(databaseUrl, config.DATABASE_POOL_MAX);
+    let storedBaseline: BaselineReport;
+    try {
+      storedBaseline = await runBaseline(report, common, store);
+    } finally {
+      await store.close();
+    }
+    return { ...report, baseline, storedBaseline };
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
   }
 }
 
-/** The baseline after a game run: same rooms, think time, played time and client; frames of the game's size. */
+/**
+ * A baseline after a game run: same rooms, think time, played time and client; frames of the game's size;
+ * with a store, each action is committed there before the answer.
+ */
 async function runBaseline(
   ours: LoadTestReport,
   o: Pick<DriveOptions, 'rooms' | 'durationMs' | 'thinkMs' | 'workerCount' | 'setupConcurrency' | 'database' | 'onProgress'>,
+  store: FloorStore | undefined,
 ): Promise<BaselineReport> {
   const frameBytes = Math.max(100, ours.bytesPerSocketAction);
-  const floor = await startFloorServer(frameBytes);
+  const floor = await startFloorServer(frameBytes, store);
   try {
     const onProgress = o.onProgress;
+    const label = store ? `baseline+${store.kind}` : 'baseline';
     const r = await drive({
       ...o,
       port: floor.port,
       gamesTarget: o.rooms,
       mode: 'floor',
-      onProgress: onProgress ? (line, p) => onProgress(`baseline ${line}`, p) : undefined,
+      onProgress: onProgress ? (line, p) => onProgress(`${label} ${line}`, p) : undefined,
     });
+    const failures = floor.storeFailures();
     const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
     return {
+      store: store?.kind ?? 'none',
+      rowsStored: store ? await store.count() : 0,
       frameBytes,
       actionsPerSecond: r.actions.perSecond,
       latencyMs: r.latencyMs,
-      errors: r.errors.total,
+      errors: r.errors.total + failures.count,
       ratio: { p50: ratio(ours.latencyMs.p50, r.latencyMs.p50), p90: ratio(ours.latencyMs.p90, r.latencyMs.p90), p99: ratio(ours.latencyMs.p99, r.latencyMs.p99) },
     };
   } finally {
@@ -497,13 +521,15 @@ export function formatReport(r: LoadTestReport): string {
     `errors ${r.errors.total}${errs ? ` (${errs})` : ''}; stale actions refused by the game ${r.rejected.total}${rej ? ` (${rej})` : ''}`,
     `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%; ` +
       `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action) + ${r.cpu.serverRunQueueWaitSeconds ?? '?'} s waiting for a CPU; process ${r.cpu.processSeconds} s`,
-    ...(r.baseline
-      ? [
-          `baseline (raw uWS answering ${r.baseline.frameBytes}-byte frames, same clients and pace): p50 ${r.baseline.latencyMs.p50} ms  p90 ${r.baseline.latencyMs.p90} ms  ` +
-            `p99 ${r.baseline.latencyMs.p99} ms  max ${r.baseline.latencyMs.max} ms  (n=${r.baseline.latencyMs.count}, ${r.baseline.actionsPerSecond}/s, errors ${r.baseline.errors}); ` +
-            `ours / baseline: p50 ${r.baseline.ratio.p50}x  p90 ${r.baseline.ratio.p90}x  p99 ${r.baseline.ratio.p99}x`,
-        ]
-      : []),
+    ...[r.baseline, r.storedBaseline].flatMap((b) =>
+      b
+        ? [
+            `${b.store === 'none' ? 'baseline (raw uWS answering' : `baseline+${b.store} (raw uWS committing one row per action with the raw driver, then answering`} ${b.frameBytes}-byte frames, same clients and pace): ` +
+              `p50 ${b.latencyMs.p50} ms  p90 ${b.latencyMs.p90} ms  p99 ${b.latencyMs.p99} ms  max ${b.latencyMs.max} ms  (n=${b.latencyMs.count}, ${b.actionsPerSecond}/s, errors ${b.errors}` +
+              `${b.store === 'none' ? '' : `, rows ${b.rowsStored}`}); ours / ${b.store === 'none' ? 'baseline' : `baseline+${b.store}`}: p50 ${b.ratio.p50}x  p90 ${b.ratio.p90}x  p99 ${b.ratio.p99}x`,
+          ]
+        : [],
+    ),
   ].join('\n');
 }
 
@@ -526,7 +552,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .option('--setup-concurrency <n>', 'rooms set up at once per worker', intArg, 25)
     .option('--log-level <level>', 'server log level (logs go to stdout)', 'silent')
     .option('--keep-db', 'keep the temporary database after the run')
-    .option('--baseline', 'then run the same load against a raw uWS server that only answers, and report the ratio')
+    .option('--baseline', 'then run the same load against a raw uWS server that only answers, and again with it committing one row per action to the same kind of database first; report the ratios')
     .option('--json', 'print the report as JSON on stdout')
     .option('--quiet', 'no progress lines')
     .exitOverride();
@@ -553,7 +579,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       ...(opts.quiet ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-    return report.errors.total === 0 && report.games.stalled === 0 && (report.baseline?.errors ?? 0) === 0 ? 0 : 1;
+    return report.errors.total === 0 && report.games.stalled === 0 && (report.baseline?.errors ?? 0) === 0 && (report.storedBaseline?.errors ?? 0) === 0 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`loadtest failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;

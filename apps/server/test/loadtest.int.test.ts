@@ -32,6 +32,22 @@ function expectSane(r: LoadTestReport, rooms: number): void {
   expect(formatReport(r)).toContain(`p99 ${l.p99} ms`);
 }
 
+/** The "store, then answer" baseline: every answered action was committed (rows read back), ratios computed. */
+function expectStoredBaseline(r: LoadTestReport, store: 'sqlite' | 'postgres', lines: string[]): void {
+  const s = r.storedBaseline!;
+  expect(s.store).toBe(store);
+  expect(s.errors).toBe(0);
+  expect(s.frameBytes).toBe(r.baseline!.frameBytes);
+  expect(s.latencyMs.count).toBeGreaterThan(100);
+  // An action is answered only after its row committed; actions still in flight at the stop may add rows.
+  expect(s.rowsStored).toBeGreaterThanOrEqual(s.latencyMs.count);
+  expect(s.rowsStored, `rows ${s.rowsStored}, answered ${s.latencyMs.count}`).toBeLessThanOrEqual(s.latencyMs.count + r.rooms);
+  expect(s.ratio.p99).toBe(Math.round((r.latencyMs.p99 / s.latencyMs.p99) * 100) / 100);
+  for (const l of lines.filter((x) => x.startsWith(`baseline+${store}`))) expect(l).toMatch(/^baseline\+(sqlite|postgres) \[\s*\d+s\] games \d+\/3 /);
+  expect(lines.some((l) => l.startsWith(`baseline+${store} `)) || r.durationSeconds <= 1.5).toBe(true);
+  expect(formatReport(r)).toContain(`ours / baseline+${store}: p50 ${s.ratio.p50}x`);
+}
+
 describe('loadtest tool (real server, real sockets)', () => {
   it('3 rooms on SQLite: every game finishes, numbers are sane; the baseline runs as long with frames of the same size', { timeout: 120_000 }, async () => {
     const lines: string[] = [];
@@ -54,18 +70,22 @@ describe('loadtest tool (real server, real sockets)', () => {
     expect(b.ratio.p50).toBe(Math.round((r.latencyMs.p50 / b.latencyMs.p50) * 100) / 100);
     expect(b.ratio.p99).toBe(Math.round((r.latencyMs.p99 / b.latencyMs.p99) * 100) / 100);
     // The baseline's progress lines (one a second while it runs) are told apart by their prefix.
-    for (const l of lines.filter((x) => x.includes('baseline'))) expect(l).toMatch(/^baseline \[\s*\d+s\] games \d+\/3 /);
+    for (const l of lines.filter((x) => x.startsWith('baseline '))) expect(l).toMatch(/^baseline \[\s*\d+s\] games \d+\/3 /);
     expect(formatReport(r)).toContain(`ours / baseline: p50 ${b.ratio.p50}x`);
+    expect(b.store).toBe('none');
+    expectStoredBaseline(r, 'sqlite', lines);
   });
 
   describe('on Postgres', () => {
     beforeAll(async () => {
       await requirePostgres();
     });
-    it('3 rooms in a fresh schema: every game finishes', { timeout: 120_000 }, async () => {
-      const r = await runLoadTest({ rooms: 3, durationSeconds: 100, databaseUrl: postgresUrl() });
+    it('3 rooms in a fresh schema: every game finishes; the stored baseline commits every action to Postgres', { timeout: 180_000 }, async () => {
+      const lines: string[] = [];
+      const r = await runLoadTest({ rooms: 3, durationSeconds: 100, databaseUrl: postgresUrl(), baseline: true, onProgress: (l) => lines.push(l) });
       expectSane(r, 3);
       expect(r.database).toBe('postgres');
+      expectStoredBaseline(r, 'postgres', lines);
     });
   });
 });
