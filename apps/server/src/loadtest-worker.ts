@@ -202,9 +202,9 @@ class ClientRun {
         if (!this.takeGame()) break;
         try {
           await t.open();
-        } catch {
+        } catch (err) {
           failed++;
-          this.error('setup_failed');
+          this.error(setupFailure(err));
           t.close();
         }
       }
@@ -244,8 +244,8 @@ class ClientRun {
       try {
         await t.open();
         if (this.running && !this.stopping) t.start();
-      } catch {
-        this.error('setup_failed');
+      } catch (err) {
+        this.error(setupFailure(err));
         t.close();
       }
     }
@@ -551,6 +551,12 @@ class FloorTable extends TableBase {
     // The next seat acts on its own answer, like a player on its phase_change.
     if (seat === seq % 4) this.schedule(seat);
   }
+}
+
+/** The error type of a failed table set-up: `setup_failed: <reason>` (numbers replaced by #, so that reasons group). */
+export function setupFailure(err: unknown): string {
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/\d+/g, '#').slice(0, 100);
+  return `setup_failed: ${reason}`;
 }
 
 /** Entry point of a client worker thread. */

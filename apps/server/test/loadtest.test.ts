@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoadTestOptionsError, runLoadTest, summarize } from '../src/loadtest.js';
-import { chooseAction } from '../src/loadtest-worker.js';
+import { chooseAction, setupFailure } from '../src/loadtest-worker.js';
 
 describe('loadtest tool (no I/O)', () => {
   it('summarize: nearest-rank percentiles', () => {
@@ -28,6 +28,13 @@ describe('loadtest tool (no I/O)', () => {
     await expect(runLoadTest({ rooms: 0 })).rejects.toThrow(LoadTestOptionsError);
     await expect(runLoadTest({ rooms: 1, databaseUrl: 'mysql://x' })).rejects.toThrow(/sqlite:<file> or postgres/);
     await expect(runLoadTest({ rooms: 1, databaseUrl: 'postgres://db.example.com/x' })).rejects.toThrow(/loopback only/);
+  });
+
+  it('setupFailure: a failed set-up is reported with its reason, numbers folded so that reasons group', () => {
+    expect(setupFailure(new Error('timed out waiting for room_created'))).toBe('setup_failed: timed out waiting for room_created');
+    expect(setupFailure(new Error('join_room: {"code":"ROOM_FULL","seat":3}'))).toBe('setup_failed: join_room: {"code":"ROOM_FULL","seat":#}');
+    expect(setupFailure('closed 1006')).toBe('setup_failed: closed #');
+    expect(setupFailure(new Error('x'.repeat(300))).length).toBe('setup_failed: '.length + 100);
   });
 
 });
