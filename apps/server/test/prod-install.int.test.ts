@@ -197,6 +197,10 @@ describe('production install (pnpm deploy --prod) started like the container', (
     for (const absent of ['@game/test-services', 'ws', '@types/pg', 'typescript']) {
       expect(existsSync(path.join(appDir, 'node_modules', absent)), `dev dependency ${absent} in the production install`).toBe(false);
     }
+    // Nor anywhere in the store: the packages' ./testing entries have vitest as an optional peer only, which
+    // must not be resolved into a production install (it was, with vite, esbuild and rollup, ~30 MB).
+    const store = readdirSync(path.join(appDir, 'node_modules/.pnpm'));
+    expect(store.filter((d) => /^(vitest|vite|@vitest\+[a-z-]+|esbuild|rollup|typescript)@/.test(d))).toEqual([]);
     // Workspace packages are real copies with their published files, not links back into the repository.
     const injected = path.join(appDir, 'node_modules/@game/event-store');
     expect(path.relative(appDir, realpathSync(injected)).startsWith('..')).toBe(false);
