@@ -43,7 +43,15 @@ function authorised(ctx: HttpContext, token: string): boolean {
 }
 
 /** Registers the admin and statistics routes. */
-export function registerAdminRoutes(o: { http: HttpRouter; config: ServerConfig; rooms: RoomManager; storage: Storage; logger: Logger }): void {
+export function registerAdminRoutes(o: {
+  http: HttpRouter;
+  config: ServerConfig;
+  rooms: RoomManager;
+  storage: Storage;
+  logger: Logger;
+  /** False while the rooms are being rebuilt at start: admin routes answer 503 until then. */
+  isStarted?: () => boolean;
+}): void {
   const { http, config, rooms, storage, logger } = o;
 
   // Public, read-only statistics.
@@ -62,6 +70,10 @@ export function registerAdminRoutes(o: { http: HttpRouter; config: ServerConfig;
     if (!authorised(ctx, token)) {
       ctx.header('www-authenticate', 'Bearer');
       return ctx.json(401, { error: 'a valid admin token is required' });
+    }
+    if (o.isStarted && !o.isStarted()) {
+      ctx.header('retry-after', '1');
+      return ctx.json(503, { error: 'starting: rooms are being rebuilt, retry shortly' });
     }
     await handler(ctx);
   };

@@ -31,8 +31,13 @@ export interface LiapServer {
   readonly limiter: RateLimiter;
   /** The port it listens on (after `listen`). */
   port(): number;
-  /** Rebuilds live rooms and starts listening. */
-  listen(): Promise<{ port: number; rooms: number }>;
+  /**
+   * Binds the port, then rebuilds the live rooms and warms the caches, then marks the service started.
+   * While it rebuilds, the probes answer (`/health/startup` and `/health/ready` 503, `/health/live` 200) and
+   * WebSocket upgrades and admin routes are refused with 503 + `retry-after`. `onListening` runs once the
+   * port is bound, before the rebuild. On a failure after binding the port is closed again.
+   */
+  listen(options?: { onListening?: (port: number) => void | Promise<void> }): Promise<{ port: number; rooms: number }>;
   /**
    * Graceful stop: readiness fails, new rooms are refused, rooms finish their queued commands and are
    * snapshotted, sockets close with 1001, then the database closes.
@@ -90,7 +95,9 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   };
   const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;
-  const gateway = new Gateway({ transport, rooms, config, logger, limiter });
+  // Set once the rooms are rebuilt (listen); until then sockets and admin routes are refused with 503.
+  let started = false;
+  const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => started });
   late.gateway = gateway;
   gateway.register();
 
@@ -126,7 +133,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     ],
   });
 
-  registerHttp({ transport, config, health, registry, rooms, storage, logger });
+  registerHttp({ transport, config, health, registry, rooms, storage, logger, isStarted: () => started });
 
   let port = 0;
   let stopping: Promise<void> | undefined;
@@ -140,12 +147,22 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     registry,
     limiter,
     port: () => port,
-    async listen() {
-      const rebuilt = await rooms.rebuildAll();
-      gateway.afterRecovery();
-      const warmed = await warmStatsCache(storage);
+    async listen(options) {
       const r = await transport.listen({ host: config.HOST, port: config.PORT });
       port = r.port;
+      logger.info({ port, host: config.HOST }, 'port bound; rebuilding rooms');
+      let rebuilt: number;
+      let warmed: number;
+      try {
+        await options?.onListening?.(port);
+        rebuilt = await rooms.rebuildAll();
+        gateway.afterRecovery();
+        warmed = await warmStatsCache(storage);
+      } catch (err) {
+        await transport.close({ budgetMs: 1_000 }).catch(() => undefined);
+        throw err;
+      }
+      started = true;
       health.markStarted();
       logger.info({ port, host: config.HOST, rooms: rebuilt, statsWarmed: warmed, db: storage.db.target }, 'liap-tui server listening');
       return { port, rooms: rebuilt };
@@ -231,6 +248,7 @@ function registerHttp(o: {
   rooms: RoomManager;
   storage: Storage;
   logger: Logger;
+  isStarted: () => boolean;
 }): void {
   const { transport, config, health, registry, rooms } = o;
   const http = transport.http;
@@ -260,7 +278,7 @@ function registerHttp(o: {
   http.get('/metrics', async (ctx) => {
     await ctx.send(200, await registry.metrics(), registry.contentType);
   });
-  registerAdminRoutes({ http, config, rooms, storage: o.storage, logger: o.logger });
+  registerAdminRoutes({ http, config, rooms, storage: o.storage, logger: o.logger, isStarted: o.isStarted });
   if (config.staticDir) {
     // A page load gives the browser its session cookie before it opens any socket (decision 4).
     http.use(async (ctx, next) => {

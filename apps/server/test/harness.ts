@@ -27,8 +27,14 @@ export async function generousLimitsFile(): Promise<string> {
   return generousLimits(await mkdtemp(path.join(os.tmpdir(), 'liap-limits-')));
 }
 
-/** Starts a server with test defaults (port 0, no delays, silent logs, generous limits) plus `overrides`. */
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/**
+ * Starts a server with test defaults (port 0, no delays, silent logs, generous limits) plus `overrides`;
+ * `onListening` runs once the port is bound, before the rooms are rebuilt (see `LiapServer.listen`).
+ */
+export async function startTestServer(
+  overrides: Record<string, unknown> = {},
+  options: { onListening?: (port: number) => void | Promise<void> } = {},
+): Promise<TestServer> {
   const config = loadConfig(
     {},
     {
@@ -44,7 +50,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     },
   );
   const server = await createServer(config, { logger: silentLogger });
-  const { port } = await server.listen();
+  const { port } = await server.listen(options);
   return {
     server,
     baseUrl: `http://127.0.0.1:${port}`,

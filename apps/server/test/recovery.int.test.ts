@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestServer, tempSqlite } from './harness.js';
 import { Browser, startGame, waitForPhase } from './support/index.js';
 
@@ -42,6 +43,60 @@ describe('restart recovery', () => {
       await back.waitFor((f) => f.event === 'player_disconnected' && f.data['player_name'] === 'Alice');
       await back.close();
       await b.socket.close().catch(() => undefined);
+    } finally {
+      await second.stop();
+      await db.cleanup();
+    }
+  });
+
+  it('binds the port before rebuilding the rooms: meanwhile startup/ready fail, live passes, sockets and admin routes get 503 + retry-after; then all answer', async () => {
+    const db = await tempSqlite();
+    const TOKEN = 'startup-probe-admin-token';
+    const first = await startTestServer({ DATABASE_URL: db.url });
+    const alice = new Browser('alice');
+    const entry = await alice.createRoom(first.baseUrl, 'Alice');
+    await startGame(entry.socket);
+    await waitForPhase(entry.socket, 'preparation');
+    await first.server.rooms.get(entry.roomId)!.whenIdle();
+    await first.stop();
+
+    const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
+    const during: Record<string, number> = {};
+    let adminDuring: { status: number; retryAfter: string | null } | undefined;
+    let upgradeDuring: { status: number | undefined; retryAfter: string | undefined } | undefined;
+    const second = await startTestServer(
+      { DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN },
+      {
+        onListening: async (port) => {
+          const base = `http://127.0.0.1:${port}`;
+          for (const p of ['/health/startup', '/health/ready', '/health/live', '/api/health']) during[p] = (await fetch(base + p)).status;
+          const a = await fetch(`${base}/api/admin/rooms`, admin);
+          adminDuring = { status: a.status, retryAfter: a.headers.get('retry-after') };
+          upgradeDuring = await new Promise((resolve, reject) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/${entry.roomId}`);
+            ws.on('unexpected-response', (_req, res) => {
+              resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] });
+              res.resume();
+              ws.terminate();
+            });
+            ws.on('open', () => reject(new Error('a socket was accepted before the rooms were rebuilt')));
+            ws.on('error', () => undefined);
+          });
+        },
+      },
+    );
+    try {
+      expect(during).toEqual({ '/health/startup': 503, '/health/ready': 503, '/health/live': 200, '/api/health': 503 });
+      expect(adminDuring).toEqual({ status: 503, retryAfter: '1' });
+      expect(upgradeDuring).toEqual({ status: 503, retryAfter: '1' });
+      // Started: every probe passes, the admin API lists the rebuilt room and its player gets the snapshot.
+      for (const p of ['/health/startup', '/health/ready', '/health/live', '/api/health']) expect((await fetch(second.baseUrl + p)).status, p).toBe(200);
+      const listed = (await (await fetch(`${second.baseUrl}/api/admin/rooms`, admin)).json()) as { rooms: Array<{ room_id?: string; roomId?: string; id?: string }> };
+      expect(JSON.stringify(listed)).toContain(entry.roomId);
+      const back = await alice.connect(second.baseUrl, entry.roomId, { playerName: 'Alice' });
+      const snap = await back.waitFor('phase_change');
+      expect((snap.data['players'] as Record<string, { hand: unknown[] }>)['Alice']!.hand.length).toBeGreaterThan(0);
+      await back.close();
     } finally {
       await second.stop();
       await db.cleanup();
