@@ -51,12 +51,10 @@ export function createFastSqliteAppend(sqlite: BetterSqlite3.Database) {
       `select position, stream_id, version, event_id, type, data, metadata, schema_version, recorded_at
        from es_events where stream_id = ? and event_id = ?`,
     ),
-    insert: sqlite.prepare<
-      [string, number, string, string, string, string, number, string],
-      { position: number }
-    >(
+    // `position` is the rowid (integer primary key): `lastInsertRowid` gives it without a RETURNING clause.
+    insert: sqlite.prepare<[string, number, string, string, string, string, number, string]>(
       `insert into es_events (stream_id, version, event_id, type, data, metadata, schema_version, recorded_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?) returning position`,
+       values (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   });
 
