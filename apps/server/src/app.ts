@@ -95,9 +95,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   };
   const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;
-  // Set once the rooms are rebuilt (listen); until then sockets and admin routes are refused with 503.
-  let started = false;
-  const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => started });
+  // Until the rooms are rebuilt (listen marks the service started) sockets and admin routes get 503.
+  const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => health.started });
   late.gateway = gateway;
   gateway.register();
 
@@ -133,7 +132,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     ],
   });
 
-  registerHttp({ transport, config, health, registry, rooms, storage, logger, isStarted: () => started });
+  registerHttp({ transport, config, health, registry, rooms, storage, logger });
 
   let port = 0;
   let stopping: Promise<void> | undefined;
@@ -162,7 +161,6 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         await transport.close({ budgetMs: 1_000 }).catch(() => undefined);
         throw err;
       }
-      started = true;
       health.markStarted();
       logger.info({ port, host: config.HOST, rooms: rebuilt, statsWarmed: warmed, db: storage.db.target }, 'liap-tui server listening');
       return { port, rooms: rebuilt };
@@ -248,7 +246,6 @@ function registerHttp(o: {
   rooms: RoomManager;
   storage: Storage;
   logger: Logger;
-  isStarted: () => boolean;
 }): void {
   const { transport, config, health, registry, rooms } = o;
   const http = transport.http;
@@ -278,7 +275,7 @@ function registerHttp(o: {
   http.get('/metrics', async (ctx) => {
     await ctx.send(200, await registry.metrics(), registry.contentType);
   });
-  registerAdminRoutes({ http, config, rooms, storage: o.storage, logger: o.logger, isStarted: o.isStarted });
+  registerAdminRoutes({ http, config, rooms, storage: o.storage, logger: o.logger, isStarted: () => health.started });
   if (config.staticDir) {
     // A page load gives the browser its session cookie before it opens any socket (decision 4).
     http.use(async (ctx, next) => {

@@ -129,6 +129,8 @@ export interface BaselineReport {
   readonly actionsPerSecond: number;
   readonly latencyMs: LatencySummary;
   readonly errors: number;
+  /** The last failed store or dropped frame (null when none): errors other than the clients' own. */
+  readonly lastError: string | null;
   /** Our latency percentile / the baseline's (1 = the server costs nothing beyond answering). */
   readonly ratio: { readonly p50: number; readonly p90: number; readonly p99: number };
 }
@@ -332,6 +334,7 @@ async function runBaseline(
       actionsPerSecond: r.actions.perSecond,
       latencyMs: r.latencyMs,
       errors: r.errors.total + failures.count,
+      lastError: failures.count > 0 ? failures.last : null,
       ratio: { p50: ratio(ours.latencyMs.p50, r.latencyMs.p50), p90: ratio(ours.latencyMs.p90, r.latencyMs.p90), p99: ratio(ours.latencyMs.p99, r.latencyMs.p99) },
     };
   } finally {
@@ -525,7 +528,7 @@ export function formatReport(r: LoadTestReport): string {
       b
         ? [
             `${b.store === 'none' ? 'baseline (raw uWS answering' : `baseline+${b.store} (raw uWS committing one row per action with the raw driver, then answering`} ${b.frameBytes}-byte frames, same clients and pace): ` +
-              `p50 ${b.latencyMs.p50} ms  p90 ${b.latencyMs.p90} ms  p99 ${b.latencyMs.p99} ms  max ${b.latencyMs.max} ms  (n=${b.latencyMs.count}, ${b.actionsPerSecond}/s, errors ${b.errors}` +
+              `p50 ${b.latencyMs.p50} ms  p90 ${b.latencyMs.p90} ms  p99 ${b.latencyMs.p99} ms  max ${b.latencyMs.max} ms  (n=${b.latencyMs.count}, ${b.actionsPerSecond}/s, errors ${b.errors}${b.lastError ? ` (last: ${b.lastError})` : ''}` +
               `${b.store === 'none' ? '' : `, rows ${b.rowsStored}`}); ours / ${b.store === 'none' ? 'baseline' : `baseline+${b.store}`}: p50 ${b.ratio.p50}x  p90 ${b.ratio.p90}x  p99 ${b.ratio.p99}x`,
           ]
         : [],

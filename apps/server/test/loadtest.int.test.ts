@@ -37,6 +37,7 @@ function expectStoredBaseline(r: LoadTestReport, store: 'sqlite' | 'postgres', l
   const s = r.storedBaseline!;
   expect(s.store).toBe(store);
   expect(s.errors).toBe(0);
+  expect(s.lastError).toBeNull();
   expect(s.frameBytes).toBe(r.baseline!.frameBytes);
   expect(s.latencyMs.count).toBeGreaterThan(100);
   // An action is answered only after its row committed; actions still in flight at the stop may add rows.
@@ -63,6 +64,7 @@ describe('loadtest tool (real server, real sockets)', () => {
     const b = r.baseline!;
     expect(b.frameBytes).toBe(r.bytesPerSocketAction);
     expect(b.errors).toBe(0);
+    expect(b.lastError).toBeNull();
     expect(b.latencyMs.count).toBeGreaterThan(100);
     expect(b.actionsPerSecond).toBeGreaterThan(0);
     expect(b.latencyMs.p50).toBeGreaterThan(0);
