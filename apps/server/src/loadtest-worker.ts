@@ -335,9 +335,20 @@ abstract class TableBase {
         ws.on('error', () => this.run.error('socket_error'));
         resolve(ws);
       });
-      ws.on('message', (buf: Buffer) => onText(buf.toString()));
+      ws.on('message', (buf: Buffer) => {
+        if (!isRoomList(buf)) onText(buf.toString());
+      });
     });
   }
+}
+
+/**
+ * A lobby `room_list_update` (the full directory: ~100 KB with 1,000 waiting rooms, sent on every change).
+ * The players never use it; skipping it before decoding keeps the client thread from falling behind and
+ * being closed by the server as a slow consumer while a thousand rooms are set up.
+ */
+export function isRoomList(buf: Buffer): boolean {
+  return buf.length > 512 && buf.toString('latin1', 0, 48).includes('"room_list_update"');
 }
 
 /** One room and its four players. */
@@ -366,6 +377,7 @@ class Table extends TableBase {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), 30_000);
       const onMsg = (buf: Buffer): void => {
+        if (isRoomList(buf)) return;
         let f: unknown;
         try {
           f = JSON.parse(buf.toString());
@@ -377,13 +389,17 @@ class Table extends TableBase {
         if (frame.event === 'error') done(new Error(`${what}: ${JSON.stringify(frame.data)}`));
         else if (pred(frame)) done(null, frame.data);
       };
+      // A closed socket never answers: fail at once with the close code (the server closes slow consumers).
+      const onClose = (code: number): void => done(new Error(`socket closed (${code}) while waiting for ${what}`));
       const done = (err: Error | null, data?: Record<string, unknown>): void => {
         clearTimeout(timer);
         ws.off('message', onMsg);
+        ws.off('close', onClose);
         if (err) reject(err);
         else resolve(data ?? {});
       };
       ws.on('message', onMsg);
+      ws.on('close', onClose);
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoadTestOptionsError, runLoadTest, summarize } from '../src/loadtest.js';
-import { chooseAction, setupFailure } from '../src/loadtest-worker.js';
+import { chooseAction, isRoomList, setupFailure } from '../src/loadtest-worker.js';
 
 describe('loadtest tool (no I/O)', () => {
   it('summarize: nearest-rank percentiles', () => {
@@ -28,6 +28,13 @@ describe('loadtest tool (no I/O)', () => {
     await expect(runLoadTest({ rooms: 0 })).rejects.toThrow(LoadTestOptionsError);
     await expect(runLoadTest({ rooms: 1, databaseUrl: 'mysql://x' })).rejects.toThrow(/sqlite:<file> or postgres/);
     await expect(runLoadTest({ rooms: 1, databaseUrl: 'postgres://db.example.com/x' })).rejects.toThrow(/loopback only/);
+  });
+
+  it('isRoomList: only large lobby directory frames are skipped undecoded', () => {
+    const rooms = Array.from({ length: 20 }, (_, i) => ({ room_id: `R${i}`, host_name: 'Host', player_count: 4 }));
+    expect(isRoomList(Buffer.from(JSON.stringify({ event: 'room_list_update', data: { rooms } })))).toBe(true);
+    expect(isRoomList(Buffer.from(JSON.stringify({ event: 'room_list_update', data: { rooms: [] } })))).toBe(false);
+    expect(isRoomList(Buffer.from(JSON.stringify({ event: 'phase_change', data: { rooms, note: 'room_list_update' } })))).toBe(false);
   });
 
   it('setupFailure: a failed set-up is reported with its reason, numbers folded so that reasons group', () => {
