@@ -41,6 +41,12 @@ const schema = z
     HOST_REFRESH_GRACE_MS: intFrom(0, 600_000).default(5_000),
     /** After a restart: how long players of running games have to reconnect before a bot takes their seat. */
     RECONNECT_GRACE_MS: intFrom(0, 600_000).default(10_000),
+    /**
+     * Lobby: least time between two `room_list_update` broadcasts (the full directory). Changes in between
+     * are merged into the next one, so a burst of room changes costs each lobby socket a bounded number of
+     * lists; 0 = one per event-loop turn.
+     */
+    LOBBY_UPDATE_INTERVAL_MS: intFrom(0, 60_000).default(200),
     /** PostgreSQL: most connections in the pool. */
     DATABASE_POOL_MAX: intFrom(1, 1_000).default(10),
     /** In game: how long a room with no connected human lives before it is closed. */

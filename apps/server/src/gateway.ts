@@ -54,6 +54,8 @@ export interface GatewayOptions {
 /** Wires the WebSocket route and turns room output into frames. */
 export class Gateway {
   private lobbyDirty = false;
+  private lobbyTimer: NodeJS.Timeout | undefined;
+  private lastLobbyList = -Infinity;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly abandonTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
@@ -135,15 +137,25 @@ export class Gateway {
     }
   }
 
-  /** Marks the lobby list stale; one `room_list_update` goes out per tick however many rooms changed. */
+  /**
+   * Marks the lobby list stale. The next `room_list_update` goes out on the next event-loop turn, or, when
+   * the last one is younger than LOBBY_UPDATE_INTERVAL_MS, when it is that old; every change up to then is
+   * in it. A burst of changes thus costs each lobby socket at most one full list per interval.
+   */
   directoryChanged(roomId: string): void {
     this.o.rooms.noteChanged(roomId);
     if (this.lobbyDirty) return;
     this.lobbyDirty = true;
-    setImmediate(() => {
+    const send = (): void => {
       this.lobbyDirty = false;
+      this.lobbyTimer = undefined;
+      if (this.stopped) return;
+      this.lastLobbyList = performance.now();
       if (this.o.transport.roomSize(LOBBY) > 0) this.o.transport.publish(LOBBY, roomListUpdate(this.o.rooms.lobbyRooms()));
-    });
+    };
+    const wait = this.lastLobbyList + this.o.config.LOBBY_UPDATE_INTERVAL_MS - performance.now();
+    if (wait > 0) this.lobbyTimer = setTimeout(send, wait);
+    else setImmediate(send);
   }
 
   private snapshotFor(conn: Conn, state: LiapState): Frame {
@@ -492,6 +504,7 @@ export class Gateway {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.recoveryTimer);
+    clearTimeout(this.lobbyTimer);
     for (const t of this.graceTimers.values()) clearTimeout(t);
     for (const t of this.abandonTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
