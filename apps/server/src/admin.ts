@@ -50,7 +50,7 @@ export function registerAdminRoutes(o: {
   storage: Storage;
   logger: Logger;
   /** False while the rooms are being rebuilt at start: admin routes answer 503 until then. */
-  isStarted?: () => boolean;
+  isStarted: () => boolean;
 }): void {
   const { http, config, rooms, storage, logger } = o;
 
@@ -71,7 +71,7 @@ export function registerAdminRoutes(o: {
       ctx.header('www-authenticate', 'Bearer');
       return ctx.json(401, { error: 'a valid admin token is required' });
     }
-    if (o.isStarted && !o.isStarted()) {
+    if (!o.isStarted()) {
       ctx.header('retry-after', '1');
       return ctx.json(503, { error: 'starting: rooms are being rebuilt, retry shortly' });
     }

@@ -48,7 +48,7 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly limiter: RateLimiter;
   /** False while the server starts (rooms being rebuilt): upgrades are refused with 503 until then. */
-  readonly isStarted?: () => boolean;
+  readonly isStarted: () => boolean;
 }
 
 /** Wires the WebSocket route and turns room output into frames. */
@@ -71,7 +71,7 @@ export class Gateway {
       maxPayloadBytes: Math.max(config.MAX_FRAME_BYTES * 4, 65_536),
       upgrade: (req) => {
         // Before the rooms are rebuilt a room socket would be told room_not_found: come back shortly.
-        if (this.o.isStarted && !this.o.isStarted()) {
+        if (!this.o.isStarted()) {
           return { reject: { status: 503, message: 'starting: rooms are being rebuilt, retry shortly', headers: { 'retry-after': '1' } } };
         }
         const existing = req.cookies[SESSION_COOKIE];

@@ -74,8 +74,8 @@ export async function openPostgresFloorStore(url: string, poolMax: number): Prom
 /** A running baseline server. */
 export interface FloorServer {
   readonly port: number;
-  /** Stores that failed (the action was not answered) or frames dropped, and the last error. */
-  storeFailures(): { count: number; last: string };
+  /** Actions not answered in full (their store failed, or a frame was dropped), and the last reason. */
+  failures(): { count: number; last: string };
   close(): void;
 }
 
@@ -165,7 +165,7 @@ export async function startFloorServer(frameBytes: number, store?: FloorStore): 
   });
   return {
     port: uWS.us_socket_local_port(listenSocket),
-    storeFailures: () => ({ count: failures, last: lastFailure }),
+    failures: () => ({ count: failures, last: lastFailure }),
     close: () => {
       uWS.us_listen_socket_close(listenSocket);
       for (const members of [...rooms.values()]) for (const ws of [...members]) ws.end(1001);

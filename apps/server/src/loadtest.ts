@@ -325,7 +325,7 @@ async function runBaseline(
       mode: 'floor',
       onProgress: onProgress ? (line, p) => onProgress(`${label} ${line}`, p) : undefined,
     });
-    const failures = floor.storeFailures();
+    const failures = floor.failures();
     const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
     return {
       store: store?.kind ?? 'none',
