@@ -53,7 +53,14 @@ export interface ClientCounters {
 /** Messages to the driver. */
 export type ClientMessage =
   | { readonly type: 'ready'; readonly setupMs: number; readonly failedTables: number; readonly errors: Record<string, number> }
-  | { readonly type: 'tick'; readonly latencies: Float64Array; readonly counters: ClientCounters; readonly elu: number }
+  | {
+      readonly type: 'tick';
+      readonly latencies: Float64Array;
+      /** The same latencies by the action's event (`declare`, `play`, ...); empty for the baseline's tables. */
+      readonly byEvent: Record<string, Float64Array>;
+      readonly counters: ClientCounters;
+      readonly elu: number;
+    }
   | { readonly type: 'done'; readonly reason: 'games' | 'stopped'; readonly unfinishedTables: number; readonly stalledTables: number };
 
 const NAMES = ['Host', 'P2', 'P3', 'P4'] as const;
@@ -68,6 +75,7 @@ interface SentAction {
 
 interface Pending {
   readonly t0: number;
+  readonly event: string;
   readonly baseSeq: number;
   readonly seat: number;
   seen: number;
@@ -163,6 +171,7 @@ class ClientRun {
   private readonly tables: TableBase[] = [];
   counters = emptyCounters();
   latencies: number[] = [];
+  private byEvent = new Map<string, number[]>();
   private gamesLeft: number;
   running = false;
   stopping = false;
@@ -170,6 +179,16 @@ class ClientRun {
 
   constructor(readonly cfg: ClientWorkerData) {
     this.gamesLeft = cfg.games;
+  }
+
+  /** An action answered on all four sockets after `ms`; `event` for a game action, none for the baseline's. */
+  completed(ms: number, event?: string): void {
+    this.latencies.push(ms);
+    this.counters.actionsCompleted++;
+    if (event === undefined) return;
+    const list = this.byEvent.get(event);
+    if (list) list.push(ms);
+    else this.byEvent.set(event, [ms]);
   }
 
   rejected(key: string): void {
@@ -230,10 +249,18 @@ class ClientRun {
     const elu = performance.eventLoopUtilization(this.eluMark);
     this.eluMark = performance.eventLoopUtilization();
     const latencies = Float64Array.from(this.latencies);
-    const msg: ClientMessage = { type: 'tick', latencies, counters: this.counters, elu: elu.utilization };
+    const byEvent: Record<string, Float64Array> = {};
+    const buffers: ArrayBuffer[] = [latencies.buffer];
+    for (const [event, list] of this.byEvent) {
+      const values = Float64Array.from(list);
+      byEvent[event] = values;
+      buffers.push(values.buffer);
+    }
+    const msg: ClientMessage = { type: 'tick', latencies, byEvent, counters: this.counters, elu: elu.utilization };
     this.latencies = [];
+    this.byEvent = new Map();
     this.counters = emptyCounters();
-    parentPort?.postMessage(msg, [latencies.buffer]);
+    parentPort?.postMessage(msg, buffers);
   }
 
   /** A table finished its game: start another one if the quota allows. */
@@ -445,7 +472,7 @@ class Table extends TableBase {
     const ws = this.sockets[seat];
     if (!this.playing || !ws || ws.readyState !== WebSocket.OPEN) return;
     this.lastSent[seat] = a;
-    this.pending.push({ t0: performance.now(), baseSeq: a.baseSeq, seat, seen: 0 });
+    this.pending.push({ t0: performance.now(), event: a.event, baseSeq: a.baseSeq, seat, seen: 0 });
     this.run.counters.actionsSent++;
     ws.send(JSON.stringify({ event: a.event, data: a.data }));
   }
@@ -486,8 +513,7 @@ class Table extends TableBase {
       if ((p.seen & bit) !== 0 || seq <= p.baseSeq) continue;
       p.seen |= bit;
       if (p.seen === SEAT_BITS) {
-        run.latencies.push(now - p.t0);
-        run.counters.actionsCompleted++;
+        run.completed(now - p.t0, p.event);
         this.pending.splice(i, 1);
       }
       break;
@@ -560,8 +586,7 @@ class FloorTable extends TableBase {
     const p = this.pending[i]!;
     p.seen |= 1 << seat;
     if (p.seen === SEAT_BITS) {
-      run.latencies.push(now - p.t0);
-      run.counters.actionsCompleted++;
+      run.completed(now - p.t0);
       this.pending.splice(i, 1);
     }
     // The next seat acts on its own answer, like a player on its phase_change.

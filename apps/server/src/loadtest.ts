@@ -99,6 +99,8 @@ export interface LoadTestReport {
   readonly bytesPerSocketAction: number;
   /** Action -> last of the four `phase_change` frames. */
   readonly latencyMs: LatencySummary;
+  /** The same by the action's protocol event (`declare`, `play`, `decline_redeal`): which moves make the tail. */
+  readonly latencyByEventMs: Readonly<Record<string, LatencySummary>>;
   readonly errors: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
   /** Actions the game refused as stale (`<code>:<event>`), e.g. a redeal answer after the 0 ms redeal timeout. */
   readonly rejected: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
@@ -162,6 +164,16 @@ export class LoadTestOptionsError extends Error {
 const LIMITS = { rooms: 5_000, games: 100_000, durationSeconds: 3_600, thinkMs: 60_000, workers: 8 };
 
 /** Percentiles (nearest rank) of `values` (sorted in place). */
+function concat(chunks: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return all;
+}
+
 export function summarize(values: Float64Array): LatencySummary {
   values.sort();
   const n = values.length;
@@ -359,6 +371,7 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
   const workers: Worker[] = [];
   const totals: ClientCounters = { actionsSent: 0, actionsCompleted: 0, framesReceived: 0, bytesReceived: 0, gamesStarted: 0, gamesFinished: 0, errors: {}, rejected: {} };
   const chunks: Float64Array[] = [];
+  const eventChunks = new Map<string, Float64Array[]>();
   let window: Float64Array[] = [];
   let windowActions = 0;
   const clientElu: number[] = [];
@@ -398,6 +411,11 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
         if (++ready === o.workerCount) onReady();
       } else if (m.type === 'tick') {
         chunks.push(m.latencies);
+        for (const [event, values] of Object.entries(m.byEvent)) {
+          const list = eventChunks.get(event);
+          if (list) list.push(values);
+          else eventChunks.set(event, [values]);
+        }
         window.push(m.latencies);
         windowActions += m.counters.actionsCompleted;
         for (const k of ['actionsSent', 'actionsCompleted', 'framesReceived', 'bytesReceived', 'gamesStarted', 'gamesFinished'] as const) totals[k] += m.counters[k];
@@ -467,12 +485,8 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
     const serverWaitMs = schedStart === null || schedEnd === null ? null : schedEnd.waitMs - schedStart.waitMs;
     const processCpu = process.cpuUsage(processCpuStart);
 
-    const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
+    const latencyByEventMs: Record<string, LatencySummary> = {};
+    for (const [event, list] of [...eventChunks].sort(([a], [b]) => a.localeCompare(b))) latencyByEventMs[event] = summarize(concat(list));
     const cpus = os.cpus();
     return {
       date: new Date().toISOString(),
@@ -490,7 +504,8 @@ async function drive(o: DriveOptions): Promise<LoadTestReport> {
       actions: { sent: totals.actionsSent, completed: totals.actionsCompleted, perSecond: Math.round((totals.actionsCompleted * 1000) / playedMs) },
       framesPerSecond: Math.round((totals.framesReceived * 1000) / playedMs),
       bytesPerSocketAction: totals.actionsCompleted === 0 ? 0 : Math.round(totals.bytesReceived / totals.actionsCompleted / 4),
-      latencyMs: summarize(all),
+      latencyMs: summarize(concat(chunks)),
+      latencyByEventMs,
       errors: { total: Object.values(totals.errors).reduce((a, b) => a + b, 0), byType: totals.errors },
       rejected: { total: Object.values(totals.rejected).reduce((a, b) => a + b, 0), byType: totals.rejected },
       utilisation: {
@@ -521,6 +536,9 @@ export function formatReport(r: LoadTestReport): string {
     `games ${r.games.finished}/${r.games.target} finished (${r.games.unfinished} unfinished, ${r.games.stalled} stalled)`,
     `actions ${r.actions.completed} (${r.actions.perSecond}/s), frames ${r.framesPerSecond}/s`,
     `latency action -> 4th phase_change: p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  max ${l.max} ms  (mean ${l.mean}, n=${l.count})`,
+    ...(Object.keys(r.latencyByEventMs).length > 0
+      ? [`  by action: ${Object.entries(r.latencyByEventMs).map(([event, s]) => `${event} p50 ${s.p50} p99 ${s.p99} (n=${s.count})`).join('; ')}`]
+      : []),
     `errors ${r.errors.total}${errs ? ` (${errs})` : ''}; stale actions refused by the game ${r.rejected.total}${rej ? ` (${rej})` : ''}`,
     `event-loop utilisation: server ${(r.utilisation.server * 100).toFixed(0)}%, clients ${(r.utilisation.clients * 100).toFixed(0)}%; ` +
       `CPU: server thread ${r.cpu.serverThreadSeconds ?? '?'} s (${r.cpu.serverMsPerAction ?? '?'} ms/action) + ${r.cpu.serverRunQueueWaitSeconds ?? '?'} s waiting for a CPU; process ${r.cpu.processSeconds} s`,

@@ -29,7 +29,18 @@ function expectSane(r: LoadTestReport, rooms: number): void {
     expect(r.cpu.serverThreadSeconds).toBeLessThanOrEqual(r.cpu.processSeconds + 0.05);
     expect(r.cpu.serverMsPerAction).toBeGreaterThan(0);
   }
+  // Every completed action is in exactly one event's sample; a full game has declarations and plays.
+  const byEvent = r.latencyByEventMs;
+  expect(Object.values(byEvent).reduce((n, s) => n + s.count, 0)).toBe(l.count);
+  expect(Object.keys(byEvent)).toEqual(expect.arrayContaining(['declare', 'play']));
+  for (const event of Object.keys(byEvent)) expect(event).toMatch(/^(declare|play|accept_redeal|decline_redeal)$/);
+  for (const s of Object.values(byEvent)) {
+    expect(s.p50).toBeLessThanOrEqual(s.p99);
+    expect(s.max).toBeLessThanOrEqual(l.max);
+  }
+  const play = byEvent['play']!;
   expect(formatReport(r)).toContain(`p99 ${l.p99} ms`);
+  expect(formatReport(r)).toContain(`play p50 ${play.p50} p99 ${play.p99} (n=${play.count})`);
 }
 
 /** The "store, then answer" baseline: every answered action was committed (rows read back), ratios computed. */
