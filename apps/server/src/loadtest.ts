@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -272,6 +272,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
       databaseUrl = schema.url;
       if (!options.keepDatabase) cleanups.push(schema.drop);
     }
+    // Not beside the database: the limits file's directory is watched, and every WAL write would wake the watcher.
+    const limitsDir = path.join(tmp, 'limits');
+    await mkdir(limitsDir);
     const config = loadConfig(
       {},
       {
@@ -280,7 +283,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
         DATABASE_URL: databaseUrl,
         GAME_TIME_SCALE: 0,
         LOG_LEVEL: options.logLevel ?? 'silent',
-        RATE_LIMITS_FILE: await generousLimitsFile(tmp),
+        RATE_LIMITS_FILE: await generousLimitsFile(limitsDir),
         BOT_LEVEL: 'strategic',
         SHUTDOWN_DRAIN_DELAY_MS: 0,
         SHUTDOWN_BUDGET_MS: 30_000,
