@@ -15,6 +15,7 @@ import { registerAdminRoutes } from './admin.js';
 import type { ServerConfig } from './config.js';
 import { Gateway, SESSION_COOKIE, newSessionId, sessionCookie } from './gateway.js';
 import { createGameMetrics, type GameMetrics } from './metrics.js';
+import { overloadedFrame } from './protocol/outbound.js';
 import { RoomManager } from './rooms/room-manager.js';
 import type { RoomHost } from './rooms/room-actor.js';
 import { openStorage, warmStatsCache, type Storage } from './storage.js';
@@ -79,7 +80,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     if (!(await watcher.ready)) throw new Error(`RATE_LIMITS_FILE ${config.RATE_LIMITS_FILE} is invalid (see the log)`);
   }
 
-  const transport = createTransport({ logger, metrics: transportMetricHooks(registry) });
+  const transport = createTransport({ logger, metrics: transportMetricHooks(registry), overloadedMessage: overloadedFrame });
 
   // The gateway and the room host refer to each other: the host reaches the gateway through this holder.
   const late: { gateway?: Gateway } = {};

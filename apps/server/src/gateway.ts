@@ -188,8 +188,6 @@ export class Gateway {
       case 'INVALID_FRAME':
       case 'NOT_AN_OBJECT':
         return errorFrame('Invalid message: not a JSON object', 'validation_error', { code: e.code });
-      case 'OVERLOADED':
-        return errorFrame('Too many messages at once; slow down', 'rate_limit', { code: e.code });
       default:
         return errorFrame(e.code ? (e.message ?? 'Request failed') : 'Internal error', e.code ? 'validation_error' : 'server_error', e.code ? { code: e.code } : {});
     }

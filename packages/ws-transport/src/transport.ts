@@ -85,6 +85,12 @@ export interface TransportOptions {
   backpressure?: BackpressureOptions;
   /** Frames waiting per connection before new ones are refused with an `OVERLOADED` error frame. Default 64. */
   maxQueuedFrames?: number;
+  /**
+   * The message sent for a frame refused because `maxQueuedFrames` frames are waiting (encoded with the
+   * connection's codec). Default `{ type: 'error', code: 'OVERLOADED', message }`; give your protocol's
+   * error frame here so that clients see the same shape as for every other refusal.
+   */
+  overloadedMessage?: (info: { maxQueuedFrames: number; conn: Connection<unknown, unknown> }) => unknown;
   /** Resume support: per-room offsets, an epoch and a bounded history of reliable messages. Off by default. */
   resume?: {
     /** Reliable messages kept per room. */
@@ -318,6 +324,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const slowCloseCode = options.backpressure?.closeCode ?? 4008;
   const slowCloseReason = options.backpressure?.closeReason ?? 'slow consumer';
   const maxQueuedFrames = options.maxQueuedFrames ?? 64;
+  const overloadedMessage =
+    options.overloadedMessage ??
+    ((info: { maxQueuedFrames: number }) => ({ type: 'error', code: 'OVERLOADED', message: `more than ${info.maxQueuedFrames} frames waiting; frame dropped` }));
   const resumeOpts = options.resume;
   const envelope =
     resumeOpts?.envelope ??
@@ -690,7 +699,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     const queue = (c.queue ??= []);
     if (queue.length >= maxQueuedFrames) {
       stats.inboundOverflows++;
-      send(c, { type: 'error', code: 'OVERLOADED', message: `more than ${maxQueuedFrames} frames waiting; frame dropped` });
+      send(c, overloadedMessage({ maxQueuedFrames, conn: c }));
       return;
     }
     // uWS detaches the ArrayBuffer after this callback: a waiting frame needs its own copy.

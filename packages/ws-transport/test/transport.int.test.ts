@@ -285,6 +285,44 @@ describe('inbound pipeline', () => {
     expect(trace.filter((s) => s.startsWith('handle'))).toEqual(['handle:0', 'handle:1', 'handle:2', 'handle:3', 'handle:4']);
   });
 
+  it("refuses frames beyond maxQueuedFrames with the overloaded message (default or the protocol's own) and handles the queued ones", async () => {
+    for (const custom of [false, true]) {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const handled: number[] = [];
+      const { t, url } = await start(
+        (tr) => {
+          tr.ws('/ws', {
+            pipeline: standardPipeline({
+              // The first frame waits on the gate: every later one queues behind it.
+              rateLimit: async (ctx) => {
+                if (ctx.message?.['n'] === 0) await gate;
+                return true;
+              },
+              handler: (ctx) => void handled.push(Number(ctx.message['n'])),
+            }),
+          });
+        },
+        {
+          maxQueuedFrames: 3,
+          ...(custom ? { overloadedMessage: ({ maxQueuedFrames }) => ({ event: 'error', data: { type: 'rate_limit', message: `busy (${maxQueuedFrames})` } }) } : {}),
+        },
+      );
+      const c = await client(`${url}/ws`);
+      for (let n = 0; n < 6; n++) c.send({ type: 'step', n });
+      // 0 is in flight, 1-3 wait, 4 and 5 are refused.
+      await until(() => c.frames.length === 2, 5000, 'two refusals');
+      const expected = custom
+        ? { event: 'error', data: { type: 'rate_limit', message: 'busy (3)' } }
+        : { type: 'error', code: 'OVERLOADED', message: 'more than 3 frames waiting; frame dropped' };
+      expect(c.frames).toEqual([expected, expected]);
+      expect(t.stats().inboundOverflows).toBe(2);
+      release();
+      await until(() => handled.length === 4, 5000, 'the queued frames');
+      expect(handled).toEqual([0, 1, 2, 3]);
+    }
+  });
+
   it('keeps arrival order when synchronous and asynchronous frames interleave', async () => {
     const handled: number[] = [];
     const { url } = await start((t) => {

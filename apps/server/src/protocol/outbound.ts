@@ -70,6 +70,9 @@ export const roomListUpdate = (rooms: readonly Record<string, unknown>[], extra:
 export const errorFrame = (message: string, type: string, extra: Record<string, unknown> = {}): Frame =>
   frame('error', { message, type, ...extra });
 
+/** What a socket gets for a frame refused because too many of its frames wait (the transport's `maxQueuedFrames`). */
+export const overloadedFrame = (): Frame => errorFrame('Too many messages at once; slow down', 'rate_limit', { code: 'OVERLOADED' });
+
 /** `room_not_found` (§3.2). */
 export const roomNotFound = (roomId: string): Frame =>
   frame('room_not_found', {
