@@ -308,12 +308,24 @@ export class Gateway {
         break;
     }
 
-    const seat = this.seatFor(conn, actor, data);
+    const seat = await this.seatFor(conn, actor, data);
     const cmd = this.toCommand(event, data, seat, commandId());
     if (!cmd) throw new GatewayError(`Unsupported event: ${event}`, 'unsupported_event');
     await actor.submit(cmd, meta);
-    // A socket that left its seat before the game no longer acts for it.
-    if (cmd.type === 'leave_room' && actor.state.status !== 'in_game') conn.attributes.seat = null;
+    // A player who left or was removed no longer acts for (or sees the hand of) whoever takes the seat next.
+    if (cmd.type === 'leave_room') this.unbindVacated(actor, cmd.seat);
+    else if (cmd.type === 'remove_player') this.unbindVacated(actor, cmd.slot);
+  }
+
+  /** Unbinds the sockets still bound to `seat` once their session no longer holds it (left, removed, taken over). */
+  private unbindVacated(actor: RoomActor, seat: number): void {
+    const holder = actor.state.seats[seat];
+    const owner = actor.sessions.get(seat);
+    for (const c of this.o.transport.roomMembers(roomTopic(actor.roomId)) as Conn[]) {
+      if (c.attributes.seat !== seat) continue;
+      const stillHeld = holder !== null && holder !== undefined && !holder.originalIsBot && !holder.left && (owner === undefined || owner === c.attributes.sessionId);
+      if (!stillHeld) c.attributes.seat = null;
+    }
   }
 
   private toCommand(event: string, data: Record<string, unknown>, seat: number, id: string): LiapCommand | null {
@@ -353,10 +365,10 @@ export class Gateway {
    * one (a recovery socket opened without a name) binds through `data.player_name`, with the same
    * session check as `client_ready`.
    */
-  private seatFor(conn: Conn, actor: RoomActor, data: Record<string, unknown>): number {
+  private async seatFor(conn: Conn, actor: RoomActor, data: Record<string, unknown>): Promise<number> {
     if (conn.attributes.seat !== null) return conn.attributes.seat;
     const name = data['player_name'];
-    if (typeof name === 'string' && name !== '') return this.bind(conn, actor, name);
+    if (typeof name === 'string' && name !== '') return this.claim(conn, actor, name);
     throw new GatewayError('Could not determine player identity: send client_ready with your player name first', 'validation_error');
   }
 
@@ -384,6 +396,19 @@ export class Gateway {
     return seat;
   }
 
+  /**
+   * Binds the socket through `name` (see `bind`) and, in a running game, hands the seat back from the bot
+   * that played it while its human was away, whichever frame carried the name.
+   */
+  private async claim(conn: Conn, actor: RoomActor, name: string): Promise<number> {
+    const seat = this.bind(conn, actor, name);
+    const s = actor.state.seats[seat];
+    if (actor.state.status === 'in_game' && s && s.isBot && !s.originalIsBot && !s.left) {
+      await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: conn.attributes.sessionId });
+    }
+    return seat;
+  }
+
   private async clientReady(conn: Conn, data: Record<string, unknown>): Promise<void> {
     const { transport, rooms } = this.o;
     const a = conn.attributes;
@@ -398,13 +423,7 @@ export class Gateway {
     }
     if (!conn.rooms.has(roomTopic(a.room))) transport.join(conn, roomTopic(a.room));
     const name = data['player_name'];
-    if (typeof name === 'string' && name !== '' && a.seat === null) {
-      const seat = this.bind(conn, actor, name);
-      const s = actor.state.seats[seat];
-      if (actor.state.status === 'in_game' && s && s.isBot && !s.originalIsBot && !s.left) {
-        await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: a.sessionId });
-      }
-    }
+    if (typeof name === 'string' && name !== '' && a.seat === null) await this.claim(conn, actor, name);
     const status = actor.state.status;
     if (status === 'in_game' || status === 'over') {
       transport.send(conn, this.snapshotFor(conn, actor.state));

@@ -9,6 +9,15 @@ import { loadConfig } from '../src/config.js';
 import { generousLimitsFile as generousLimits } from '../src/loadtest.js';
 
 /** A running test server. */
+/** Resolves once `cond` holds, re-checking on every macrotask; fails after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 export interface TestServer {
   readonly server: LiapServer;
   readonly baseUrl: string;

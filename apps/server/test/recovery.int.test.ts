@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, tempSqlite } from './harness.js';
+import { startTestServer, tempSqlite, until } from './harness.js';
 import { Browser, startGame, waitForPhase } from './support/index.js';
-
-/** Resolves once `cond` holds, re-checking on every macrotask; fails after `ms`. */
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 describe('restart recovery', () => {
   it('rebuilds a running room after a restart; a player who does not come back within the grace gets a bot, and one who does gets the snapshot', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { errorsSince, expectError, settled, waitForMove } from './crash/moves.js';
-import { useSqliteServer } from './harness.js';
+import { until, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
 
@@ -110,5 +110,63 @@ describe('seat binding by session cookie', () => {
     const humanMoves = events.map((e) => e.data as { type: string; seat?: number; auto?: boolean }).filter((e) => (e.type === 'declared' || e.type === 'pieces_played') && e.seat === 0 && e.auto === false);
     expect(humanMoves.length).toBeGreaterThan(0);
     await Promise.all([alice.closeAll(), bob.closeAll(), mallory.closeAll(), forger.closeAll()]);
+  });
+
+  it("the frontend's recovery socket (client_ready without a name) takes the seat back from the bot on its first frame naming the player", { timeout: 60_000 }, async () => {
+    const alice = new Browser('alice');
+    const bob = new Browser('bob');
+    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    await startGame(a.socket);
+    const actor = srv.t.server.rooms.get(a.roomId)!;
+    // Alice's connection drops: a bot plays her seat. Bob does not play, so the game soon waits for him.
+    await a.socket.drop();
+    await until(() => actor.state.seats[0]?.isBot === true, 'a bot on Alice\'s seat');
+    await settled(actor);
+
+    // The recovery socket: client_ready without player_name, then a frame that names her.
+    const r = await alice.connect(srv.t.baseUrl, a.roomId, { pingIntervalMs: 0 });
+    const markB = b.socket.mark();
+    r.send('accept_redeal', { player_name: 'Alice' });
+    await b.socket.waitFor((x) => x.event === 'player_reconnected' && x.data['player_name'] === 'Alice', { since: markB });
+    await settled(actor);
+    expect(actor.state.seats[0]).toMatchObject({ name: 'Alice', isBot: false, connected: true });
+    // The socket is hers now: it sees her hand, and Bob's socket never does.
+    await r.waitFor((x) => x.event === 'phase_change' && handOf(x, 'Alice').length > 0);
+    for (const pc of phaseChanges(b.socket.frames())) expect(handOf(pc, 'Alice')).toEqual([]);
+    await Promise.all([alice.closeAll(), bob.closeAll()]);
+  });
+
+  it('a removed player\'s socket that stays open is unbound: it neither sees nor acts for whoever takes the seat next', { timeout: 60_000 }, async () => {
+    const alice = new Browser('alice');
+    const bob = new Browser('bob');
+    const carol = new Browser('carol');
+    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    const actor = srv.t.server.rooms.get(a.roomId)!;
+    const bobSeat = actor.state.seats.findIndex((x) => x?.name === 'Bob');
+    expect(bobSeat).toBeGreaterThan(0);
+    // The host removes Bob; his browser keeps the room socket open.
+    a.socket.send('remove_player', { slot_id: bobSeat + 1 });
+    await until(() => actor.state.seats[bobSeat]?.name !== 'Bob', 'Bob removed');
+    // Carol takes the seat, and the game starts.
+    await carol.joinRoom(srv.t.baseUrl, a.roomId, 'Carol', { pingIntervalMs: 0 });
+    expect(actor.state.seats.findIndex((x) => x?.name === 'Carol')).toBe(bobSeat);
+    const markB = b.socket.mark();
+    await startGame(a.socket);
+    await b.socket.waitFor((x) => x.event === 'phase_change', { since: markB });
+    const { version } = await settled(actor);
+    // Bob's old socket sees no hand (Carol's least of all) and cannot act for the seat.
+    for (const pc of phaseChanges(b.socket.frames())) for (const n of ['Alice', 'Bob', 'Carol']) expect(handOf(pc, n)).toEqual([]);
+    const refused = await expectError(b.socket, 'declare', { value: 1 });
+    expect(String(refused.data['message'])).toMatch(/client_ready|identity/);
+    // ... and its close does not disconnect Carol (a bound socket's close would hand her seat to a bot).
+    await b.socket.close(1000);
+    await a.socket.request('ping', { timestamp: 1 }, 'pong');
+    await settled(actor);
+    expect(actor.state.seats[bobSeat]).toMatchObject({ name: 'Carol', isBot: false, connected: true });
+    const later = await srv.t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: version + 1 });
+    expect(later.map((e) => e.data as { type: string; seat?: number }).filter((e) => e.seat === bobSeat && /disconnect|left|removed/.test(e.type))).toEqual([]);
+    await Promise.all([alice.closeAll(), bob.closeAll(), carol.closeAll()]);
   });
 });
