@@ -12,8 +12,14 @@ const playerName = z
   .min(1, 'Player name cannot be empty')
   .max(50, 'Player name too long')
   .refine((s) => !FORBIDDEN.test(s), 'Player name contains invalid characters')
-  // `phase_change.players` is keyed by name in seat order; an all-digit key would be sorted first by JavaScript.
-  .refine((s) => !/^\d+$/.test(s), 'Player name must contain a letter');
+  // `phase_change.players` is keyed by name in seat order; JavaScript puts array-index keys ("0", "123", but
+  // not "007" or "-1") ahead of the others in ascending order, so such a name would break the seat order.
+  .refine((s) => !isArrayIndexKey(s), 'Player name cannot be a plain number like 123 (add a letter, or start it with 0)');
+
+/** Whether JavaScript treats `s` as an array index when it is an object key (canonical integer below 2^32 - 1). */
+export function isArrayIndexKey(s: string): boolean {
+  return /^(0|[1-9]\d{0,9})$/.test(s) && Number(s) < 2 ** 32 - 1;
+}
 
 const roomIdField = z
   .string({ error: 'Room ID must be a string' })
