@@ -34,8 +34,9 @@ export interface LiapServer {
   port(): number;
   /**
    * Binds the port, then rebuilds the live rooms and warms the caches, then marks the service started.
-   * While it rebuilds, the probes answer (`/health/startup` and `/health/ready` 503, `/health/live` 200) and
-   * WebSocket upgrades and admin routes are refused with 503 + `retry-after`. `onListening` runs once the
+   * While it rebuilds, the probes answer (`/health/startup` and `/health/ready` 503, `/health/live` 200),
+   * admin routes are refused with 503 + `retry-after`, and WebSocket handshakes are held until the rooms are
+   * back (503 if the start fails or takes longer than 30 s). `onListening` runs once the
    * port is bound, before the rebuild. On a failure after binding the port is closed again.
    */
   listen(options?: { onListening?: (port: number) => void | Promise<void> }): Promise<{ port: number; rooms: number }>;
@@ -96,8 +97,14 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   };
   const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;
-  // Until the rooms are rebuilt (listen marks the service started) sockets and admin routes get 503.
-  const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => health.started });
+  // Until the rooms are rebuilt (listen marks the service started) admin routes get 503 and socket handshakes wait.
+  // Settled by listen(): upgrades that arrive during the rebuild wait for it.
+  let startDone!: (err?: unknown) => void;
+  const startSettled = new Promise<void>((resolve, reject) => {
+    startDone = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  startSettled.catch(() => undefined);
+  const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => health.started, whenStarted: () => startSettled });
   late.gateway = gateway;
   gateway.register();
 
@@ -159,10 +166,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         gateway.afterRecovery();
         warmed = await warmStatsCache(storage);
       } catch (err) {
+        startDone(err);
         await transport.close({ budgetMs: 1_000 }).catch(() => undefined);
         throw err;
       }
       health.markStarted();
+      startDone();
       logger.info({ port, host: config.HOST, rooms: rebuilt, statsWarmed: warmed, db: storage.db.target }, 'liap-tui server listening');
       return { port, rooms: rebuilt };
     },

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isDomainError, viewFor, type LiapCommand, type LiapState } from '@game/liap-tui';
 import type { Logger } from '@game/persistence';
 import { rateLimitCloseReason, rateLimitErrorFrame, type RateLimiter } from '@game/rate-limit';
-import { serializeCookie, standardPipeline, type Connection, type FrameContext, type Transport } from '@game/ws-transport';
+import { serializeCookie, standardPipeline, type Connection, type FrameContext, type Transport, type UpgradeDecision, type UpgradeRequest } from '@game/ws-transport';
 import type { ServerConfig } from './config.js';
 import { parseInbound } from './protocol/inbound.js';
 import { errorFrame, frame, roomInfo, roomListUpdate, roomNotFound, roomUpdate, type Frame } from './protocol/outbound.js';
@@ -47,9 +47,17 @@ export interface GatewayOptions {
   readonly config: ServerConfig;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
-  /** False while the server starts (rooms being rebuilt): upgrades are refused with 503 until then. */
+  /** False while the server starts (rooms being rebuilt). */
   readonly isStarted: () => boolean;
+  /**
+   * Settles when the start ends: resolves once the rooms are rebuilt, rejects if the start failed. Upgrades
+   * arriving before that are held until it settles (at most `UPGRADE_HOLD_MS`).
+   */
+  readonly whenStarted: () => Promise<void>;
 }
+
+/** How long a WebSocket upgrade arriving during the start waits for the rooms before it is refused with 503. */
+export const UPGRADE_HOLD_MS = 30_000;
 
 /** Wires the WebSocket route and turns room output into frames. */
 export class Gateway {
@@ -70,21 +78,10 @@ export class Gateway {
       idleTimeoutSeconds: 120,
       maxPayloadBytes: Math.max(config.MAX_FRAME_BYTES * 4, 65_536),
       upgrade: (req) => {
-        // Before the rooms are rebuilt a room socket would be told room_not_found: come back shortly.
-        if (!this.o.isStarted()) {
-          return { reject: { status: 503, message: 'starting: rooms are being rebuilt, retry shortly', headers: { 'retry-after': '1' } } };
-        }
-        const existing = req.cookies[SESSION_COOKIE];
-        const valid = existing !== undefined && SESSION_RE.test(existing);
-        const sessionId = valid ? existing : newSessionId();
-        const room = req.params['room'] ?? '';
-        return {
-          attributes: { sessionId, room: room === LOBBY ? LOBBY : room, seat: null },
-          // Room sockets join their room's topic at client_ready: a socket never receives a seatless
-          // view before it had the chance to bind (the frontend's first frame is always client_ready).
-          rooms: room === LOBBY ? [LOBBY] : [],
-          ...(valid ? {} : { headers: { 'set-cookie': sessionCookie(sessionId) } }),
-        };
+        // Before the rooms are rebuilt a room socket would be told room_not_found, and the frontend treats a
+        // refused handshake as fatal (it retries once, ~1 s later): hold the handshake until the rooms are back.
+        if (!this.o.isStarted()) return this.afterStart(req);
+        return this.accept(req);
       },
       onOpen: (conn) => {
         const room = conn.attributes.room;
@@ -101,6 +98,38 @@ export class Gateway {
         handler: (ctx) => this.handle(ctx),
       }),
     });
+  }
+
+  /** The upgrade's answer once the server runs: the session (a new cookie when it had none) and the socket's room. */
+  private accept(req: UpgradeRequest): UpgradeDecision<SocketAttrs, unknown> {
+    const existing = req.cookies[SESSION_COOKIE];
+    const valid = existing !== undefined && SESSION_RE.test(existing);
+    const sessionId = valid ? existing : newSessionId();
+    const room = req.params['room'] ?? '';
+    return {
+      attributes: { sessionId, room: room === LOBBY ? LOBBY : room, seat: null },
+      // Room sockets join their room's topic at client_ready: a socket never receives a seatless
+      // view before it had the chance to bind (the frontend's first frame is always client_ready).
+      rooms: room === LOBBY ? [LOBBY] : [],
+      ...(valid ? {} : { headers: { 'set-cookie': sessionCookie(sessionId) } }),
+    };
+  }
+
+  /** An upgrade that arrived during the start: accepted once the rooms are rebuilt, 503 if the start fails or takes too long. */
+  private async afterStart(req: UpgradeRequest): Promise<UpgradeDecision<SocketAttrs, unknown>> {
+    const refuse = { reject: { status: 503, message: 'starting: rooms are being rebuilt, retry shortly', headers: { 'retry-after': '1' } } };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), UPGRADE_HOLD_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.o.whenStarted().then(() => 'started' as const), timeout]);
+      return outcome === 'started' && !this.stopped ? this.accept(req) : refuse;
+    } catch {
+      return refuse;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---------------------------------------------------------------- outbound

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startTestServer, tempSqlite, until } from './harness.js';
 import { Browser, startGame, waitForPhase } from './support/index.js';
 
@@ -40,7 +39,7 @@ describe('restart recovery', () => {
     }
   });
 
-  it('binds the port before rebuilding the rooms: meanwhile startup/ready fail, live passes, sockets and admin routes get 503 + retry-after; then all answer', async () => {
+  it('binds the port before rebuilding the rooms: meanwhile startup/ready fail, live passes, admin routes get 503 + retry-after and a socket handshake is held; then all answer and the held socket gets its snapshot', async () => {
     const db = await tempSqlite();
     const TOKEN = 'startup-probe-admin-token';
     const first = await startTestServer({ DATABASE_URL: db.url });
@@ -54,7 +53,9 @@ describe('restart recovery', () => {
     const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
     const during: Record<string, number> = {};
     let adminDuring: { status: number; retryAfter: string | null } | undefined;
-    let upgradeDuring: { status: number | undefined; retryAfter: string | undefined } | undefined;
+    let held: ReturnType<typeof alice.connect> | undefined;
+    let startedAt = Infinity;
+    let heldOpenedAt = -Infinity;
     const second = await startTestServer(
       { DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN },
       {
@@ -63,23 +64,24 @@ describe('restart recovery', () => {
           for (const p of ['/health/startup', '/health/ready', '/health/live', '/api/health']) during[p] = (await fetch(base + p)).status;
           const a = await fetch(`${base}/api/admin/rooms`, admin);
           adminDuring = { status: a.status, retryAfter: a.headers.get('retry-after') };
-          upgradeDuring = await new Promise((resolve, reject) => {
-            const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/${entry.roomId}`);
-            ws.on('unexpected-response', (_req, res) => {
-              resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] });
-              res.resume();
-              ws.terminate();
-            });
-            ws.on('open', () => reject(new Error('a socket was accepted before the rooms were rebuilt')));
-            ws.on('error', () => undefined);
-          });
+          // The frontend's reconnect during a deploy: its handshake must wait, not fail (a refused one is fatal to it).
+          held = alice.connect(base, entry.roomId, { playerName: 'Alice' });
+          void held.then(() => (heldOpenedAt = performance.now()), () => undefined);
         },
       },
     );
+    startedAt = performance.now();
     try {
       expect(during).toEqual({ '/health/startup': 503, '/health/ready': 503, '/health/live': 200, '/api/health': 503 });
       expect(adminDuring).toEqual({ status: 503, retryAfter: '1' });
-      expect(upgradeDuring).toEqual({ status: 503, retryAfter: '1' });
+      // The held socket opened only once the server had started, and its first frame is the snapshot with Alice's hand.
+      const socket = await held!;
+      expect(heldOpenedAt).toBeGreaterThanOrEqual(startedAt - 50);
+      const first = await socket.waitFor(() => true);
+      expect(first.event).toBe('phase_change');
+      expect((first.data['players'] as Record<string, { hand: unknown[] }>)['Alice']!.hand.length).toBeGreaterThan(0);
+      expect(socket.frames().some((f) => f.event === 'room_not_found')).toBe(false);
+      await socket.close();
       // Started: every probe passes, the admin API lists the rebuilt room and its player gets the snapshot.
       for (const p of ['/health/startup', '/health/ready', '/health/live', '/api/health']) expect((await fetch(second.baseUrl + p)).status, p).toBe(200);
       const listed = (await (await fetch(`${second.baseUrl}/api/admin/rooms`, admin)).json()) as { rooms: Array<{ room_id?: string; roomId?: string; id?: string }> };
