@@ -12,7 +12,7 @@ import { createTransport, type MetricsHooks, type Transport } from '@game/ws-tra
 import { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerAdminRoutes } from './admin.js';
-import type { ServerConfig } from './config.js';
+import { ConfigError, type ServerConfig } from './config.js';
 import { Gateway, SESSION_COOKIE, newSessionId, sessionCookie } from './gateway.js';
 import { createGameMetrics, type GameMetrics } from './metrics.js';
 import { overloadedFrame } from './protocol/outbound.js';
@@ -78,7 +78,12 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   });
   if (config.RATE_LIMITS_FILE) {
     const watcher = limiter.watchConfigFile(config.RATE_LIMITS_FILE);
-    if (!(await watcher.ready)) throw new Error(`RATE_LIMITS_FILE ${config.RATE_LIMITS_FILE} is invalid (see the log)`);
+    if (!(await watcher.ready)) {
+      limiter.close();
+      await storage.close();
+      redis?.disconnect();
+      throw new ConfigError([`RATE_LIMITS_FILE: ${config.RATE_LIMITS_FILE} is not a valid rate-limit table (the log says why)`]);
+    }
   }
 
   const transport = createTransport({ logger, metrics: transportMetricHooks(registry), overloadedMessage: overloadedFrame });
@@ -99,9 +104,9 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   liveRooms = () => rooms.size;
   // Until the rooms are rebuilt (listen marks the service started) admin routes get 503 and socket handshakes wait.
   // Settled by listen(): upgrades that arrive during the rebuild wait for it.
-  let startDone!: (err?: unknown) => void;
+  let startDone!: (err?: Error) => void;
   const startSettled = new Promise<void>((resolve, reject) => {
-    startDone = (err) => (err === undefined ? resolve() : reject(err));
+    startDone = (err) => (err ? reject(err) : resolve());
   });
   startSettled.catch(() => undefined);
   const gateway = new Gateway({ transport, rooms, config, logger, limiter, isStarted: () => health.started, whenStarted: () => startSettled });
@@ -166,7 +171,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         gateway.afterRecovery();
         warmed = await warmStatsCache(storage);
       } catch (err) {
-        startDone(err);
+        startDone(err instanceof Error ? err : new Error('start failed'));
         await transport.close({ budgetMs: 1_000 }).catch(() => undefined);
         throw err;
       }
@@ -261,8 +266,9 @@ function registerHttp(o: {
   const http = transport.http;
   const probes = createHealthHttpHandler(health);
   for (const path of ['/health', '/health/live', '/health/ready', '/health/startup']) {
-    http.get(path, async (ctx) => {
-      const r = await probes(path, 'GET');
+    // Every method: the health handler answers GET and HEAD, and 405 (Allow: GET, HEAD) to the others.
+    http.any(path, async (ctx) => {
+      const r = await probes(path, ctx.method);
       if (!r) return ctx.json(404, { error: 'not found' });
       for (const [k, v] of Object.entries(r.headers)) ctx.header(k, v);
       await ctx.send(r.status, r.body, r.headers['content-type']);

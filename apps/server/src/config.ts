@@ -28,10 +28,10 @@ const schema = z
       .string()
       .refine((u) => u.startsWith('redis://') || u.startsWith('rediss://'), { message: 'must be redis://... or rediss://...' })
       .optional(),
-    STATIC_DIR: z.string().min(1).optional(),
+    STATIC_DIR: z.string().min(1).refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` }).optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    RATE_LIMITS_FILE: z.string().min(1).optional(),
+    RATE_LIMITS_FILE: z.string().min(1).refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` }).optional(),
     GAME_TIME_SCALE: numberFrom(0, 100).default(1),
     /** `session` (default): a seat is bound to the browser session that took it. `name`: any socket naming the player (development only). */
     SEAT_BINDING: z.enum(['session', 'name']).default('session'),
@@ -117,9 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const cfg = result.data;
-  if (cfg.RATE_LIMITS_FILE && !existsSync(cfg.RATE_LIMITS_FILE)) throw new ConfigError([`RATE_LIMITS_FILE: ${cfg.RATE_LIMITS_FILE} does not exist`]);
   let staticDir = cfg.STATIC_DIR;
-  if (staticDir && !existsSync(staticDir)) throw new ConfigError([`STATIC_DIR: ${staticDir} does not exist`]);
   if (!staticDir && existsSync('static')) staticDir = path.resolve('static');
   return { ...cfg, staticDir };
 }

@@ -106,7 +106,11 @@ export function buildProgram(): Command {
     .command('serve', { isDefault: true })
     .description('run the server (HTTP + WebSocket) until SIGTERM/SIGINT')
     .option('-p, --port <port>', 'port (overrides PORT)')
-    .action(async (opts: { port?: string }) => {
+    // serve is the default command: a mistyped command name would otherwise read as an argument to it.
+    .allowExcessArguments(true)
+    .action(async (opts: { port?: string }, cmd: Command) => {
+      const command = cmd.args[0];
+      if (command !== undefined) throw new UsageError(`unknown command '${command}' (commands: serve, migrate, rooms, replay, verify; see --help)`);
       const cfg = config(opts.port !== undefined ? { PORT: opts.port } : {});
       const server = await createServer(cfg);
       const shutdown = createShutdownController({
