@@ -25,6 +25,8 @@ export interface SocketAttrs {
   room: string;
   /** The seat this socket controls, once bound. */
   seat: number | null;
+  /** The socket was told `room_not_found` (on open): `client_ready` does not say it again. */
+  toldNotFound?: boolean;
 }
 
 type Conn = Connection<SocketAttrs, unknown>;
@@ -85,7 +87,10 @@ export class Gateway {
       },
       onOpen: (conn) => {
         const room = conn.attributes.room;
-        if (room !== LOBBY && !this.o.rooms.get(room)) this.o.transport.send(conn, roomNotFound(room));
+        if (room !== LOBBY && !this.o.rooms.get(room)) {
+          conn.attributes.toldNotFound = true;
+          this.o.transport.send(conn, roomNotFound(room));
+        }
       },
       onClose: (conn, code) => this.onClose(conn, code),
       pipeline: standardPipeline<SocketAttrs, unknown>({
@@ -397,7 +402,7 @@ export class Gateway {
   private async seatFor(conn: Conn, actor: RoomActor, data: Record<string, unknown>): Promise<number> {
     if (conn.attributes.seat !== null) return conn.attributes.seat;
     const name = data['player_name'];
-    if (typeof name === 'string' && name !== '') return this.claim(conn, actor, name);
+    if (typeof name === 'string' && name !== '') return (await this.claim(conn, actor, name)).seat;
     throw new GatewayError('Could not determine player identity: send client_ready with your player name first', 'validation_error');
   }
 
@@ -429,13 +434,15 @@ export class Gateway {
    * Binds the socket through `name` (see `bind`) and, in a running game, hands the seat back from the bot
    * that played it while its human was away, whichever frame carried the name.
    */
-  private async claim(conn: Conn, actor: RoomActor, name: string): Promise<number> {
+  private async claim(conn: Conn, actor: RoomActor, name: string): Promise<{ seat: number; reconnected: boolean }> {
     const seat = this.bind(conn, actor, name);
     const s = actor.state.seats[seat];
     if (actor.state.status === 'in_game' && s && s.isBot && !s.originalIsBot && !s.left) {
-      await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: conn.attributes.sessionId });
+      const events = await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: conn.attributes.sessionId });
+      // The room's phase_change for it reached this socket too (bound and in the room by now), with the hand.
+      return { seat, reconnected: events.length > 0 };
     }
-    return seat;
+    return { seat, reconnected: false };
   }
 
   private async clientReady(conn: Conn, data: Record<string, unknown>): Promise<void> {
@@ -447,15 +454,17 @@ export class Gateway {
     }
     const actor = rooms.get(a.room);
     if (!actor || actor.state.status === 'closed') {
-      transport.send(conn, roomNotFound(a.room));
+      if (!a.toldNotFound) transport.send(conn, roomNotFound(a.room));
+      a.toldNotFound = true;
       return;
     }
     if (!conn.rooms.has(roomTopic(a.room))) transport.join(conn, roomTopic(a.room));
     const name = data['player_name'];
-    if (typeof name === 'string' && name !== '' && a.seat === null) await this.claim(conn, actor, name);
+    // A reconnect already brought this socket the room's phase_change: the snapshot would be the same frame again.
+    const reconnected = typeof name === 'string' && name !== '' && a.seat === null && (await this.claim(conn, actor, name)).reconnected;
     const status = actor.state.status;
     if (status === 'in_game' || status === 'over') {
-      transport.send(conn, this.snapshotFor(conn, actor.state));
+      if (!reconnected) transport.send(conn, this.snapshotFor(conn, actor.state));
     } else {
       // Whenever a socket binds, the room hears the seat list again (decision 10).
       const update = roomUpdate(a.room, rooms.summary(a.room)!);

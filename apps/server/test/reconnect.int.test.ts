@@ -15,6 +15,13 @@ const turnPlays = (f: ServerFrame): Record<string, unknown> => ((f.data['phase_d
 
 describe('refresh and reconnect mid-turn', () => {
   const srv = useSqliteServer();
+  it('a socket for an unknown room is told room_not_found once (on open), not again for its client_ready', async () => {
+    const eve = new Browser('eve');
+    const s = await eve.connect(srv.t.baseUrl, 'NOPE42', { playerName: 'Eve', pingIntervalMs: 0 });
+    await s.request('ping', { timestamp: 1 }, 'pong');
+    expect(s.frames().filter((f) => f.event === 'room_not_found').map((f) => f.data['room_id'])).toEqual(['NOPE42']);
+    await eve.closeAll();
+  });
 
   for (const how of ['drop', 'refresh'] as const) {
     it(`${how === 'drop' ? 'a dropped connection (1006)' : 'a page refresh (1001)'} on Bob's turn: a bot plays at once, Bob resumes with his hand, the game finishes`, { timeout: 90_000 }, async () => {
@@ -81,6 +88,10 @@ describe('refresh and reconnect mid-turn', () => {
       expect(b2.frames().filter((f) => f.event === 'error')).toEqual([]);
       await b2.waitFor((f) => f.event === 'phase_change' && (f.data['players'] as Record<string, { is_bot: boolean }>)['Bob']?.is_bot === false);
       expect(actor.state.seats[bobSeat]?.isBot).toBe(false);
+      // Each state reaches the socket once (decision 1): the reconnect's phase_change is not followed by the same frame as a snapshot.
+      await b2.request('ping', { timestamp: 1 }, 'pong');
+      const seen = b2.frames().filter((f) => f.event === 'phase_change').map((f) => JSON.stringify(f.data));
+      expect(seen.length).toBe(new Set(seen).size);
 
       // Play continues to game over with Bob in control again.
       const bobPlayer = new ScriptedPlayer(b2, { redeal: 'accept', ...botLike });
