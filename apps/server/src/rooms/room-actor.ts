@@ -384,6 +384,14 @@ export class RoomActor {
         case 'player_left':
           roomDirty = lobbyDirty = true;
           phaseDirty = e.inGame;
+          // The others hear it as the original told them of a player whose socket closed mid-game (spec §1.9),
+          // except that a player who chose to leave is not expected back.
+          if (e.inGame) {
+            out.push({
+              kind: 'broadcast',
+              frame: frame('player_disconnected', { player_name: e.name, ai_activated: true, can_reconnect: false, is_bot: true }),
+            });
+          }
           break;
         case 'room_closed':
           out.push({

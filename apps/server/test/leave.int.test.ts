@@ -1,0 +1,49 @@
+/**
+ * Leaving a running game (`leave_game`, the frontend's "Leave game"): the others hear `player_disconnected`
+ * (as the original told them when the leaver's socket closed, spec §1.9) and, for the host, `host_changed`;
+ * a bot keeps the seat for good; the leaver's socket is unbound; the game goes on to its end.
+ */
+import { describe, expect, it } from 'vitest';
+import { settled } from './crash/moves.js';
+import { until, useSqliteServer } from './harness.js';
+import { botLike } from './strategies.js';
+import { Browser, ScriptedPlayer, playUntilGameOver, startGame } from './support/index.js';
+
+describe('leaving a running game', () => {
+  const srv = useSqliteServer();
+
+  it('the host leaves: the table hears player_disconnected and host_changed, a bot plays the seat to the end, the leaver sees no hand', { timeout: 90_000 }, async () => {
+    const alice = new Browser('alice');
+    const bob = new Browser('bob');
+    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+    await startGame(a.socket);
+    const actor = srv.t.server.rooms.get(a.roomId)!;
+    await settled(actor);
+
+    const markB = b.socket.mark();
+    a.socket.send('leave_game', { player_name: 'Alice', reason: 'player_left' });
+    const gone = await b.socket.waitFor((f) => f.event === 'player_disconnected' && f.data['player_name'] === 'Alice', { since: markB });
+    expect(gone.data).toMatchObject({ ai_activated: true, can_reconnect: false, is_bot: true });
+    const hostChanged = await b.socket.waitFor('host_changed', { since: markB });
+    expect(hostChanged.data).toMatchObject({ old_host: 'Alice', new_host: 'Bob' });
+    await until(() => actor.state.seats[0]?.left === true, 'Alice marked as left');
+    expect(actor.state.seats[0]).toMatchObject({ name: 'Alice', isBot: true });
+    // Frames sent before the leave was handled may still arrive: everything after this pong comes after it.
+    await a.socket.request('ping', { timestamp: 1 }, 'pong');
+    const afterLeave = a.socket.mark();
+
+    // Bob plays on with the bots to game over; Alice's seat is played by a bot.
+    const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike });
+    const [over] = await playUntilGameOver([bobPlayer], { timeoutMs: 60_000 });
+    expect(over!.data['phase']).toBe('game_over');
+    expect(bobPlayer.errors().map((e) => e.data)).toEqual([]);
+    // The leaver's socket, still open, saw no hand after leaving (it is unbound).
+    const after = a.socket.frames().slice(afterLeave).filter((f) => f.event === 'phase_change');
+    expect(after.length).toBeGreaterThan(0);
+    for (const pc of after) {
+      for (const p of Object.values(pc.data['players'] as Record<string, { hand: unknown[] }>)) expect(p.hand).toEqual([]);
+    }
+    await Promise.all([alice.closeAll(), bob.closeAll()]);
+  });
+});
