@@ -135,10 +135,20 @@ export function isBotControlled(state: LiapState, seat: Seat): boolean {
   return state.seats[seat]?.isBot === true;
 }
 
-/** The bot think time the host should wait before sending a bot's command (scaled delay). */
-export function botThinkTime(state: LiapState): number {
-  return Math.round(state.config.delays.botThinkMs * state.config.timeScale);
+/**
+ * How long the host waits before sending a bot's command (scaled), as the original bots did (§9.1): uniform
+ * 0.5-1.5 times `botThinkMs` (1 s), plus 1.1 s for the first declaration of a round (0.1 s on entering the
+ * phase, then 1 s because the round starter is a bot). `random` gives [0, 1).
+ */
+export function botThinkTime(state: LiapState, random: () => number = Math.random): number {
+  const { delays, timeScale } = state.config;
+  let ms = delays.botThinkMs * (0.5 + random());
+  if (state.phase === 'declaration' && state.declaration?.index === 0) ms += DECLARATION_ENTRY_MS;
+  return Math.round(ms * timeScale);
 }
+
+/** The original's pause before the first bot declaration of a round: 0.1 s on entry, then 1 s for a bot starter. */
+const DECLARATION_ENTRY_MS = 1_100;
 
 /** The bot's play for a seat in the current state. */
 export function playFor(state: LiapState, seat: Seat, level: BotLevel = 'legacy'): number[] {

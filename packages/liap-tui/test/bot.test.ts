@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coreSum, createDeck, createRng, legacyDeclare, legacyPlay, playType, pointsOf, simulateGame, strategicDeclare, validDeclarations, type PieceKind, type PlayType } from '../src/index.js';
+import { botThinkTime, coreSum, createDeck, createRng, initialState, legacyDeclare, legacyPlay, playType, pointsOf, simulateGame, strategicDeclare, validDeclarations, type LiapState, type PieceKind, type PlayType } from '../src/index.js';
 import { bestCombo, itertoolsOrder, validCombos, type Combo } from '../src/internal/combos.js';
 import { k } from './helpers.js';
 
@@ -110,5 +110,22 @@ describe('bot search shortcuts agree with the plain enumeration', () => {
         }
       }
     }
+  });
+});
+
+describe('bot think time (§9.1)', () => {
+  const base = { ...initialState(), phase: 'turn' } as LiapState;
+  it('is uniform 0.5-1.5 s, scaled by the time scale', () => {
+    expect(botThinkTime(base, () => 0)).toBe(500);
+    expect(botThinkTime(base, () => 0.5)).toBe(1000);
+    expect(botThinkTime(base, () => 0.999)).toBe(1499);
+    expect(botThinkTime({ ...base, config: { ...base.config, timeScale: 0.5 } }, () => 0.5)).toBe(500);
+    expect(botThinkTime({ ...base, config: { ...base.config, timeScale: 0 } }, () => 0.5)).toBe(0);
+  });
+  it('adds 1.1 s before the first declaration of a round only', () => {
+    const first = { ...base, phase: 'declaration', declaration: { order: [0, 1, 2, 3], index: 0, values: [null, null, null, null], total: 0 } } as LiapState;
+    expect(botThinkTime(first, () => 0.5)).toBe(2100);
+    const second = { ...first, declaration: { ...first.declaration!, index: 1 } } as LiapState;
+    expect(botThinkTime(second, () => 0.5)).toBe(1000);
   });
 });
