@@ -25,11 +25,11 @@ export interface HealthRegistryOptions {
   metricsPrefix?: string;
   /** Runs kept per check (default 10). */
   historySize?: number;
-  /** health+json `serviceId`, `version`, `releaseId`, `description`. */
-  serviceId?: string;
-  version?: string;
-  releaseId?: string;
-  description?: string;
+  /** health+json `serviceId`, `version`, `releaseId`, `description` (undefined = left out, e.g. an unset env var). */
+  serviceId?: string | undefined;
+  version?: string | undefined;
+  releaseId?: string | undefined;
+  description?: string | undefined;
   /** Start as already started (the startup probe passes at once); default false: call `markStarted()`. */
   started?: boolean;
   /** Wall clock in ms since the epoch (default `Date.now`); also times checks when given. */

@@ -288,3 +288,13 @@ describe('health metrics', () => {
     expect(registry.getSingleMetric('health_check_status')).toBeDefined();
   });
 });
+
+describe('identity fields', () => {
+  it('takes an unset environment variable as "left out" (the README quick start type-checks under exactOptionalPropertyTypes)', async () => {
+    const env: Record<string, string | undefined> = { SERVICE: 'svc' };
+    const health = createHealthRegistry({ serviceId: env['SERVICE'], releaseId: env['RELEASE'], started: true });
+    const report = await health.readiness();
+    expect(report.body).toMatchObject({ serviceId: 'svc' });
+    expect('releaseId' in (report.body as object)).toBe(false);
+  });
+});

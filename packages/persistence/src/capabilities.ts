@@ -1,4 +1,4 @@
-/** What a backend can do, as data: shared code branches on these, never on a dialect's name. */
+/** What a backend can do, as data: shared code branches on these (`dialect` only for SQL text that has to differ). */
 export interface Capabilities {
   /** The SQL dialect, for SQL text that has to differ. */
   readonly dialect: 'sqlite' | 'postgres';

@@ -55,7 +55,8 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
   if (fast && maxAttempts === 1) return fast(fn as (trx: Transaction<unknown>) => Promise<T>);
   const run = fast ? () => fast(fn as (trx: Transaction<unknown>) => Promise<T>) : () => {
     let builder = db.kysely.transaction();
-    if (options.isolationLevel && db.capabilities.dialect === 'postgres') builder = builder.setIsolationLevel(options.isolationLevel);
+    // Isolation levels matter only where writers run concurrently; SQLite's single writer is serializable already.
+    if (options.isolationLevel && db.capabilities.multipleWriters) builder = builder.setIsolationLevel(options.isolationLevel);
     return builder.execute((trx) => internals.tx.run({ trx }, () => fn(trx)));
   };
   if (maxAttempts === 1) return run();

@@ -92,7 +92,7 @@ const eventColumns = [
 // In-process wake-ups, per database: subscriptions on any store over the same database hear appends.
 const localListeners = new WeakMap<Database, Set<() => void>>();
 
-/** The SQL event store shared by the SQLite and PostgreSQL backends; it branches on capabilities. */
+/** The SQL event store shared by the SQLite and PostgreSQL backends: SQL text by dialect, features by capabilities, fast paths by driver kind. */
 export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   const { db } = options;
   if (!db || typeof db !== 'object' || !('capabilities' in db)) {
