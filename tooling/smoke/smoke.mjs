@@ -106,6 +106,40 @@ try {
       log(`FAIL testing subpaths (${testingSpecs.join(', ')}): ${String(err.stdout ?? '').split('\n').filter((l) => /FAIL|Error|×/.test(l)).slice(0, 8).join(' | ')}`);
     }
   }
+
+  // A lean consumer: rate limits and probes with no metrics, so no prom-client (an optional peer of
+  // @game/observability, whose Logger type both packages use). Everything but the metrics helpers works.
+  const lean = path.join(scratch, 'lean');
+  execFileSync('mkdir', ['-p', lean]);
+  writeFileSync(path.join(lean, 'package.json'), JSON.stringify({ name: 'smoke-lean', private: true, type: 'module' }));
+  const leanPkgs = ['@game/observability', '@game/rate-limit', '@game/health'];
+  const leanFiles = files.filter((f) => leanPkgs.some((n) => path.basename(f).startsWith(`${n.slice(1).replace('/', '-')}-`)));
+  log(`installing ${leanFiles.length} tarballs without prom-client into ${lean}`);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts', ...leanFiles], { cwd: lean, stdio: ['ignore', 'inherit', 'inherit'] });
+  const script = `
+    import { existsSync } from 'node:fs';
+    if (existsSync('node_modules/prom-client')) throw new Error('prom-client was installed');
+    const { createRateLimiter, createMemoryStore, protocolDefaultPolicies } = await import('@game/rate-limit');
+    const limiter = createRateLimiter({ policies: protocolDefaultPolicies, store: createMemoryStore() });
+    const r = await limiter.consume({ connection: 'c1', ip: '127.0.0.1', messageType: 'ping' });
+    if (!r.allowed) throw new Error('first ping refused');
+    limiter.close();
+    const { createHealthRegistry } = await import('@game/health');
+    const health = createHealthRegistry({ started: true });
+    if (health.liveness().httpStatus !== 200) throw new Error('liveness failed');
+    const { createLogger, registerProcessMetrics } = await import('@game/observability');
+    createLogger({ level: 'silent' }).info('ok');
+    try { registerProcessMetrics({}); throw new Error('no error without prom-client'); }
+    catch (err) { if (err.code !== 'OBSERVABILITY_CONFIG' || !/prom-client/.test(err.message)) throw err; }
+    console.log('ok');`;
+  try {
+    execFileSync('node', ['--input-type=module', '-e', script], { cwd: lean, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    passed++;
+    log('ok   rate limits, probes and logs without prom-client; the metrics helpers say it is missing');
+  } catch (err) {
+    failures++;
+    log(`FAIL lean consumer without prom-client: ${String(err.stderr ?? err.message).split('\n').slice(0, 6).join(' | ')}`);
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

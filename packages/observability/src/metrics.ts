@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Histogram, Registry } from 'prom-client';
 import { ObservabilityConfigError } from './errors.js';
 import type { SlowOperationLog } from './slow.js';
 
@@ -11,6 +12,21 @@ export const latencyBuckets: readonly number[] = Object.freeze([
 ]);
 
 const withProcessMetrics = new WeakSet<Registry>();
+
+/**
+ * prom-client, loaded when a metrics helper is first called: it is an optional peer, so the logger, the
+ * context and the tracing helpers (and the packages that only use this package's types) work without it.
+ */
+let promClient: typeof import('prom-client') | undefined;
+function prom(): typeof import('prom-client') {
+  if (promClient) return promClient;
+  try {
+    promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+  } catch (err) {
+    throw new ObservabilityConfigError('prom-client', `the metrics helpers need the prom-client package (pnpm add prom-client): ${(err as Error).message}`);
+  }
+  return promClient;
+}
 
 /** Options of {@link registerProcessMetrics}. */
 export interface ProcessMetricsOptions {
@@ -26,7 +42,7 @@ export interface ProcessMetricsOptions {
  */
 export function registerProcessMetrics(registry: Registry, options: ProcessMetricsOptions = {}): void {
   if (withProcessMetrics.has(registry)) return;
-  collectDefaultMetrics({
+  prom().collectDefaultMetrics({
     register: registry,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
     ...(options.labels === undefined ? {} : { labels: options.labels }),
@@ -54,14 +70,15 @@ export function createLatencyHistogram<L extends string = string>(
 ): Histogram<L> {
   const existing = registry.getSingleMetric(options.name);
   if (existing) {
-    if (existing instanceof Histogram) return existing;
+    if (existing instanceof prom().Histogram) return existing as Histogram<L>;
     throw new ObservabilityConfigError('name', `${options.name} is already registered as another metric type`);
   }
   const buckets = [...(options.buckets ?? latencyBuckets)];
   if (buckets.length === 0 || buckets.some((b, i) => !(b > 0) || (i > 0 && b <= buckets[i - 1]!))) {
     throw new ObservabilityConfigError('buckets', 'must be a non-empty list of increasing positive numbers');
   }
-  return new Histogram<L>({
+  const { Histogram: HistogramClass } = prom();
+  return new HistogramClass<L>({
     name: options.name,
     help: options.help,
     labelNames: [...(options.labelNames ?? [])],
