@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import type { Histogram, Registry } from 'prom-client';
 import { ObservabilityConfigError } from './errors.js';
 import type { SlowOperationLog } from './slow.js';
@@ -17,11 +18,11 @@ const withProcessMetrics = new WeakSet<Registry>();
  * prom-client, loaded when a metrics helper is first called: it is an optional peer, so the logger, the
  * context and the tracing helpers (and the packages that only use this package's types) work without it.
  */
-let promClient: typeof import('prom-client') | undefined;
-function prom(): typeof import('prom-client') {
+let promClient: typeof PromClient | undefined;
+function prom(): typeof PromClient {
   if (promClient) return promClient;
   try {
-    promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+    promClient = createRequire(import.meta.url)('prom-client') as typeof PromClient;
   } catch (err) {
     throw new ObservabilityConfigError('prom-client', `the metrics helpers need the prom-client package (pnpm add prom-client): ${(err as Error).message}`);
   }
@@ -70,7 +71,7 @@ export function createLatencyHistogram<L extends string = string>(
 ): Histogram<L> {
   const existing = registry.getSingleMetric(options.name);
   if (existing) {
-    if (existing instanceof prom().Histogram) return existing as Histogram<L>;
+    if (existing instanceof prom().Histogram) return existing;
     throw new ObservabilityConfigError('name', `${options.name} is already registered as another metric type`);
   }
   const buckets = [...(options.buckets ?? latencyBuckets)];
