@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { verifyRooms } from '../src/main.js';
 import { contractViolations, explainViolations } from './crash/moves.js';
-import { useSqliteServer } from './harness.js';
+import { startTwoHumanGame, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
-import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, startGame } from './support/index.js';
+import { ScriptedPlayer, findForeignHands, playUntilGameOver } from './support/index.js';
 
 const EVENTS = [
   'client_ready', 'ping', 'get_rooms', 'create_room', 'join_room', 'get_room_state', 'add_bot', 'remove_player',
@@ -47,11 +47,7 @@ describe('generated hostile frames', () => {
   const srv = useSqliteServer();
 
   it('1,500 generated frames from a player in a running game: errors only for the sender, no hand leaks, the game finishes and verifies', { timeout: 120_000 }, async () => {
-    const alice = new Browser('alice');
-    const bob = new Browser('bob');
-    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-    await startGame(a.socket);
+    const { alice, bob, a, b } = await startTwoHumanGame(srv.t);
     const alicePlayer = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike }).start();
 
     const frames = fc.sample(frameArb, { seed: 20261128, numRuns: 1500 });

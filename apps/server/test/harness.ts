@@ -7,8 +7,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { createServer, type LiapServer } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { generousLimitsFile as generousLimits } from '../src/loadtest.js';
+import { Browser, startGame } from './support/index.js';
 
-/** A running test server. */
 /** Resolves once `cond` holds, re-checking on every macrotask; fails after `ms`. */
 export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -18,6 +18,7 @@ export async function until(cond: () => boolean, what: string, ms = 10_000): Pro
   }
 }
 
+/** A running test server. */
 export interface TestServer {
   readonly server: LiapServer;
   readonly baseUrl: string;
@@ -93,4 +94,14 @@ export function useSqliteServer(
       return ref.t;
     },
   };
+}
+
+/** The usual two-human table: Alice hosts, Bob joins, bots fill the other seats, and the game is started. */
+export async function startTwoHumanGame(t: TestServer) {
+  const alice = new Browser('alice');
+  const bob = new Browser('bob');
+  const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+  const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+  await startGame(a.socket);
+  return { alice, bob, a, b, actor: t.server.rooms.get(a.roomId)! };
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createProtocolDefaultPolicies } from '@game/rate-limit';
 import { describe, expect, it } from 'vitest';
 import { settled, waitForMove } from './crash/moves.js';
-import { useSqliteServer } from './harness.js';
+import { startTwoHumanGame, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type FrontendSocket, type ServerFrame } from './support/index.js';
 
@@ -66,12 +66,7 @@ describe('hostile input', () => {
     const roomB = playUntilGameOver([carolPlayer], { timeoutMs: 100_000 });
 
     // Room A: Alice and Bob; attacked while the table waits for Alice.
-    const alice = new Browser('alice');
-    const bob = new Browser('bob');
-    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-    await startGame(a.socket);
-    const actor = srv.t.server.rooms.get(a.roomId)!;
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     // Bob plays his moves until the table waits for Alice; then he stops (his socket is used by hand below).
     const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
     const { frame, move } = await waitForMove(a.socket, 'Alice');

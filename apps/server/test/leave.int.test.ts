@@ -5,20 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { settled } from './crash/moves.js';
-import { until, useSqliteServer } from './harness.js';
+import { startTwoHumanGame, until, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
-import { Browser, ScriptedPlayer, playUntilGameOver, startGame } from './support/index.js';
+import { ScriptedPlayer, playUntilGameOver } from './support/index.js';
 
 describe('leaving a running game', () => {
   const srv = useSqliteServer();
 
   it('the host leaves: the table hears player_disconnected and host_changed, a bot plays the seat to the end, the leaver sees no hand', { timeout: 90_000 }, async () => {
-    const alice = new Browser('alice');
-    const bob = new Browser('bob');
-    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-    await startGame(a.socket);
-    const actor = srv.t.server.rooms.get(a.roomId)!;
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     await settled(actor);
 
     const markB = b.socket.mark();

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contractViolations, explainViolations, settled, waitForMove } from './crash/moves.js';
-import { useSqliteServer } from './harness.js';
+import { startTwoHumanGame, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
-import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
+import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, type ServerFrame } from './support/index.js';
 
 const handOf = (f: ServerFrame, name: string): unknown[] => (f.data['players'] as Record<string, { hand: unknown[] }>)[name]?.hand ?? [];
 const turnPlays = (f: ServerFrame): Record<string, unknown> => ((f.data['phase_data'] as Record<string, unknown>)['turn_plays'] ?? {}) as Record<string, unknown>;
@@ -25,12 +25,7 @@ describe('refresh and reconnect mid-turn', () => {
 
   for (const how of ['drop', 'refresh'] as const) {
     it(`${how === 'drop' ? 'a dropped connection (1006)' : 'a page refresh (1001)'} on Bob's turn: a bot plays at once, Bob resumes with his hand, the game finishes`, { timeout: 90_000 }, async () => {
-      const alice = new Browser('alice');
-      const bob = new Browser('bob');
-      const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-      const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-      await startGame(a.socket);
-      const actor = srv.t.server.rooms.get(a.roomId)!;
+      const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
       const alicePlayer = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike }).start();
 
       // Bob declares like the frontend would; then the table waits for his first play.

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { errorsSince, expectError, settled, waitForMove } from './crash/moves.js';
-import { until, useSqliteServer } from './harness.js';
+import { startTwoHumanGame, until, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, playUntilGameOver, startGame, type ServerFrame } from './support/index.js';
 
@@ -113,12 +113,7 @@ describe('seat binding by session cookie', () => {
   });
 
   it("the frontend's recovery socket (client_ready without a name) takes the seat back from the bot on its first frame naming the player", { timeout: 60_000 }, async () => {
-    const alice = new Browser('alice');
-    const bob = new Browser('bob');
-    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-    await startGame(a.socket);
-    const actor = srv.t.server.rooms.get(a.roomId)!;
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     // Alice's connection drops: a bot plays her seat. Bob does not play, so the game soon waits for him.
     await a.socket.drop();
     await until(() => actor.state.seats[0]?.isBot === true, 'a bot on Alice\'s seat');

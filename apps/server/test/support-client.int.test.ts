@@ -62,6 +62,9 @@ class StandInServer {
   config: LiapConfigInput = { timeScale: 0 };
   /** When set, each seat's first `play` is refused like a rate limit (error with retry_after_ms). */
   limitFirstPlay = false;
+  /** Answer each seat's first redeal answer as too late: declined as if by the redeal timeout, then refused. */
+  staleFirstRedeal = false;
+  readonly #staled = new Set<string>();
   /** Answer `ping` with `pong` echoing the timestamp. */
   answerPing = false;
   readonly #limited = new Set<string>();
@@ -223,6 +226,13 @@ class StandInServer {
       this.#run(room, { type: 'start_game', id: this.#id(), seat });
       return;
     }
+    if ((event === 'accept_redeal' || event === 'decline_redeal') && this.staleFirstRedeal && !this.#staled.has(`${room.id}:${seat}`)) {
+      this.#staled.add(`${room.id}:${seat}`);
+      // The redeal timeout got there first: it declined for the seat, then the answer arrived.
+      this.#run(room, { type: 'decline_redeal', id: this.#id(), seat });
+      this.#send(conn, 'error', { message: 'Cannot decide on a redeal during round_start', type: 'WRONG_PHASE', event_type: event });
+      return;
+    }
     if (event === 'accept_redeal' || event === 'decline_redeal')
       this.#run(room, { type: event, id: this.#id(), seat });
     if (event === 'declare')
@@ -347,6 +357,7 @@ afterAll(async () => {
 afterEach(() => {
   server.config = { timeScale: 0 };
   server.limitFirstPlay = false;
+  server.staleFirstRedeal = false;
   server.answerPing = false;
 });
 
@@ -574,6 +585,19 @@ describe('ScriptedPlayer', () => {
     expect(second?.data).toEqual(first?.data);
     expect(plays.filter((x) => x.retry > 0)).toHaveLength(1);
     expect(p.violations()).toEqual([]);
+    await alice.closeAll();
+  });
+
+  it('a redeal answer refused as too late (WRONG_PHASE) is a stale refusal, not an error, and play goes on', async () => {
+    server.staleFirstRedeal = true;
+    server.config = { timeScale: 0, dealing: { mode: 'forced_weak', weakSeats: [0], maxForcedDeals: 1 } };
+    const alice = new Browser();
+    const a = await alice.createRoom(server.url, 'Alice');
+    const p = new ScriptedPlayer(a.socket, { redeal: 'accept' }).start();
+    await startGame(a.socket);
+    await playUntilGameOver([p], { timeoutMs: 60_000 });
+    expect(p.errors()).toEqual([]);
+    expect(p.staleRefusals().map((e) => [e.data['type'], e.data['event_type']])).toEqual([['WRONG_PHASE', 'accept_redeal']]);
     await alice.closeAll();
   });
 

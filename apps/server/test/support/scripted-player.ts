@@ -398,6 +398,7 @@ export class ScriptedPlayer {
   readonly #unacked = new Map<string, Decision>();
   readonly #acked: Decision[] = [];
   readonly #errors: ServerFrame[] = [];
+  readonly #stale: ServerFrame[] = [];
   readonly #sockets: FrontendSocket[] = [];
 
   constructor(socket: FrontendSocket, opts: ScriptedPlayerOptions = {}) {
@@ -454,9 +455,21 @@ export class ScriptedPlayer {
     return this.#reconnects;
   }
 
-  /** `error` frames received on any of the player's sockets while it was playing. */
+  /**
+   * `error` frames received on any of the player's sockets while it was playing, except the refusals of
+   * {@link staleRefusals}.
+   */
   errors(): readonly ServerFrame[] {
     return this.#errors;
+  }
+
+  /**
+   * Redeal answers the game refused with `WRONG_PHASE` because the decision was already over: at
+   * `GAME_TIME_SCALE=0` the redeal timeout is 0 ms and may beat the answer (the load tool counts these as
+   * "stale actions" too). Not errors of the server.
+   */
+  staleRefusals(): readonly ServerFrame[] {
+    return this.#stale;
   }
 
   /** Contract violations over every socket this player used. */
@@ -596,6 +609,11 @@ export class ScriptedPlayer {
 
   #onFrame(frame: ServerFrame): void {
     if (frame.event === 'error') {
+      const event = frame.data['event_type'];
+      if (frame.data['type'] === 'WRONG_PHASE' && (event === 'accept_redeal' || event === 'decline_redeal')) {
+        this.#stale.push(frame);
+        return;
+      }
       this.#errors.push(frame);
       this.#retryAfterError(frame);
       return;
