@@ -163,7 +163,7 @@ export class LoadTestOptionsError extends Error {
 
 const LIMITS = { rooms: 5_000, games: 100_000, durationSeconds: 3_600, thinkMs: 60_000, workers: 8 };
 
-/** Percentiles (nearest rank) of `values` (sorted in place). */
+/** The chunks' values in one array. */
 function concat(chunks: readonly Float64Array[]): Float64Array {
   const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
@@ -174,6 +174,7 @@ function concat(chunks: readonly Float64Array[]): Float64Array {
   return all;
 }
 
+/** Percentiles (nearest rank) of `values` (sorted in place). */
 export function summarize(values: Float64Array): LatencySummary {
   values.sort();
   const n = values.length;

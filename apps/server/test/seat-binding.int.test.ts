@@ -19,13 +19,8 @@ describe('seat binding by session cookie', () => {
   const srv = useSqliteServer();
 
   it("a second browser naming Alice cannot act for her seat; Bob's socket acts only for Bob; Alice's own browser can after a refresh", { timeout: 90_000 }, async () => {
-    const alice = new Browser('alice');
-    const bob = new Browser('bob');
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     const mallory = new Browser('mallory');
-    const a = await alice.createRoom(srv.t.baseUrl, 'Alice', { pingIntervalMs: 0 });
-    const b = await bob.joinRoom(srv.t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
-    await startGame(a.socket);
-    const actor = srv.t.server.rooms.get(a.roomId)!;
 
     // The game waits for Alice (humans have no move timeout): a stable point to attack. Bob plays until then.
     const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
