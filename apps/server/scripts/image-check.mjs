@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+/**
+ * Builds apps/server/Dockerfile WITHOUT a Docker engine and runs the image: `pnpm image:check`.
+ *
+ * Docker's engine does not run on our development machines or in CI, so the image is built with buildah
+ * (Debian package; daemonless, `--isolation chroot`) from the same Dockerfile and build context that
+ * `docker build -f apps/server/Dockerfile .` uses (including apps/server/Dockerfile.dockerignore), then run
+ * with `buildah run` as the image's user, with its entrypoint, command, environment, working directory and
+ * health check read from the image's own metadata, and a host folder as the `/data` volume. Checked:
+ *
+ *   1. the image's metadata: user `node`, entrypoint + `serve`, port 5050, volume /data, SIGTERM, a HEALTHCHECK;
+ *   2. start-up on SQLite in /data: /health/live, /health/ready (pass), /health/startup, /api/health's shape;
+ *   3. the HEALTHCHECK command, run inside the container, exits 0;
+ *   4. the lobby over WebSocket: session cookie, room_list_update, create_room -> room_created;
+ *   5. the runtime user is uid 1000, cannot write to /app, can write to /data; no compiler in the image;
+ *   6. SIGTERM to the server process (what `docker stop` sends to PID 1): readiness fails, the socket closes
+ *      with 1001, exit code 0;
+ *   7. the CLI in the image (`liap-tui-server rooms --json` on the same /data) lists the room after the stop.
+ *
+ * The base image: `BASE_IMAGE=node:20-bookworm-slim` if the machine can pull it (or has it). Otherwise (no
+ * registry for images here) a stand-in is built once: Debian bookworm (debootstrap, minbase) plus this
+ * machine's Node 20 binary, npm and headers at /usr/local like the official image, and the `node` user
+ * (uid 1000). Two things of this machine's network are carried into the stand-in only, never into the
+ * Dockerfile: the CA bundle in NODE_EXTRA_CA_CERTS (an egress proxy re-signs TLS here) and
+ * `npm_config_nodedir` (node-gyp cannot download Node's headers from nodejs.org here; the official image
+ * can).
+ *
+ * Needs: Linux, root, buildah + debootstrap (installed with apt-get when missing). Takes ~3-5 minutes (the
+ * image's install compiles better-sqlite3). Exit 0 = every check passed; 1 = a check failed; 2 = could not run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, chownSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(serverDir, '../..');
+const IMAGE = process.env['IMAGE'] ?? 'localhost/liap-tui-server:check';
+const WORK = process.env['IMAGE_CHECK_DIR'] ?? '/var/tmp/liap-image-check';
+const t0 = performance.now();
+
+const log = (msg) => process.stderr.write(`[image-check ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+class CheckFailed extends Error {}
+class CannotRun extends Error {}
+const failures = [];
+function check(ok, what, detail = '') {
+  if (ok) log(`ok   ${what}`);
+  else {
+    log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
+    failures.push(what);
+  }
+  return ok;
+}
+
+/** Runs a command to completion; output goes to `logFile`-less capture. Throws CannotRun on exit != 0 unless `allowFail`. */
+function sh(cmd, args, { allowFail = false, input, quiet = false } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new CannotRun(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0 && !allowFail) {
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
+    throw new CannotRun(`${cmd} ${args.join(' ').slice(0, 200)} exited ${r.status}:\n${out}`);
+  }
+  if (!quiet && r.status !== 0) log(`(${cmd} exited ${r.status})`);
+  return r;
+}
+
+/** Like sh, but streams output to a log file and shows a progress line with the latest build step. */
+function shLogged(cmd, args, logName) {
+  return new Promise((resolve, reject) => {
+    const logPath = path.join(WORK, logName);
+    const child = spawn('bash', ['-c', `exec "$0" "$@" > '${logPath}' 2>&1`, cmd, ...args], { stdio: 'ignore' });
+    const timer = setInterval(() => {
+      const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+      const step = [...text.matchAll(/^(\[\d\/\d\] )?STEP \d+\/\d+: .*$/gm)].at(-1)?.[0] ?? '';
+      if (step) log(`  ${logName}: ${step.slice(0, 110)}`);
+    }, 20_000);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve();
+      else {
+        const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-40).join('\n');
+        reject(new CannotRun(`${cmd} ${args[0] ?? ''} failed (exit ${code}); full log ${logPath}:\n${tail}`));
+      }
+    });
+  });
+}
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+function prerequisites() {
+  if (process.platform !== 'linux') throw new CannotRun('needs Linux (buildah, chroot isolation)');
+  if (process.getuid?.() !== 0) throw new CannotRun('needs root (buildah with chroot isolation, debootstrap)');
+  const missing = ['buildah', 'debootstrap'].filter((c) => !has(c));
+  if (missing.length > 0) {
+    log(`installing ${missing.join(', ')} with apt-get`);
+    sh('apt-get', ['update', '-qq']);
+    sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+  }
+}
+
+function imageExists(ref) {
+  return sh('buildah', ['inspect', '--type', 'image', ref], { allowFail: true, quiet: true }).status === 0;
+}
+
+function inspect(ref) {
+  return JSON.parse(sh('buildah', ['inspect', '--type', 'image', ref]).stdout);
+}
+
+/** The stand-in for node:20-bookworm-slim (see the header). Rebuilt when this machine's Node changes. */
+async function standInBase() {
+  const nodeBin = realpathSync(process.execPath);
+  const version = process.versions.node;
+  if (!version.startsWith('20.')) throw new CannotRun(`the stand-in base copies this machine's Node, which must be 20.x like the Dockerfile's base (is ${version}); or set BASE_IMAGE`);
+  const ref = `localhost/liap-node-standin:${version}`;
+  if (imageExists(ref)) {
+    log(`base: ${ref} (stand-in for node:20-bookworm-slim, built earlier)`);
+    return ref;
+  }
+  const prefix = path.resolve(path.dirname(nodeBin), '..');
+  const npmDir = [path.join(prefix, 'lib/node_modules/npm'), '/usr/lib/node_modules/npm', '/usr/local/lib/node_modules/npm'].find((d) => existsSync(d));
+  const headers = [path.join(prefix, 'include/node'), '/usr/include/node', '/usr/local/include/node'].find((d) => existsSync(path.join(d, 'node_api.h')));
+  if (!npmDir || !headers) throw new CannotRun(`this machine's Node lacks npm (${npmDir}) or its headers (${headers}) for the stand-in base`);
+  const rootfs = path.join(WORK, 'rootfs');
+  rmSync(rootfs, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  log('base: building a stand-in for node:20-bookworm-slim (debootstrap bookworm minbase, ~30 s)');
+  await shLogged('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian'], 'debootstrap.log');
+  const R = (p) => path.join(rootfs, p);
+  mkdirSync(R('usr/local/bin'), { recursive: true });
+  mkdirSync(R('usr/local/lib/node_modules'), { recursive: true });
+  mkdirSync(R('usr/local/include'), { recursive: true });
+  sh('cp', [nodeBin, R('usr/local/bin/node')]);
+  sh('cp', ['-a', npmDir, R('usr/local/lib/node_modules/npm')]);
+  sh('cp', ['-a', headers, R('usr/local/include/node')]);
+  sh('ln', ['-sf', '../lib/node_modules/npm/bin/npm-cli.js', R('usr/local/bin/npm')]);
+  sh('ln', ['-sf', '../lib/node_modules/npm/bin/npx-cli.js', R('usr/local/bin/npx')]);
+  sh('chroot', [rootfs, 'sh', '-c', 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node']);
+  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `NODE_VERSION=${version}`, 'npm_config_nodedir=/usr/local'];
+  const extraCa = process.env['NODE_EXTRA_CA_CERTS'];
+  if (extraCa && existsSync(extraCa)) {
+    mkdirSync(R('etc/ssl'), { recursive: true });
+    sh('cp', [extraCa, R('etc/ssl/host-ca.crt')]);
+    env.push('NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca.crt');
+  }
+  rmSync(R('var/lib/apt/lists'), { recursive: true, force: true });
+  mkdirSync(R('var/lib/apt/lists/partial'), { recursive: true });
+  const tar = path.join(WORK, 'rootfs.tar');
+  sh('tar', ['-C', rootfs, '-cf', tar, '.']);
+  const ctr = sh('buildah', ['from', 'scratch']).stdout.trim();
+  try {
+    sh('buildah', ['add', ctr, tar, '/'], { quiet: true });
+    sh('buildah', ['config', ...env.flatMap((e) => ['--env', e]), '--cmd', 'node', ctr]);
+    sh('buildah', ['commit', '-q', ctr, ref]);
+  } finally {
+    sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
+    rmSync(tar, { force: true });
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  log(`base: ${ref} built`);
+  return ref;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Descendants of `pid` (from /proc), to find the server process under `buildah run`. */
+function descendants(pid) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    for (const c of children.get(todo.pop()) ?? []) {
+      out.push(c);
+      todo.push(c);
+    }
+  }
+  return out;
+}
+
+const cmdline = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+async function get(url) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+async function waitFor(what, ms, fn) {
+  const deadline = performance.now() + ms;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      if (await fn()) return true;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 250)); // polling an external process: nothing to await instead
+  }
+  check(false, what, `not within ${ms / 1000} s ${last}`);
+  return false;
+}
+
+/** A `buildah run` of the working container as the image's user, with the image's environment plus `env`. */
+function runArgs(ctr, user, env, dataDir, argv) {
+  return ['run', '--isolation', 'chroot', '--network', 'host', '--user', user, '--volume', `${dataDir}:/data`, ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), ctr, '--', ...argv];
+}
+
+async function main() {
+  prerequisites();
+  mkdirSync(WORK, { recursive: true });
+  const base = process.env['BASE_IMAGE'] ?? (await standInBase());
+
+  log(`build: buildah bud -f apps/server/Dockerfile (context ${repoRoot}, base ${base}) -> ${IMAGE}`);
+  const buildStart = performance.now();
+  await shLogged(
+    'buildah',
+    ['bud', '--format', 'docker', '--isolation', 'chroot', '--network', 'host', '--layers', '-f', 'apps/server/Dockerfile', '--build-arg', `NODE_IMAGE=${base}`, '-t', IMAGE, repoRoot],
+    'build.log',
+  );
+  log(`build: done in ${((performance.now() - buildStart) / 1000).toFixed(0)} s`);
+
+  // 1. Metadata.
+  const meta = inspect(IMAGE);
+  const cfg = meta.Docker?.config ?? {};
+  const user = cfg.User;
+  const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+  check(user === 'node', 'runs as user node', String(user));
+  check(JSON.stringify(argv) === JSON.stringify(['node', '/app/dist/main.js', 'serve']), 'entrypoint + command is `node /app/dist/main.js serve`', JSON.stringify(argv));
+  check(Object.keys(cfg.ExposedPorts ?? {}).includes('5050/tcp'), 'exposes 5050/tcp');
+  check(Object.keys(cfg.Volumes ?? {}).includes('/data'), 'declares the /data volume');
+  check(cfg.StopSignal === 'SIGTERM', 'stop signal SIGTERM', String(cfg.StopSignal));
+  const health = cfg.Healthcheck?.Test ?? [];
+  check(health[0] === 'CMD' && health.length > 1, 'has a HEALTHCHECK', JSON.stringify(cfg.Healthcheck));
+  log(`image size: ${sh('buildah', ['images', '--format', '{{.Size}}', '--filter', `reference=${IMAGE}`]).stdout.trim()}${process.env['BASE_IMAGE'] ? '' : ' (on the stand-in base, larger than the slim image)'}`);
+
+  const dataDir = path.join(WORK, 'data');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  chownSync(dataDir, 1000, 1000); // what Docker does for a new named volume over the image's /data (node:node)
+  const ctr = sh('buildah', ['from', '--name', `liap-image-check-${process.pid}`, IMAGE]).stdout.trim();
+  // `buildah run` mounts a fresh anonymous volume over every VOLUME of the image, on top of `--volume`
+  // (buildah 1.28); drop the declaration from this working container (checked above) so the bind holds.
+  sh('buildah', ['config', '--volume', '/data-', ctr]);
+  const port = await freePort();
+  const env = { PORT: String(port), HOST: '127.0.0.1', GAME_TIME_SCALE: '0', SHUTDOWN_DRAIN_DELAY_MS: '1500', SHUTDOWN_BUDGET_MS: '5000' };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let runner;
+  try {
+    // 2. Start-up.
+    const serverLog = path.join(WORK, 'server.log');
+    runner = spawn('bash', ['-c', `exec buildah "$@" > '${serverLog}' 2>&1`, 'buildah', ...runArgs(ctr, user, env, dataDir, argv)], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => runner.on('close', (code, signal) => resolve({ code, signal })));
+    const startAt = performance.now();
+    if (!(await waitFor('/health/ready answers 200', 120_000, async () => (await get(`${baseUrl}/health/ready`)).status === 200))) {
+      throw new CheckFailed(`server log:\n${readFileSync(serverLog, 'utf8').slice(-3000)}`);
+    }
+    log(`server ready ${((performance.now() - startAt) / 1000).toFixed(1)} s after start`);
+    // The process that `node /app/dist/main.js serve` became (not buildah's chroot helpers, whose command
+    // lines contain it as arguments): PID 1 of the container under Docker.
+    const serverPid = descendants(runner.pid).find((p) => {
+      const [exe, script] = cmdline(p);
+      return exe !== undefined && path.basename(exe) === 'node' && script === '/app/dist/main.js';
+    });
+    check(serverPid !== undefined, 'found the server process (node /app/dist/main.js serve) under buildah run');
+    const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
+    check(ready.status === 'pass' && 'database' in (ready.checks ?? {}), '/health/ready: pass, with a database check', JSON.stringify(ready).slice(0, 300));
+    check((await get(`${baseUrl}/health/live`)).status === 200, '/health/live 200');
+    check((await get(`${baseUrl}/health/startup`)).status === 200, '/health/startup 200');
+    const legacy = JSON.parse((await get(`${baseUrl}/api/health`)).text);
+    check(legacy.status === 'healthy' && legacy.service === 'liap-tui-backend', '/api/health keeps the original shape', JSON.stringify(legacy));
+    check(existsSync(path.join(dataDir, 'liap-tui.db')), 'the SQLite database is in the /data volume');
+
+    // 3. The HEALTHCHECK command, inside the container.
+    const hc = sh('buildah', runArgs(ctr, user, env, dataDir, health.slice(1)), { allowFail: true, quiet: true });
+    check(hc.status === 0, 'the HEALTHCHECK command exits 0', `${hc.status} ${hc.stderr}`);
+
+    // 5. Users and permissions.
+    const who = sh('buildah', runArgs(ctr, user, {}, dataDir, ['id', '-u']), { allowFail: true, quiet: true });
+    check(who.stdout.trim() === '1000', 'runtime uid is 1000', who.stdout.trim());
+    const appWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /app/x']), { allowFail: true, quiet: true });
+    check(appWrite.status !== 0, '/app is not writable by the server');
+    const dataWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /data/.probe && rm /data/.probe']), { allowFail: true, quiet: true });
+    check(dataWrite.status === 0, '/data is writable by the server', dataWrite.stderr);
+    const cc = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'command -v g++ || command -v cc || command -v make']), { allowFail: true, quiet: true });
+    check(cc.status !== 0, 'no compiler or make in the runtime image', cc.stdout.trim());
+
+    // 4. The lobby over WebSocket.
+    let cookie = '';
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/lobby`, { origin: baseUrl, handshakeTimeout: 5_000 });
+    ws.on('upgrade', (res) => (cookie = [res.headers['set-cookie'] ?? []].flat().join('; ')));
+    const frames = [];
+    const waiters = [];
+    ws.on('message', (raw) => {
+      const f = JSON.parse(raw.toString());
+      frames.push(f);
+      for (const w of waiters.splice(0)) w();
+    });
+    const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const frame = (event, ms) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new CheckFailed(`no ${event} within ${ms} ms; got ${JSON.stringify(frames).slice(0, 500)}`)), ms);
+        const look = () => {
+          const f = frames.find((x) => x.event === event);
+          if (f) {
+            clearTimeout(timer);
+            resolve(f);
+          } else waiters.push(look);
+        };
+        look();
+      });
+    check(/liap_sid=/.test(cookie), 'the upgrade sets the session cookie', cookie);
+    ws.send(JSON.stringify({ event: 'client_ready', data: { room_id: 'lobby', is_reconnection: false }, sequence: 1, timestamp: Date.now(), id: 'image-check-1' }));
+    const list = await frame('room_list_update', 5_000);
+    check(Array.isArray(list.data?.rooms), 'client_ready gets room_list_update');
+    ws.send(JSON.stringify({ event: 'create_room', data: { player_name: 'Imagecheck' }, sequence: 2, timestamp: Date.now(), id: 'image-check-2' }));
+    const created = await frame('room_created', 5_000);
+    const roomId = created.data?.room_id;
+    check(/^[A-Z0-9]{6}$/.test(String(roomId)), 'create_room gets room_created with a room id', JSON.stringify(created));
+
+    // 6. SIGTERM, as `docker stop` sends it to PID 1.
+    if (serverPid !== undefined) {
+      process.kill(serverPid, 'SIGTERM');
+      let sawDraining = false;
+      await waitFor('readiness fails (503) during the drain', 10_000, async () => {
+        const r = await get(`${baseUrl}/health/ready`).catch(() => undefined);
+        if (r?.status === 503) sawDraining = true;
+        return sawDraining || r === undefined;
+      });
+      check(sawDraining, 'readiness answered 503 before the listener closed');
+      const code = await Promise.race([closed, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+      check(code === 1001, 'the lobby socket closes with 1001 (going away)', String(code));
+      const exit = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 20_000))]);
+      check(exit !== 'timeout' && exit.code === 0, 'the server exits 0 after SIGTERM', JSON.stringify(exit));
+    }
+
+    // 7. The CLI on the same volume.
+    const rooms = sh('buildah', runArgs(ctr, user, {}, dataDir, ['liap-tui-server', 'rooms', '--json']), { allowFail: true, quiet: true });
+    let listed = false;
+    try {
+      listed = JSON.stringify(JSON.parse(rooms.stdout)).includes(String(roomId));
+    } catch {
+      /* reported below */
+    }
+    check(rooms.status === 0 && listed, `\`liap-tui-server rooms --json\` lists room ${roomId} after the stop`, `${rooms.status} ${rooms.stdout.slice(0, 300)} ${rooms.stderr.slice(0, 300)}`);
+  } finally {
+    if (runner && runner.exitCode === null) {
+      for (const p of descendants(runner.pid)) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
+  }
+}
+
+main().then(
+  () => {
+    if (failures.length > 0) {
+      log(`${failures.length} check(s) failed: ${failures.join('; ')}`);
+      process.exit(1);
+    }
+    log(`image ${IMAGE}: every check passed`);
+    process.exit(0);
+  },
+  (err) => {
+    if (err instanceof CheckFailed) {
+      log(`FAIL ${err.message}`);
+      process.exit(1);
+    }
+    log(`could not run: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(err instanceof CannotRun ? 2 : 1);
+  },
+);
