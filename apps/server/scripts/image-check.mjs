@@ -15,7 +15,9 @@
  *   5. the runtime user is uid 1000, cannot write to /app, can write to /data; no compiler in the image;
  *   6. SIGTERM to the server process (what `docker stop` sends to PID 1): readiness fails, the socket closes
  *      with 1001, exit code 0;
- *   7. the CLI in the image (`liap-tui-server rooms --json` on the same /data) lists the room after the stop.
+ *   7. the CLI in the image (`liap-tui-server rooms --json` on the same /data) lists the room after the stop;
+ *   8. the same image on PostgreSQL and Redis, as deploy/docker-compose.yml runs it (the machine's servers, a
+ *      scratch schema): readiness with the database and redis checks, database metrics, 4, 6 and 7 again.
  *
  * The base image: `BASE_IMAGE=node:20-bookworm-slim` if the machine can pull it (or has it). Otherwise (no
  * registry for images here) a stand-in is built once: Debian bookworm (debootstrap, minbase) plus this
@@ -269,48 +271,85 @@ async function main() {
   // `buildah run` mounts a fresh anonymous volume over every VOLUME of the image, on top of `--volume`
   // (buildah 1.28); drop the declaration from this working container (checked above) so the bind holds.
   sh('buildah', ['config', '--volume', '/data-', ctr]);
-  const port = await freePort();
-  const env = { PORT: String(port), HOST: '127.0.0.1', GAME_TIME_SCALE: '0', SHUTDOWN_DRAIN_DELAY_MS: '1500', SHUTDOWN_BUDGET_MS: '5000' };
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let runner;
+  const schema = `image_check_${process.pid}`;
   try {
-    // 2. Start-up.
-    const serverLog = path.join(WORK, 'server.log');
-    runner = spawn('bash', ['-c', `exec buildah "$@" > '${serverLog}' 2>&1`, 'buildah', ...runArgs(ctr, user, env, dataDir, argv)], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => runner.on('close', (code, signal) => resolve({ code, signal })));
+    // 2-7 on SQLite in the /data volume (the image's defaults).
+    const sqliteRoom = await serveAndProbe(ctr, user, argv, dataDir, 'sqlite', {}, async ({ env, baseUrl }) => {
+      const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
+      check(ready.status === 'pass' && 'database' in (ready.checks ?? {}), '/health/ready: pass, with a database check', JSON.stringify(ready).slice(0, 300));
+      check((await get(`${baseUrl}/health/live`)).status === 200, '/health/live 200');
+      check((await get(`${baseUrl}/health/startup`)).status === 200, '/health/startup 200');
+      const legacy = JSON.parse((await get(`${baseUrl}/api/health`)).text);
+      check(legacy.status === 'healthy' && legacy.service === 'liap-tui-backend', '/api/health keeps the original shape', JSON.stringify(legacy));
+      check(existsSync(path.join(dataDir, 'liap-tui.db')), 'the SQLite database is in the /data volume');
+
+      // 3. The HEALTHCHECK command, inside the container.
+      const hc = sh('buildah', runArgs(ctr, user, env, dataDir, health.slice(1)), { allowFail: true, quiet: true });
+      check(hc.status === 0, 'the HEALTHCHECK command exits 0', `${hc.status} ${hc.stderr}`);
+
+      // 5. Users and permissions.
+      const who = sh('buildah', runArgs(ctr, user, {}, dataDir, ['id', '-u']), { allowFail: true, quiet: true });
+      check(who.stdout.trim() === '1000', 'runtime uid is 1000', who.stdout.trim());
+      const appWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /app/x']), { allowFail: true, quiet: true });
+      check(appWrite.status !== 0, '/app is not writable by the server');
+      const dataWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /data/.probe && rm /data/.probe']), { allowFail: true, quiet: true });
+      check(dataWrite.status === 0, '/data is writable by the server', dataWrite.stderr);
+      const cc = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'command -v g++ || command -v cc || command -v make']), { allowFail: true, quiet: true });
+      check(cc.status !== 0, 'no compiler or make in the runtime image', cc.stdout.trim());
+    });
+    // 7. The CLI on the same volume.
+    cliListsRoom(ctr, user, dataDir, {}, sqliteRoom, 'sqlite');
+
+    // 8. PostgreSQL and Redis, as deploy/docker-compose.yml runs the image (here the machine's own servers,
+    //    in a fresh schema): the drivers, the Redis-backed rate limits and cache, the checks.
+    const pgBase = process.env['IMAGE_CHECK_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const redisUrl = process.env['IMAGE_CHECK_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+    const made = sh('psql', [pgBase, '-qXc', `create schema ${schema}`], { allowFail: true, quiet: true });
+    if (!check(made.status === 0, `PostgreSQL at ${pgBase} takes a scratch schema`, made.stderr.trim())) return;
+    const pgUrl = new URL(pgBase);
+    pgUrl.searchParams.set('options', `-c search_path=${schema}`);
+    const pgEnv = { DATABASE_URL: pgUrl.toString(), REDIS_URL: redisUrl };
+    const pgRoom = await serveAndProbe(ctr, user, argv, dataDir, 'postgres+redis', pgEnv, async ({ baseUrl }) => {
+      const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
+      const checks = ready.checks ?? {};
+      const status = (name) => [checks[name]].flat()[0]?.status;
+      check(ready.status === 'pass' && status('database') === 'pass' && status('redis') === 'pass', 'postgres+redis: /health/ready passes with database and redis checks', JSON.stringify(ready).slice(0, 400));
+      const metrics = (await get(`${baseUrl}/metrics`)).text;
+      check(/^db_pool_/m.test(metrics) || /^db_queries_total/m.test(metrics), 'postgres+redis: /metrics has the database metrics');
+    });
+    cliListsRoom(ctr, user, dataDir, pgEnv, pgRoom, 'postgres+redis');
+  } finally {
+    sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
+    sh('psql', [process.env['IMAGE_CHECK_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', '-qXc', `drop schema if exists ${schema} cascade`], { allowFail: true, quiet: true });
+  }
+}
+
+/**
+ * Starts the image's command in the working container with `extraEnv`, waits for readiness, runs `during`,
+ * opens the lobby socket and creates a room (4), then stops the server with SIGTERM as `docker stop` does (6).
+ * Returns the room id.
+ */
+async function serveAndProbe(ctr, user, argv, dataDir, label, extraEnv, during) {
+  const port = await freePort();
+  const env = { PORT: String(port), HOST: '127.0.0.1', GAME_TIME_SCALE: '0', SHUTDOWN_DRAIN_DELAY_MS: '1500', SHUTDOWN_BUDGET_MS: '5000', ...extraEnv };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const serverLog = path.join(WORK, `server-${label}.log`);
+  const runner = spawn('bash', ['-c', `exec buildah "$@" > '${serverLog}' 2>&1`, 'buildah', ...runArgs(ctr, user, env, dataDir, argv)], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => runner.on('close', (code, signal) => resolve({ code, signal })));
+  try {
     const startAt = performance.now();
-    if (!(await waitFor('/health/ready answers 200', 120_000, async () => (await get(`${baseUrl}/health/ready`)).status === 200))) {
-      throw new CheckFailed(`server log:\n${readFileSync(serverLog, 'utf8').slice(-3000)}`);
+    if (!(await waitFor(`${label}: /health/ready answers 200`, 120_000, async () => (await get(`${baseUrl}/health/ready`)).status === 200))) {
+      throw new CheckFailed(`${label} server log:\n${readFileSync(serverLog, 'utf8').slice(-3000)}`);
     }
-    log(`server ready ${((performance.now() - startAt) / 1000).toFixed(1)} s after start`);
+    log(`${label}: server ready ${((performance.now() - startAt) / 1000).toFixed(1)} s after start`);
     // The process that `node /app/dist/main.js serve` became (not buildah's chroot helpers, whose command
     // lines contain it as arguments): PID 1 of the container under Docker.
     const serverPid = descendants(runner.pid).find((p) => {
       const [exe, script] = cmdline(p);
       return exe !== undefined && path.basename(exe) === 'node' && script === '/app/dist/main.js';
     });
-    check(serverPid !== undefined, 'found the server process (node /app/dist/main.js serve) under buildah run');
-    const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
-    check(ready.status === 'pass' && 'database' in (ready.checks ?? {}), '/health/ready: pass, with a database check', JSON.stringify(ready).slice(0, 300));
-    check((await get(`${baseUrl}/health/live`)).status === 200, '/health/live 200');
-    check((await get(`${baseUrl}/health/startup`)).status === 200, '/health/startup 200');
-    const legacy = JSON.parse((await get(`${baseUrl}/api/health`)).text);
-    check(legacy.status === 'healthy' && legacy.service === 'liap-tui-backend', '/api/health keeps the original shape', JSON.stringify(legacy));
-    check(existsSync(path.join(dataDir, 'liap-tui.db')), 'the SQLite database is in the /data volume');
-
-    // 3. The HEALTHCHECK command, inside the container.
-    const hc = sh('buildah', runArgs(ctr, user, env, dataDir, health.slice(1)), { allowFail: true, quiet: true });
-    check(hc.status === 0, 'the HEALTHCHECK command exits 0', `${hc.status} ${hc.stderr}`);
-
-    // 5. Users and permissions.
-    const who = sh('buildah', runArgs(ctr, user, {}, dataDir, ['id', '-u']), { allowFail: true, quiet: true });
-    check(who.stdout.trim() === '1000', 'runtime uid is 1000', who.stdout.trim());
-    const appWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /app/x']), { allowFail: true, quiet: true });
-    check(appWrite.status !== 0, '/app is not writable by the server');
-    const dataWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /data/.probe && rm /data/.probe']), { allowFail: true, quiet: true });
-    check(dataWrite.status === 0, '/data is writable by the server', dataWrite.stderr);
-    const cc = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'command -v g++ || command -v cc || command -v make']), { allowFail: true, quiet: true });
-    check(cc.status !== 0, 'no compiler or make in the runtime image', cc.stdout.trim());
+    check(serverPid !== undefined, `${label}: found the server process (node /app/dist/main.js serve) under buildah run`);
+    await during({ env, baseUrl });
 
     // 4. The lobby over WebSocket.
     let cookie = '';
@@ -319,8 +358,7 @@ async function main() {
     const frames = [];
     const waiters = [];
     ws.on('message', (raw) => {
-      const f = JSON.parse(raw.toString());
-      frames.push(f);
+      frames.push(JSON.parse(raw.toString()));
       for (const w of waiters.splice(0)) w();
     });
     const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
@@ -330,7 +368,7 @@ async function main() {
     });
     const frame = (event, ms) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new CheckFailed(`no ${event} within ${ms} ms; got ${JSON.stringify(frames).slice(0, 500)}`)), ms);
+        const timer = setTimeout(() => reject(new CheckFailed(`${label}: no ${event} within ${ms} ms; got ${JSON.stringify(frames).slice(0, 500)}`)), ms);
         const look = () => {
           const f = frames.find((x) => x.event === event);
           if (f) {
@@ -340,42 +378,33 @@ async function main() {
         };
         look();
       });
-    check(/liap_sid=/.test(cookie), 'the upgrade sets the session cookie', cookie);
+    check(/liap_sid=/.test(cookie), `${label}: the upgrade sets the session cookie`, cookie);
     ws.send(JSON.stringify({ event: 'client_ready', data: { room_id: 'lobby', is_reconnection: false }, sequence: 1, timestamp: Date.now(), id: 'image-check-1' }));
     const list = await frame('room_list_update', 5_000);
-    check(Array.isArray(list.data?.rooms), 'client_ready gets room_list_update');
+    check(Array.isArray(list.data?.rooms), `${label}: client_ready gets room_list_update`);
     ws.send(JSON.stringify({ event: 'create_room', data: { player_name: 'Imagecheck' }, sequence: 2, timestamp: Date.now(), id: 'image-check-2' }));
     const created = await frame('room_created', 5_000);
     const roomId = created.data?.room_id;
-    check(/^[A-Z0-9]{6}$/.test(String(roomId)), 'create_room gets room_created with a room id', JSON.stringify(created));
+    check(/^[A-Z0-9]{6}$/.test(String(roomId)), `${label}: create_room gets room_created with a room id`, JSON.stringify(created));
 
     // 6. SIGTERM, as `docker stop` sends it to PID 1.
     if (serverPid !== undefined) {
       process.kill(serverPid, 'SIGTERM');
       let sawDraining = false;
-      await waitFor('readiness fails (503) during the drain', 10_000, async () => {
+      await waitFor(`${label}: readiness fails (503) during the drain`, 10_000, async () => {
         const r = await get(`${baseUrl}/health/ready`).catch(() => undefined);
         if (r?.status === 503) sawDraining = true;
         return sawDraining || r === undefined;
       });
-      check(sawDraining, 'readiness answered 503 before the listener closed');
+      check(sawDraining, `${label}: readiness answered 503 before the listener closed`);
       const code = await Promise.race([closed, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
-      check(code === 1001, 'the lobby socket closes with 1001 (going away)', String(code));
+      check(code === 1001, `${label}: the lobby socket closes with 1001 (going away)`, String(code));
       const exit = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 20_000))]);
-      check(exit !== 'timeout' && exit.code === 0, 'the server exits 0 after SIGTERM', JSON.stringify(exit));
+      check(exit !== 'timeout' && exit.code === 0, `${label}: the server exits 0 after SIGTERM`, JSON.stringify(exit));
     }
-
-    // 7. The CLI on the same volume.
-    const rooms = sh('buildah', runArgs(ctr, user, {}, dataDir, ['liap-tui-server', 'rooms', '--json']), { allowFail: true, quiet: true });
-    let listed = false;
-    try {
-      listed = JSON.stringify(JSON.parse(rooms.stdout)).includes(String(roomId));
-    } catch {
-      /* reported below */
-    }
-    check(rooms.status === 0 && listed, `\`liap-tui-server rooms --json\` lists room ${roomId} after the stop`, `${rooms.status} ${rooms.stdout.slice(0, 300)} ${rooms.stderr.slice(0, 300)}`);
+    return roomId;
   } finally {
-    if (runner && runner.exitCode === null) {
+    if (runner.exitCode === null) {
       for (const p of descendants(runner.pid)) {
         try {
           process.kill(p, 'SIGKILL');
@@ -384,8 +413,19 @@ async function main() {
         }
       }
     }
-    sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
   }
+}
+
+/** 7. `liap-tui-server rooms --json` in the image, on the same database, lists the room made before the stop. */
+function cliListsRoom(ctr, user, dataDir, env, roomId, label) {
+  const rooms = sh('buildah', runArgs(ctr, user, env, dataDir, ['liap-tui-server', 'rooms', '--json']), { allowFail: true, quiet: true });
+  let listed = false;
+  try {
+    listed = JSON.stringify(JSON.parse(rooms.stdout)).includes(String(roomId));
+  } catch {
+    /* reported below */
+  }
+  check(rooms.status === 0 && listed, `${label}: \`liap-tui-server rooms --json\` lists room ${roomId} after the stop`, `${rooms.status} ${rooms.stdout.slice(0, 300)} ${rooms.stderr.slice(0, 300)}`);
 }
 
 main().then(
