@@ -74,7 +74,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     store: redis ? createRedisStore({ client: redis, keyPrefix: 'liap:rl:' }) : createMemoryStore(),
     onStoreFailure: 'fallbackToMemory',
     logger,
-    metrics: { registry },
+    metrics: registry,
   });
   if (config.RATE_LIMITS_FILE) {
     const watcher = limiter.watchConfigFile(config.RATE_LIMITS_FILE);
@@ -116,7 +116,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const loopCheck = eventLoopDelayCheck({ name: 'event-loop', warnAt: 200 });
   const health = createHealthRegistry({
     logger,
-    registry,
+    metrics: registry,
     serviceId: 'liap-tui-server',
     version: '0.1.0',
     checks: [

@@ -1,7 +1,7 @@
-import type { Logger } from '@game/observability';
+import type { Logger, MetricsOption } from '@game/observability';
 import type { Registry } from 'prom-client';
 import { CheckTimeoutError, HealthConfigError } from './errors.js';
-import { createHealthMetrics, type HealthMetrics } from './internal/metrics.js';
+import { createHealthMetrics, metricsTarget, type HealthMetrics } from './internal/metrics.js';
 import { silentLogger } from './internal/silent-logger.js';
 import type {
   CheckDefinition,
@@ -19,10 +19,16 @@ export interface HealthRegistryOptions {
   /** Checks to register at once (more can be added with `register`). */
   checks?: readonly CheckDefinition[];
   logger?: Logger;
-  /** A prom-client registry: adds `health_check_status`, `health_check_duration_seconds`, `health_ready`, `health_draining`. */
-  registry?: Registry;
-  /** Prefix of the metric names (e.g. `'game_'`). */
-  metricsPrefix?: string;
+  /**
+   * A prom-client registry, or `{ registry, prefix }` (the prefix goes in front of every name, e.g. `'game_'`):
+   * adds `health_check_status`, `health_check_duration_seconds`, `health_ready`, `health_draining`. The same
+   * option as in @game/persistence and @game/rate-limit.
+   */
+  metrics?: MetricsOption | undefined;
+  /** @deprecated Use `metrics` (`metrics: registry`). Not together with `metrics`. */
+  registry?: Registry | undefined;
+  /** @deprecated Use `metrics: { registry, prefix }`. */
+  metricsPrefix?: string | undefined;
   /** Runs kept per check (default 10). */
   historySize?: number;
   /** health+json `serviceId`, `version`, `releaseId`, `description` (undefined = left out, e.g. an unset env var). */
@@ -92,7 +98,7 @@ function nonNegative(option: string, value: number | undefined, fallback: number
 /**
  * Creates a health registry.
  * @example
- * const health = createHealthRegistry({ logger, registry, checks: [sqlPingCheck({ ping: () => pool.query('select 1') })] });
+ * const health = createHealthRegistry({ logger, metrics: registry, checks: [sqlPingCheck({ ping: () => pool.query('select 1') })] });
  * health.markStarted();
  */
 export function createHealthRegistry(options: HealthRegistryOptions = {}): HealthRegistry {
@@ -103,9 +109,11 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
   }
   const wall = options.now ?? Date.now;
   const mono = options.now ?? (() => performance.now());
-  const metrics: HealthMetrics | undefined = options.registry
-    ? createHealthMetrics(options.registry, options.metricsPrefix ?? '')
-    : undefined;
+  if (options.metrics !== undefined && (options.registry !== undefined || options.metricsPrefix !== undefined)) {
+    throw new HealthConfigError('metrics', 'give either `metrics` or the deprecated `registry`/`metricsPrefix`, not both');
+  }
+  const target = options.metrics !== undefined ? metricsTarget(options.metrics) : options.registry ? { registry: options.registry, prefix: options.metricsPrefix ?? '' } : undefined;
+  const metrics: HealthMetrics | undefined = target ? createHealthMetrics(target.registry, target.prefix) : undefined;
   const checks = new Map<string, CheckState>();
   const startedAt = wall();
   let started = options.started ?? false;

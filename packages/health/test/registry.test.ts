@@ -259,8 +259,7 @@ describe('health metrics', () => {
     const registry = new Registry();
     const db = controllable();
     const health = createHealthRegistry({
-      registry,
-      metricsPrefix: 'game_',
+      metrics: { registry, prefix: 'game_' },
       started: true,
       checks: [
         { name: 'db', check: db.check, cacheMs: 0 },
@@ -283,9 +282,19 @@ describe('health metrics', () => {
 
   it('two registries can share one prom-client registry', () => {
     const registry = new Registry();
-    createHealthRegistry({ registry });
-    expect(() => createHealthRegistry({ registry })).not.toThrow();
+    createHealthRegistry({ metrics: registry });
+    expect(() => createHealthRegistry({ metrics: registry })).not.toThrow();
     expect(registry.getSingleMetric('health_check_status')).toBeDefined();
+  });
+
+  it('still takes the deprecated registry + metricsPrefix, but not together with metrics', async () => {
+    const registry = new Registry();
+    const health = createHealthRegistry({ registry, metricsPrefix: 'old_', started: true });
+    await health.readiness();
+    expect(await registry.metrics()).toContain('old_health_ready 1');
+    expect(() => createHealthRegistry({ metrics: registry, registry })).toThrow(HealthConfigError);
+    expect(() => createHealthRegistry({ metrics: registry, metricsPrefix: 'x_' })).toThrow(/not both/);
+    expect(() => createHealthRegistry({ metrics: { registry: {} as Registry } })).toThrow(/prom-client Registry/);
   });
 });
 

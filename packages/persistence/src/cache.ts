@@ -1,9 +1,8 @@
 import { TimeoutStrategy, timeout } from 'cockatiel';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Registry } from 'prom-client';
 import { describe } from './errors.js';
-import { counter } from './internal/metrics.js';
+import { counter, metricsTarget, type MetricsOption } from './internal/metrics.js';
 import { silentLogger, type Logger } from './logger.js';
 
 /** Options for {@link createCache}. */
@@ -30,8 +29,8 @@ export interface CacheOptions {
   redisTimeoutMs?: number;
   /** While degraded, how often to try Redis again; 1 s by default. */
   redisRecheckMs?: number;
-  /** A prom-client registry for hit/miss/eviction counters. */
-  metrics?: Registry;
+  /** A prom-client registry for hit/miss/eviction counters, or `{ registry, prefix }` (the prefix goes in front of every name). */
+  metrics?: MetricsOption | undefined;
   /** A pino-compatible logger. */
   logger?: Logger;
   /** The random source for TTL jitter (tests pass a fixed one). */
@@ -89,7 +88,7 @@ export function createCache<V>(options: CacheOptions): Cache<V> {
   const redisTimeout = timeout(options.redisTimeoutMs ?? 250, TimeoutStrategy.Aggressive);
 
   const stats: CacheStats = { hits: 0, misses: 0, loads: 0, evictions: 0, redisErrors: 0 };
-  const m = options.metrics;
+  const m = metricsTarget(options.metrics);
   const requests = m ? counter(m, 'cache_requests_total', 'Cache lookups by result', ['cache', 'result']) : undefined;
   const evictions = m ? counter(m, 'cache_evictions_total', 'Entries evicted from memory for space', ['cache']) : undefined;
   const redisFailures = m ? counter(m, 'cache_redis_errors_total', 'Redis calls that failed or timed out', ['cache']) : undefined;

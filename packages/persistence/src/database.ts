@@ -2,7 +2,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
+import type { MetricsOption } from './internal/metrics.js';
 import type { Capabilities } from './capabilities.js';
 import type { CheckpointStats } from './sqlite/checkpointer.js';
 import { InvalidDatabaseConfigError } from './errors.js';
@@ -46,8 +46,8 @@ export interface CommonDatabaseOptions {
   name?: string;
   /** A pino-compatible logger; silent by default. */
   logger?: Logger;
-  /** A prom-client registry to put query, pool and breaker metrics in. */
-  metrics?: Registry;
+  /** A prom-client registry for query, pool and breaker metrics, or `{ registry, prefix }` (the prefix goes in front of every name). */
+  metrics?: MetricsOption | undefined;
 }
 
 /** Options for SQLite (better-sqlite3). */

@@ -17,6 +17,7 @@ export { prepareQuery, type PreparedQuery } from './prepared.js';
 export { compareAndSet, type CompareAndSetArgs } from './optimistic.js';
 export { migrate, appliedMigrations, MIGRATIONS_TABLE, type Migration, type MigrationSet, type MigrationResult } from './migrate.js';
 export { createCache, cached, type Cache, type CacheOptions, type CacheStats } from './cache.js';
+export type { MetricsOption } from './internal/metrics.js';
 export {
   PersistenceError,
   InvalidDatabaseConfigError,

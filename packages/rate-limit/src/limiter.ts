@@ -1,6 +1,5 @@
-import type { Logger } from '@game/observability';
+import type { Logger, MetricsOption } from '@game/observability';
 import { silentLogger } from './internal/silent-logger.js';
-import type { Registry } from 'prom-client';
 import { loadRateLimitConfigFile, parseRateLimitConfig } from './config.js';
 import { watchConfigFile, type ConfigWatcher, type WatchConfigOptions } from './config-watcher.js';
 import {
@@ -9,7 +8,7 @@ import {
   RateLimitUnknownPolicyError,
 } from './errors.js';
 import { BlockTable } from './internal/blocks.js';
-import { createLimiterMetrics, type LimiterMetrics, type PolicyCounters } from './internal/metrics.js';
+import { createLimiterMetrics, metricsTarget, type LimiterMetrics, type PolicyCounters } from './internal/metrics.js';
 import { compilePolicies, safeString, type CompiledPolicy, type PolicyIndex } from './internal/policies.js';
 import { createMemoryStore } from './memory/memory-store.js';
 import type { BucketOperation, BucketOutcome, BucketSpec, RateLimitStore } from './store.js';
@@ -41,8 +40,12 @@ export interface RateLimiterOptions {
   readonly clock?: Clock | undefined;
   /** Where transitions, blocks and shadow decisions are logged (default silent). */
   readonly logger?: Logger | undefined;
-  /** prom-client registry to register the limiter's metrics in; `prefix` defaults to `rate_limit_`. */
-  readonly metrics?: { readonly registry: Registry; readonly prefix?: string | undefined } | undefined;
+  /**
+   * A prom-client registry for the limiter's metrics (`rate_limit_decisions_total`, ...), or
+   * `{ registry, prefix }` to put a prefix in front of those names (`prefix: 'game_'` gives
+   * `game_rate_limit_decisions_total`). The same option as in @game/persistence and @game/health.
+   */
+  readonly metrics?: MetricsOption | undefined;
   /** At most one shadow-mode log line per policy per interval (default 10 000 ms). */
   readonly shadowLogIntervalMs?: number | undefined;
 }
@@ -105,10 +108,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const timeoutMs = options.storeTimeoutMs ?? 250;
   const probeIntervalMs = options.probeIntervalMs ?? 1_000;
   const shadowLogIntervalMs = options.shadowLogIntervalMs ?? 10_000;
-  const metrics: LimiterMetrics = createLimiterMetrics(
-    options.metrics?.registry,
-    options.metrics?.prefix ?? 'rate_limit_',
-  );
+  const target = options.metrics === undefined ? undefined : metricsTarget(options.metrics);
+  const metrics: LimiterMetrics = createLimiterMetrics(target?.registry, `${target?.prefix ?? ''}rate_limit_`);
   const remote = store.capabilities.remote;
   const blocks = new BlockTable();
   const watchers = new Set<ConfigWatcher>();

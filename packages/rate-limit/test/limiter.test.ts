@@ -152,6 +152,16 @@ describe('metrics', () => {
     expect(text).toContain('rate_limit_store_transitions_total{store="flaky",to="healthy"} 1');
     expect(text).toContain('rate_limit_store_degraded{store="flaky"} 0');
   });
+
+  it('takes a bare registry, or a prefix put in front of the names (the option shape of every @game package)', async () => {
+    const bare = new Registry();
+    await createRateLimiter({ policies: [policy], metrics: bare }).consume({ player: 'p' });
+    expect(await bare.metrics()).toContain('rate_limit_decisions_total{policy="p",key_class="player",outcome="allowed"} 1');
+    const prefixed = new Registry();
+    await createRateLimiter({ policies: [policy], metrics: { registry: prefixed, prefix: 'game_' } }).consume({ player: 'p' });
+    expect(await prefixed.metrics()).toContain('game_rate_limit_decisions_total{policy="p",key_class="player",outcome="allowed"} 1');
+    expect(() => createRateLimiter({ metrics: { registry: {} as Registry } })).toThrow(RateLimitConfigError);
+  });
 });
 
 describe('store failure policies', () => {

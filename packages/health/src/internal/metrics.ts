@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsOption } from '@game/observability';
+import { HealthConfigError } from '../errors.js';
 import type { CheckStatus } from '../types.js';
 
 /** The metrics a health registry keeps when given a prom-client registry. */
@@ -16,6 +18,16 @@ const requireOptional = createRequire(import.meta.url);
 
 function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** The registry and name prefix of a `metrics` option (a bare registry has no prefix). */
+export function metricsTarget(option: MetricsOption): { registry: Registry; prefix: string } {
+  if (typeof (option as Registry).getSingleMetric === 'function') return { registry: option as Registry, prefix: '' };
+  const { registry, prefix } = option as { registry: Registry; prefix?: string | undefined };
+  if (typeof registry?.getSingleMetric !== 'function') {
+    throw new HealthConfigError('metrics', 'must be a prom-client Registry or { registry: Registry, prefix?: string }');
+  }
+  return { registry, prefix: prefix ?? '' };
 }
 
 export function createHealthMetrics(registry: Registry, prefix: string): HealthMetrics {

@@ -1,8 +1,7 @@
-import type { Registry } from 'prom-client';
-import { counter, histogram } from './metrics.js';
+import { counter, histogram, type MetricsTarget } from './metrics.js';
 
 /** Query count and duration, per database name and outcome. */
-export function queryObserver(registry: Registry | undefined, name: string): (seconds: number, ok: boolean) => void {
+export function queryObserver(registry: MetricsTarget | undefined, name: string): (seconds: number, ok: boolean) => void {
   if (!registry) return () => undefined;
   const total = counter(registry, 'db_queries_total', 'Queries executed, by database and outcome', ['db', 'outcome']);
   const duration = histogram(registry, 'db_query_duration_seconds', 'Query duration in seconds', ['db']);
@@ -16,7 +15,7 @@ export function queryObserver(registry: Registry | undefined, name: string): (se
 }
 
 /** Background checkpoints of a SQLite database, by outcome (a no-op without a registry). */
-export function checkpointCounter(registry: Registry | undefined, name: string): (ok: boolean) => void {
+export function checkpointCounter(registry: MetricsTarget | undefined, name: string): (ok: boolean) => void {
   if (!registry) return () => undefined;
   const total = counter(registry, 'db_sqlite_checkpoints_total', 'Background WAL checkpoints of a SQLite database, by outcome', ['db', 'outcome']);
   const ok = total.labels(name, 'ok');

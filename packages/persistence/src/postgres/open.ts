@@ -24,7 +24,7 @@ import {
 } from '../database.js';
 import { DatabaseConnectionError, DatabaseUnavailableError, InvalidDatabaseConfigError, describe } from '../errors.js';
 import { InstrumentedDriver } from '../internal/instrumented-driver.js';
-import { counter, gauge } from '../internal/metrics.js';
+import { counter, gauge, metricsTarget, type MetricsTarget } from '../internal/metrics.js';
 import { queryObserver } from '../internal/query-metrics.js';
 import { silentLogger } from '../logger.js';
 
@@ -132,6 +132,7 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
   const parsed = parseDatabaseUrl(options.url);
   if (parsed.kind !== 'postgres') throw new InvalidDatabaseConfigError(`Not a PostgreSQL URL: ${redactUrl(options.url)}`);
   const name = options.name ?? 'main';
+  const metrics = metricsTarget(options.metrics);
   const logger = (options.logger ?? silentLogger).child({ db: name });
   const target = redactUrl(parsed.url);
 
@@ -194,8 +195,8 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     halfOpenAfter,
     breaker: new ConsecutiveBreaker(threshold),
   });
-  const transitions = options.metrics
-    ? counter(options.metrics, 'db_breaker_transitions_total', 'Circuit breaker state changes', ['db', 'to'])
+  const transitions = metrics
+    ? counter(metrics, 'db_breaker_transitions_total', 'Circuit breaker state changes', ['db', 'to'])
     : undefined;
   breaker.onStateChange((s) => {
     const to = STATE_NAMES[s];
@@ -204,14 +205,13 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     else logger.warn({ breaker: to }, `database circuit breaker ${to}`);
   });
 
-  const readers = options.metrics ? readersFor(options.metrics) : undefined;
-  if (options.metrics && readers) {
+  const readers = metrics ? readersFor(metrics) : undefined;
+  if (metrics && readers) {
     const { breakerReaders, poolReaders } = readers;
-    const registry = options.metrics;
-    gauge(registry, 'db_breaker_state', 'Circuit breaker state (0 closed, 1 half-open, 2 open)', ['db'], function () {
+    gauge(metrics, 'db_breaker_state', 'Circuit breaker state (0 closed, 1 half-open, 2 open)', ['db'], function () {
       for (const [dbName, fn] of breakerReaders) this.set({ db: dbName }, fn());
     });
-    gauge(registry, 'db_pool_connections', 'Pool connections by state', ['db', 'state'], function () {
+    gauge(metrics, 'db_pool_connections', 'Pool connections by state', ['db', 'state'], function () {
       for (const [dbName, p] of poolReaders) {
         this.set({ db: dbName, state: 'in_use' }, p.totalCount - p.idleCount);
         this.set({ db: dbName, state: 'idle' }, p.idleCount);
@@ -230,7 +230,7 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
       throw err;
     }
   };
-  const driver = new InstrumentedDriver(new PostgresDriver({ pool }), { guard, observe: queryObserver(options.metrics, name) });
+  const driver = new InstrumentedDriver(new PostgresDriver({ pool }), { guard, observe: queryObserver(metrics, name) });
   const kysely = new Kysely<DB>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -270,17 +270,22 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
   return db;
 }
 
-// Gauges are registered once per registry; each open database adds its readers to that registry's maps.
+// Gauges are registered once per registry and prefix; each open database adds its readers to their maps.
 interface Readers {
   breakerReaders: Map<string, () => number>;
   poolReaders: Map<string, pg.Pool>;
 }
-const readersByRegistry = new WeakMap<object, Readers>();
-function readersFor(registry: object): Readers {
-  let r = readersByRegistry.get(registry);
+const readersByRegistry = new WeakMap<object, Map<string, Readers>>();
+function readersFor({ registry, prefix }: MetricsTarget): Readers {
+  let byPrefix = readersByRegistry.get(registry);
+  if (!byPrefix) {
+    byPrefix = new Map();
+    readersByRegistry.set(registry, byPrefix);
+  }
+  let r = byPrefix.get(prefix);
   if (!r) {
     r = { breakerReaders: new Map(), poolReaders: new Map() };
-    readersByRegistry.set(registry, r);
+    byPrefix.set(prefix, r);
   }
   return r;
 }

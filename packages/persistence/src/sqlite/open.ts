@@ -21,6 +21,7 @@ import {
 import { sqliteCapabilities } from '../capabilities.js';
 import { registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
 import { InvalidDatabaseConfigError, DatabaseConnectionError } from '../errors.js';
+import { metricsTarget } from '../internal/metrics.js';
 import { checkpointCounter, queryObserver } from '../internal/query-metrics.js';
 import { silentLogger } from '../logger.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
@@ -58,6 +59,7 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     throw new InvalidDatabaseConfigError(`busyTimeoutMs must be a non-negative integer (got ${busyTimeoutMs})`);
   }
   const name = options.name ?? 'main';
+  const metrics = metricsTarget(options.metrics);
   const logger = (options.logger ?? silentLogger).child({ db: name });
   const memory = filename === ':memory:';
   const target = memory ? 'sqlite::memory:' : `sqlite:${filename}`;
@@ -83,7 +85,7 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
   }
   let checkpointer: Checkpointer | undefined;
   if (checkpoint === 'background' && !memory) {
-    const runs = checkpointCounter(options.metrics, name);
+    const runs = checkpointCounter(metrics, name);
     try {
       checkpointer = await startCheckpointer({ filename, driverPath, intervalMs: checkpointIntervalMs, busyTimeoutMs, logger, onCheckpoint: runs });
     } catch (err) {
@@ -94,7 +96,7 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
     raw.pragma('wal_autocheckpoint = 0');
   }
 
-  const observe = options.metrics ? queryObserver(options.metrics, name) : undefined;
+  const observe = metrics ? queryObserver(metrics, name) : undefined;
   // Query metrics are taken in the connection itself: SQLite has no breaker or pool to guard.
   const driver = new CachedSqliteDriver(raw, options.statementCacheSize ?? 500, observe);
   const dialect: Dialect = {

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as PromClientModule from 'prom-client';
+import type { MetricsOption } from '@game/observability';
 import type { Counter, Gauge, Registry } from 'prom-client';
+import { RateLimitConfigError } from '../errors.js';
 
 type PromClient = typeof PromClientModule;
 let promClient: PromClient | undefined;
@@ -48,6 +50,16 @@ export interface LimiterMetrics {
   storeError(store: string): void;
   storeState(store: string, degraded: boolean): void;
   reload(result: 'ok' | 'rejected'): void;
+}
+
+/** The registry and name prefix of a `metrics` option (a bare registry has no prefix). */
+export function metricsTarget(option: MetricsOption): { registry: Registry; prefix: string } {
+  if (typeof (option as Registry).getSingleMetric === 'function') return { registry: option as Registry, prefix: '' };
+  const { registry, prefix } = option as { registry: Registry; prefix?: string | undefined };
+  if (typeof registry?.getSingleMetric !== 'function') {
+    throw new RateLimitConfigError('code', ['metrics: must be a prom-client Registry or { registry: Registry, prefix?: string }']);
+  }
+  return { registry, prefix: prefix ?? '' };
 }
 
 /** Creates the metrics in `registry` (names start with `prefix`), or no-ops when there is none. */
