@@ -166,6 +166,22 @@ async function standInBase() {
   return ref;
 }
 
+/**
+ * buildah's layer cache keeps the build stage of every earlier build (about 1 GB each once the sources
+ * changed). Past IMAGE_CHECK_CACHE_GB (default 8) of storage, drop the untagged images: the next build then
+ * starts from the base again (about 2.5 minutes instead of under one).
+ */
+function pruneWhenLarge() {
+  const limitGb = Number(process.env['IMAGE_CHECK_CACHE_GB'] ?? 8);
+  const info = JSON.parse(sh('buildah', ['info']).stdout);
+  const root = info?.store?.GraphRoot;
+  if (!root || !existsSync(root)) return;
+  const bytes = Number(sh('du', ['-sb', root], { allowFail: true, quiet: true }).stdout.split(/\s/)[0] ?? 0);
+  if (!(bytes > limitGb * 2 ** 30)) return;
+  log(`buildah storage ${(bytes / 2 ** 30).toFixed(1)} GB > ${limitGb} GB: removing untagged images (the layer cache)`);
+  sh('buildah', ['rmi', '--prune'], { allowFail: true, quiet: true });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -248,6 +264,7 @@ async function main() {
     'build.log',
   );
   log(`build: done in ${((performance.now() - buildStart) / 1000).toFixed(0)} s`);
+  pruneWhenLarge();
 
   // 1. Metadata.
   const meta = inspect(IMAGE);
