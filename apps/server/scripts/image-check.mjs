@@ -8,6 +8,8 @@
  * with `buildah run` as the image's user, with its entrypoint, command, environment, working directory and
  * health check read from the image's own metadata, and a host folder as the `/data` volume. Checked:
  *
+ *   0. first, the compose stack's Prometheus files with promtool: deploy/alerts.yml and deploy/prometheus.yml
+ *      are valid, and the alert rules pass their unit tests (deploy/alerts.test.yml);
  *   1. the image's metadata: user `node`, entrypoint + `serve`, port 5050, volume /data, SIGTERM, a HEALTHCHECK;
  *   2. start-up on SQLite in /data: /health/live, /health/ready (pass), /health/startup, /api/health's shape;
  *   3. the HEALTHCHECK command, run inside the container, exits 0;
@@ -17,7 +19,8 @@
  *      with 1001, exit code 0;
  *   7. the CLI in the image (`liap-tui-server rooms --json` on the same /data) lists the room after the stop;
  *   8. the same image on PostgreSQL and Redis, as deploy/docker-compose.yml runs it (the machine's servers, a
- *      scratch schema): readiness with the database and redis checks, database metrics, 4, 6 and 7 again.
+ *      scratch schema): the compose file's readiness healthcheck run inside the container, readiness with the
+ *      database and redis checks, database metrics, 4, 6 and 7 again.
  *
  * The base image: `BASE_IMAGE=node:20-bookworm-slim` if the machine can pull it (or has it). Otherwise (no
  * registry for images here) a stand-in is built once: Debian bookworm (debootstrap, minbase) plus this
@@ -27,15 +30,17 @@
  * `npm_config_nodedir` (node-gyp cannot download Node's headers from nodejs.org here; the official image
  * can).
  *
- * Needs: Linux, root, buildah + debootstrap (installed with apt-get when missing). Takes ~3-5 minutes (the
+ * Needs: Linux, root, buildah, debootstrap and promtool (Debian's prometheus package; installed with apt-get
+ * when missing), PostgreSQL and Redis on localhost. Takes ~3-5 minutes (the
  * image's install compiles better-sqlite3). Exit 0 = every check passed; 1 = a check failed; 2 = could not run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { parse as parseYaml } from 'yaml';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(serverDir, '../..');
@@ -96,12 +101,29 @@ function has(cmd) {
 function prerequisites() {
   if (process.platform !== 'linux') throw new CannotRun('needs Linux (buildah, chroot isolation)');
   if (process.getuid?.() !== 0) throw new CannotRun('needs root (buildah with chroot isolation, debootstrap)');
-  const missing = ['buildah', 'debootstrap'].filter((c) => !has(c));
+  // command -> Debian package
+  const needed = { buildah: 'buildah', debootstrap: 'debootstrap', promtool: 'prometheus' };
+  const missing = Object.entries(needed).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
   if (missing.length > 0) {
     log(`installing ${missing.join(', ')} with apt-get`);
     sh('apt-get', ['update', '-qq']);
     sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
   }
+}
+
+/** 0. The Prometheus files of the compose stack, with Prometheus's own tool: syntax, and the alert rules' unit tests. */
+function prometheusFiles() {
+  const deploy = path.join(repoRoot, 'deploy');
+  const rules = sh('promtool', ['check', 'rules', path.join(deploy, 'alerts.yml')], { allowFail: true, quiet: true });
+  check(rules.status === 0, 'promtool: deploy/alerts.yml is valid', `${rules.stdout}${rules.stderr}`.trim());
+  // prometheus.yml names the rules by their path inside the Prometheus container.
+  const config = readFileSync(path.join(deploy, 'prometheus.yml'), 'utf8').replaceAll('/etc/prometheus/alerts.yml', path.join(deploy, 'alerts.yml'));
+  const copy = path.join(WORK, 'prometheus.yml');
+  writeFileSync(copy, config);
+  const cfg = sh('promtool', ['check', 'config', copy], { allowFail: true, quiet: true });
+  check(cfg.status === 0, 'promtool: deploy/prometheus.yml is valid', `${cfg.stdout}${cfg.stderr}`.trim());
+  const tests = sh('promtool', ['test', 'rules', path.join(deploy, 'alerts.test.yml')], { allowFail: true, quiet: true });
+  check(tests.status === 0, 'promtool: the alert rules pass deploy/alerts.test.yml', `${tests.stdout}${tests.stderr}`.trim());
 }
 
 function imageExists(ref) {
@@ -254,6 +276,7 @@ function runArgs(ctr, user, env, dataDir, argv) {
 async function main() {
   prerequisites();
   mkdirSync(WORK, { recursive: true });
+  prometheusFiles();
   const base = process.env['BASE_IMAGE'] ?? (await standInBase());
 
   log(`build: buildah bud -f apps/server/Dockerfile (context ${repoRoot}, base ${base}) -> ${IMAGE}`);
@@ -326,7 +349,13 @@ async function main() {
     const pgUrl = new URL(pgBase);
     pgUrl.searchParams.set('options', `-c search_path=${schema}`);
     const pgEnv = { DATABASE_URL: pgUrl.toString(), REDIS_URL: redisUrl };
-    const pgRoom = await serveAndProbe(ctr, user, argv, dataDir, 'postgres+redis', pgEnv, async ({ baseUrl }) => {
+    const compose = parseYaml(readFileSync(path.join(repoRoot, 'deploy/docker-compose.yml'), 'utf8'));
+    const composeProbe = compose?.services?.server?.healthcheck?.test ?? [];
+    const pgRoom = await serveAndProbe(ctr, user, argv, dataDir, 'postgres+redis', pgEnv, async ({ env, baseUrl }) => {
+      // The compose file's readiness probe, inside the container (its port is the image's 5050: point it at ours).
+      const probeArgv = composeProbe.slice(1).map((a) => String(a).replaceAll('127.0.0.1:5050', `127.0.0.1:${env.PORT}`));
+      const hc = composeProbe[0] === 'CMD' && probeArgv.length > 0 ? sh('buildah', runArgs(ctr, user, env, dataDir, probeArgv), { allowFail: true, quiet: true }) : undefined;
+      check(hc?.status === 0, "postgres+redis: docker-compose.yml's readiness healthcheck exits 0 in the container", `${JSON.stringify(composeProbe).slice(0, 200)} ${hc?.stderr ?? ''}`);
       const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
       const checks = ready.checks ?? {};
       const status = (name) => [checks[name]].flat()[0]?.status;
