@@ -124,6 +124,20 @@ function prometheusFiles() {
   check(cfg.status === 0, 'promtool: deploy/prometheus.yml is valid', `${cfg.stdout}${cfg.stderr}`.trim());
   const tests = sh('promtool', ['test', 'rules', path.join(deploy, 'alerts.test.yml')], { allowFail: true, quiet: true });
   check(tests.status === 0, 'promtool: the alert rules pass deploy/alerts.test.yml', `${tests.stdout}${tests.stderr}`.trim());
+  // The dashboard's queries, with its variables filled in, as recording rules: promtool parses each one.
+  const exprs = [];
+  const walk = (panels) => {
+    for (const panel of panels ?? []) {
+      for (const t of panel.targets ?? []) if (typeof t.expr === 'string' && t.expr.trim()) exprs.push(t.expr);
+      walk(panel.panels);
+    }
+  };
+  walk(JSON.parse(readFileSync(path.join(deploy, 'grafana-dashboard.json'), 'utf8')).panels);
+  const filled = exprs.map((e) => e.replaceAll('$__rate_interval', '5m').replaceAll('$__interval', '1m').replace(/\$\{?(job|instance)\}?/g, 'x'));
+  const rulesFile = path.join(WORK, 'dashboard-queries.yml');
+  writeFileSync(rulesFile, `groups:\n  - name: dashboard\n    rules:\n${filled.map((e, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(e)}\n`).join('')}`);
+  const dash = sh('promtool', ['check', 'rules', rulesFile], { allowFail: true, quiet: true });
+  check(exprs.length > 10 && dash.status === 0, `promtool: the ${exprs.length} queries of deploy/grafana-dashboard.json parse`, `${dash.stdout}${dash.stderr}`.trim());
 }
 
 function imageExists(ref) {

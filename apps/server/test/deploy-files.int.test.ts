@@ -120,3 +120,26 @@ describe('deploy/prometheus.yml', () => {
     }
   });
 });
+
+describe('deploy/grafana', () => {
+  const grafana = compose.services['grafana']!;
+  const mounts = (grafana.volumes ?? []).map((v) => v.split(':') as [string, string, string?]);
+
+  it('provisions the dashboard from the folder the compose file mounts it into', () => {
+    const provider = parse(read('grafana/provisioning/dashboards/liap-tui.yml')) as { providers: Array<{ options: { path: string } }> };
+    const dashboardMount = mounts.find(([src]) => src === './grafana-dashboard.json');
+    expect(dashboardMount).toBeDefined();
+    expect(provider.providers.map((p) => p.options.path)).toContain(path.posix.dirname(dashboardMount![1]));
+    expect(mounts.some(([src, dst]) => src === './grafana/provisioning' && dst === '/etc/grafana/provisioning')).toBe(true);
+  });
+
+  it("reads the stack's Prometheus, and every panel uses the dashboard's data source variable", () => {
+    const sources = parse(read('grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ type: string; url: string }> };
+    const port = compose.services['prometheus']!.ports![0]!.split(':')[1];
+    expect(sources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: `http://prometheus:${port}` })]);
+    const dashboard = JSON.parse(read('grafana-dashboard.json')) as { panels: Array<{ type: string; datasource?: { uid: string } | null }> };
+    const withQueries = dashboard.panels.filter((p) => p.type !== 'row');
+    expect(withQueries.length).toBeGreaterThan(10);
+    expect(withQueries.filter((p) => p.datasource?.uid !== '${datasource}').map((p) => p.type)).toEqual([]);
+  });
+});
