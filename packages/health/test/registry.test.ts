@@ -295,6 +295,8 @@ describe('health metrics', () => {
     expect(() => createHealthRegistry({ metrics: registry, registry })).toThrow(HealthConfigError);
     expect(() => createHealthRegistry({ metrics: registry, metricsPrefix: 'x_' })).toThrow(/not both/);
     expect(() => createHealthRegistry({ metrics: { registry: {} as Registry } })).toThrow(/prom-client Registry/);
+    expect(() => createHealthRegistry({ metrics: null as unknown as Registry })).toThrow(HealthConfigError);
+    expect(() => createHealthRegistry({ metrics: { registry, prefix: '1st' } })).toThrow(HealthConfigError);
   });
 });
 

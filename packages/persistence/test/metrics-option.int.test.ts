@@ -57,6 +57,9 @@ describe('the metrics option', () => {
 
   it('refuses something that is not a registry, before opening anything', async () => {
     await expect(createDatabase({ url: 'sqlite::memory:', metrics: { registry: {} as Registry } })).rejects.toThrow(InvalidDatabaseConfigError);
+    await expect(createDatabase({ url: 'sqlite::memory:', metrics: null as unknown as Registry })).rejects.toThrow(InvalidDatabaseConfigError);
+    // A prefix that cannot start a metric name: refused before the pool connects (nothing to leak).
+    await expect(createDatabase({ url: schema.url, metrics: { registry: new Registry(), prefix: 'game-' } })).rejects.toThrow(/prefix "game-"/);
     expect(() => createCache({ name: 'c', metrics: { registry: {} as Registry } })).toThrow(/prom-client Registry/);
   });
 });

@@ -161,6 +161,8 @@ describe('metrics', () => {
     await createRateLimiter({ policies: [policy], metrics: { registry: prefixed, prefix: 'game_' } }).consume({ player: 'p' });
     expect(await prefixed.metrics()).toContain('game_rate_limit_decisions_total{policy="p",key_class="player",outcome="allowed"} 1');
     expect(() => createRateLimiter({ metrics: { registry: {} as Registry } })).toThrow(RateLimitConfigError);
+    expect(() => createRateLimiter({ metrics: null as unknown as Registry })).toThrow(RateLimitConfigError);
+    expect(() => createRateLimiter({ metrics: { registry: new Registry(), prefix: 'a b' } })).toThrow(/is not the start of a Prometheus metric name/);
   });
 });
 

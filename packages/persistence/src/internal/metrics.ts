@@ -28,11 +28,13 @@ export interface MetricsTarget {
 /** The registry and prefix of a `metrics` option (a bare registry has no prefix); undefined without one. */
 export function metricsTarget(option: MetricsOption | undefined): MetricsTarget | undefined {
   if (option === undefined) return undefined;
+  const bad = (msg: string) => new InvalidDatabaseConfigError(`metrics: ${msg}`);
+  if (option === null || typeof option !== 'object') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
   if (typeof (option as Registry).getSingleMetric === 'function') return { registry: option as Registry, prefix: '' };
   const { registry, prefix } = option as { registry: Registry; prefix?: string | undefined };
-  if (typeof registry?.getSingleMetric !== 'function') {
-    throw new InvalidDatabaseConfigError('metrics: must be a prom-client Registry or { registry: Registry, prefix?: string }');
-  }
+  if (typeof registry?.getSingleMetric !== 'function') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
+  // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*
+  if (prefix !== undefined && !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) throw bad(`prefix ${JSON.stringify(prefix)} is not the start of a Prometheus metric name`);
   return { registry, prefix: prefix ?? '' };
 }
 
