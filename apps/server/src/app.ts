@@ -14,6 +14,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerAdminRoutes } from './admin.js';
 import { ConfigError, type ServerConfig } from './config.js';
 import { Gateway, SESSION_COOKIE, newSessionId, sessionCookie } from './gateway.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createGameMetrics, type GameMetrics } from './metrics.js';
 import { overloadedFrame } from './protocol/outbound.js';
 import { RoomManager } from './rooms/room-manager.js';
@@ -149,6 +150,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
 
   let port = 0;
   let stopping: Promise<void> | undefined;
+  let instanceLock: InstanceLock | undefined;
   const server: LiapServer = {
     config,
     logger,
@@ -167,11 +169,13 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       let warmed: number;
       try {
         await options?.onListening?.(port);
+        instanceLock = await acquireInstanceLock(storage.db, { waitMs: config.INSTANCE_LOCK_WAIT_MS, logger });
         rebuilt = await rooms.rebuildAll();
         gateway.afterRecovery();
         warmed = await warmStatsCache(storage);
       } catch (err) {
         startDone(err instanceof Error ? err : new Error('start failed'));
+        await instanceLock?.release();
         await transport.close({ budgetMs: 1_000 }).catch(() => undefined);
         throw err;
       }
@@ -194,6 +198,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         limiter.close();
         loopCheck.stop();
         await storage.close();
+        await instanceLock?.release();
         redis?.disconnect();
         logger.info('stopped');
       })();

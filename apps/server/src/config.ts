@@ -57,6 +57,11 @@ const schema = z
     SHUTDOWN_DRAIN_DELAY_MS: intFrom(0, 120_000).default(2_000),
     SHUTDOWN_BUDGET_MS: intFrom(1_000, 600_000).default(15_000),
     /**
+     * Start-up: how long to wait while another instance serves the same database (a deploy that starts the new
+     * process before the old one has drained) before giving up with an error. One instance per database.
+     */
+    INSTANCE_LOCK_WAIT_MS: intFrom(0, 600_000).default(30_000),
+    /**
      * `random` (production). `forced_weak`: the rules' test dealing mode (seat 0 gets a weak hand on the
      * first two deals of every round, always 8/8/8/8) -- for tests and demos of the redeal flow only.
      */
