@@ -35,7 +35,8 @@
  * image's install compiles better-sqlite3). Exit 0 = every check passed; 1 = a check failed; 2 = could not run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +62,13 @@ function check(ok, what, detail = '') {
   return ok;
 }
 
-/** Runs a command to completion; output goes to `logFile`-less capture. Throws CannotRun on exit != 0 unless `allowFail`. */
-function sh(cmd, args, { allowFail = false, input, quiet = false } = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw new CannotRun(`${cmd}: ${r.error.message}`);
+/**
+ * Runs a command to completion (killed after `timeoutMs`, 5 minutes by default) and captures its output.
+ * Throws CannotRun on exit != 0 unless `allowFail`; a timeout or a failure to start always throws.
+ */
+function sh(cmd, args, { allowFail = false, input, quiet = false, timeoutMs = 300_000 } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' });
+  if (r.error) throw new CannotRun(`${cmd} ${args.join(' ').slice(0, 120)}: ${r.error.message}`);
   if (r.status !== 0 && !allowFail) {
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
     throw new CannotRun(`${cmd} ${args.join(' ').slice(0, 200)} exited ${r.status}:\n${out}`);
@@ -73,23 +77,36 @@ function sh(cmd, args, { allowFail = false, input, quiet = false } = {}) {
   return r;
 }
 
-/** Like sh, but streams output to a log file and shows a progress line with the latest build step. */
-function shLogged(cmd, args, logName) {
+/**
+ * Like sh, but streams the output to a log file in WORK, shows a progress line with the latest build step
+ * every 20 s, and kills the command after `timeoutMs` (30 minutes by default).
+ */
+function shLogged(cmd, args, logName, timeoutMs = 30 * 60_000) {
   return new Promise((resolve, reject) => {
     const logPath = path.join(WORK, logName);
-    const child = spawn('bash', ['-c', `exec "$0" "$@" > '${logPath}' 2>&1`, cmd, ...args], { stdio: 'ignore' });
-    const timer = setInterval(() => {
-      const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
-      const step = [...text.matchAll(/^(\[\d\/\d\] )?STEP \d+\/\d+: .*$/gm)].at(-1)?.[0] ?? '';
+    const fd = openSync(logPath, 'w');
+    const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const tail = () => readFileSync(logPath, 'utf8').trim().split('\n').slice(-40).join('\n');
+    const progress = setInterval(() => {
+      const step = [...readFileSync(logPath, 'utf8').matchAll(/^(\[\d\/\d\] )?STEP \d+\/\d+: .*$/gm)].at(-1)?.[0] ?? '';
       if (step) log(`  ${logName}: ${step.slice(0, 110)}`);
     }, 20_000);
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearInterval(progress);
+      clearTimeout(deadline);
+      reject(new CannotRun(`${cmd}: ${err.message}`));
+    });
     child.on('close', (code) => {
-      clearInterval(timer);
-      if (code === 0) resolve();
-      else {
-        const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-40).join('\n');
-        reject(new CannotRun(`${cmd} ${args[0] ?? ''} failed (exit ${code}); full log ${logPath}:\n${tail}`));
-      }
+      clearInterval(progress);
+      clearTimeout(deadline);
+      if (code === 0 && !timedOut) resolve();
+      else reject(new CannotRun(`${cmd} ${args[0] ?? ''} ${timedOut ? `killed after ${timeoutMs / 60_000} min` : `failed (exit ${code})`}; full log ${logPath}:\n${tail()}`));
     });
   });
 }
@@ -209,13 +226,21 @@ async function standInBase() {
  */
 function pruneWhenLarge() {
   const limitGb = Number(process.env['IMAGE_CHECK_CACHE_GB'] ?? 8);
-  const info = JSON.parse(sh('buildah', ['info']).stdout);
-  const root = info?.store?.GraphRoot;
+  if (!Number.isFinite(limitGb) || limitGb <= 0) throw new CannotRun(`IMAGE_CHECK_CACHE_GB must be a positive number of GB, got ${JSON.stringify(process.env['IMAGE_CHECK_CACHE_GB'])}`);
+  const info = sh('buildah', ['info'], { allowFail: true, quiet: true });
+  let root;
+  try {
+    root = JSON.parse(info.stdout)?.store?.GraphRoot;
+  } catch {
+    return; // no size to go by; buildah's own errors show in the build
+  }
   if (!root || !existsSync(root)) return;
   const bytes = Number(sh('du', ['-sb', root], { allowFail: true, quiet: true }).stdout.split(/\s/)[0] ?? 0);
   if (!(bytes > limitGb * 2 ** 30)) return;
   log(`buildah storage ${(bytes / 2 ** 30).toFixed(1)} GB > ${limitGb} GB: removing untagged images (the layer cache)`);
   sh('buildah', ['rmi', '--prune'], { allowFail: true, quiet: true });
+  const after = Number(sh('du', ['-sb', root], { allowFail: true, quiet: true }).stdout.split(/\s/)[0] ?? 0);
+  log(`buildah storage now ${(after / 2 ** 30).toFixed(1)} GB`);
 }
 
 function freePort() {
@@ -290,8 +315,11 @@ function runArgs(ctr, user, env, dataDir, argv) {
 async function main() {
   prerequisites();
   mkdirSync(WORK, { recursive: true });
+  removeStaleContainers();
   prometheusFiles();
   const base = process.env['BASE_IMAGE'] ?? (await standInBase());
+  // Before the build too: a full disk must not fail every later run.
+  pruneWhenLarge();
 
   log(`build: buildah bud -f apps/server/Dockerfile (context ${repoRoot}, base ${base}) -> ${IMAGE}`);
   const buildStart = performance.now();
@@ -321,12 +349,15 @@ async function main() {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   chownSync(dataDir, 1000, 1000); // what Docker does for a new named volume over the image's /data (node:node)
-  const ctr = sh('buildah', ['from', '--name', `liap-image-check-${process.pid}`, IMAGE]).stdout.trim();
-  // `buildah run` mounts a fresh anonymous volume over every VOLUME of the image, on top of `--volume`
-  // (buildah 1.28); drop the declaration from this working container (checked above) so the bind holds.
-  sh('buildah', ['config', '--volume', '/data-', ctr]);
-  const schema = `image_check_${process.pid}`;
+  const runId = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const ctr = sh('buildah', ['from', '--name', `liap-image-check-${runId}`, IMAGE]).stdout.trim();
+  const schema = `image_check_${runId}`;
+  const pgBase = process.env['IMAGE_CHECK_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const redisUrl = process.env['IMAGE_CHECK_REDIS_URL'] ?? process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   try {
+    // `buildah run` mounts a fresh anonymous volume over every VOLUME of the image, on top of `--volume`
+    // (buildah 1.28); drop the declaration from this working container (checked above) so the bind holds.
+    sh('buildah', ['config', '--volume', '/data-', ctr]);
     // 2-7 on SQLite in the /data volume (the image's defaults).
     const sqliteRoom = await serveAndProbe(ctr, user, argv, dataDir, 'sqlite', {}, async ({ env, baseUrl }) => {
       const ready = JSON.parse((await get(`${baseUrl}/health/ready`)).text);
@@ -344,22 +375,19 @@ async function main() {
       // 5. Users and permissions.
       const who = sh('buildah', runArgs(ctr, user, {}, dataDir, ['id', '-u']), { allowFail: true, quiet: true });
       check(who.stdout.trim() === '1000', 'runtime uid is 1000', who.stdout.trim());
-      const appWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /app/x']), { allowFail: true, quiet: true });
-      check(appWrite.status !== 0, '/app is not writable by the server');
-      const dataWrite = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'touch /data/.probe && rm /data/.probe']), { allowFail: true, quiet: true });
-      check(dataWrite.status === 0, '/data is writable by the server', dataWrite.stderr);
-      const cc = sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', 'command -v g++ || command -v cc || command -v make']), { allowFail: true, quiet: true });
-      check(cc.status !== 0, 'no compiler or make in the runtime image', cc.stdout.trim());
+      // Each answers a word, so that a `buildah run` that fails for another reason cannot pass a negative check.
+      const inside = (script) => sh('buildah', runArgs(ctr, user, {}, dataDir, ['sh', '-c', script]), { allowFail: true, quiet: true }).stdout.trim();
+      check(inside('touch /app/x 2>/dev/null && echo writable || echo read-only') === 'read-only', '/app is not writable by the server');
+      check(inside('touch /data/.probe && rm /data/.probe && echo writable') === 'writable', '/data is writable by the server');
+      check(inside('command -v g++ || command -v cc || command -v make || echo none') === 'none', 'no compiler or make in the runtime image');
     });
     // 7. The CLI on the same volume.
     cliListsRoom(ctr, user, dataDir, {}, sqliteRoom, 'sqlite');
 
     // 8. PostgreSQL and Redis, as deploy/docker-compose.yml runs the image (here the machine's own servers,
     //    in a fresh schema): the drivers, the Redis-backed rate limits and cache, the checks.
-    const pgBase = process.env['IMAGE_CHECK_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const redisUrl = process.env['IMAGE_CHECK_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
     const made = sh('psql', [pgBase, '-qXc', `create schema ${schema}`], { allowFail: true, quiet: true });
-    if (!check(made.status === 0, `PostgreSQL at ${pgBase} takes a scratch schema`, made.stderr.trim())) return;
+    if (!check(made.status === 0, `PostgreSQL at ${redact(pgBase)} takes a scratch schema`, made.stderr.trim())) return;
     const pgUrl = new URL(pgBase);
     pgUrl.searchParams.set('options', `-c search_path=${schema}`);
     const pgEnv = { DATABASE_URL: pgUrl.toString(), REDIS_URL: redisUrl };
@@ -375,12 +403,35 @@ async function main() {
       const status = (name) => [checks[name]].flat()[0]?.status;
       check(ready.status === 'pass' && status('database') === 'pass' && status('redis') === 'pass', 'postgres+redis: /health/ready passes with database and redis checks', JSON.stringify(ready).slice(0, 400));
       const metrics = (await get(`${baseUrl}/metrics`)).text;
-      check(/^db_pool_/m.test(metrics) || /^db_queries_total/m.test(metrics), 'postgres+redis: /metrics has the database metrics');
+      check(/^db_pool_connections\{/m.test(metrics), 'postgres+redis: /metrics has the Postgres pool metrics (so the server runs on Postgres)');
     });
+    const events = sh('psql', [pgBase, '-qXAtc', `select count(*) from ${schema}.es_events`], { allowFail: true, quiet: true });
+    check(Number(events.stdout.trim()) > 0, `postgres+redis: the room's events are in Postgres (schema ${schema})`, `${events.stdout}${events.stderr}`.trim());
     cliListsRoom(ctr, user, dataDir, pgEnv, pgRoom, 'postgres+redis');
   } finally {
-    sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
-    sh('psql', [process.env['IMAGE_CHECK_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', '-qXc', `drop schema if exists ${schema} cascade`], { allowFail: true, quiet: true });
+    const rm = sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
+    if (rm.status !== 0) log(`could not remove the working container ${ctr}: ${rm.stderr.trim()}`);
+    sh('psql', [pgBase, '-qXc', `drop schema if exists ${schema} cascade`], { allowFail: true, quiet: true });
+  }
+}
+
+/** A database URL without its password, for messages. */
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparsable URL>';
+  }
+}
+
+/** Working containers that an interrupted earlier run left behind (they would pin old images). */
+function removeStaleContainers() {
+  const list = sh('buildah', ['containers', '--format', '{{.ContainerName}}'], { allowFail: true, quiet: true });
+  for (const name of list.stdout.split('\n').filter((n) => n.startsWith('liap-image-check-'))) {
+    log(`removing a working container left by an earlier run: ${name}`);
+    sh('buildah', ['rm', name], { allowFail: true, quiet: true });
   }
 }
 
@@ -394,13 +445,23 @@ async function serveAndProbe(ctr, user, argv, dataDir, label, extraEnv, during) 
   const env = { PORT: String(port), HOST: '127.0.0.1', GAME_TIME_SCALE: '0', SHUTDOWN_DRAIN_DELAY_MS: '1500', SHUTDOWN_BUDGET_MS: '5000', ...extraEnv };
   const baseUrl = `http://127.0.0.1:${port}`;
   const serverLog = path.join(WORK, `server-${label}.log`);
-  const runner = spawn('bash', ['-c', `exec buildah "$@" > '${serverLog}' 2>&1`, 'buildah', ...runArgs(ctr, user, env, dataDir, argv)], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => runner.on('close', (code, signal) => resolve({ code, signal })));
+  const fd = openSync(serverLog, 'w');
+  const runner = spawn('buildah', runArgs(ctr, user, env, dataDir, argv), { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let gone;
+  const exited = new Promise((resolve) =>
+    runner.on('close', (code, signal) => {
+      gone = { code, signal };
+      resolve(gone);
+    }),
+  );
+  const serverOutput = () => readFileSync(serverLog, 'utf8').slice(-3000);
   try {
     const startAt = performance.now();
-    if (!(await waitFor(`${label}: /health/ready answers 200`, 120_000, async () => (await get(`${baseUrl}/health/ready`)).status === 200))) {
-      throw new CheckFailed(`${label} server log:\n${readFileSync(serverLog, 'utf8').slice(-3000)}`);
-    }
+    // Ends early when the server (or buildah) exits instead of answering.
+    const ready = await waitFor(`${label}: /health/ready answers 200`, 120_000, async () => gone !== undefined || (await get(`${baseUrl}/health/ready`)).status === 200);
+    if (gone !== undefined) throw new CheckFailed(`${label}: the server exited (${JSON.stringify(gone)}) before it was ready; its output:\n${serverOutput()}`);
+    if (!ready) throw new CheckFailed(`${label} server output:\n${serverOutput()}`);
     log(`${label}: server ready ${((performance.now() - startAt) / 1000).toFixed(1)} s after start`);
     // The process that `node /app/dist/main.js serve` became (not buildah's chroot helpers, whose command
     // lines contain it as arguments): PID 1 of the container under Docker.
@@ -426,6 +487,7 @@ async function serveAndProbe(ctr, user, argv, dataDir, label, extraEnv, during) 
       ws.once('open', resolve);
       ws.once('error', reject);
     });
+    ws.on('error', (err) => log(`${label}: lobby socket error: ${err.message}`)); // later errors: logged, the waits below fail
     const frame = (event, ms) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new CheckFailed(`${label}: no ${event} within ${ms} ms; got ${JSON.stringify(frames).slice(0, 500)}`)), ms);
@@ -464,14 +526,15 @@ async function serveAndProbe(ctr, user, argv, dataDir, label, extraEnv, during) 
     }
     return roomId;
   } finally {
-    if (runner.exitCode === null) {
-      for (const p of descendants(runner.pid)) {
+    if (gone === undefined) {
+      for (const p of [...descendants(runner.pid), runner.pid]) {
         try {
           process.kill(p, 'SIGKILL');
         } catch {
           /* gone */
         }
       }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     }
   }
 }
@@ -502,7 +565,11 @@ main().then(
       log(`FAIL ${err.message}`);
       process.exit(1);
     }
-    log(`could not run: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof CannotRun ? 2 : 1);
+    if (err instanceof CannotRun) {
+      log(`could not run: ${err.message}`);
+      process.exit(2);
+    }
+    log(`FAIL (unexpected error): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
   },
 );

@@ -41,8 +41,14 @@ const seconds = (d: string): number => {
 };
 
 describe('deploy/docker-compose.yml', () => {
-  // As the container would see it: compose's defaults filled in, empty values left out (as loadConfig does
-  // for the environment). Passed as overrides, so an unknown key is an error instead of being ignored.
+  // As the container sees it: the runtime stage's ENV as its environment, then compose's environment (its
+  // defaults filled in, empty values left out as loadConfig does for the environment) on top, passed as
+  // overrides so that an unknown key there is an error instead of being ignored.
+  const dockerfile = readFileSync(path.resolve(deploy, server.build!.context, server.build!.dockerfile), 'utf8');
+  const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const imageEnv: Record<string, string> = Object.fromEntries(
+    [...runtimeStage.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)].flatMap((m) => [...m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)].map((kv) => [kv[1]!, kv[2]!])),
+  );
   const env = Object.fromEntries(
     Object.entries(server.environment ?? {})
       .map(([k, v]) => [k, substitute(v)] as const)
@@ -50,7 +56,7 @@ describe('deploy/docker-compose.yml', () => {
   );
 
   it("gives the server settings it knows and accepts, pointing at the stack's Postgres and Redis", () => {
-    const config = loadConfig({}, env);
+    const config = loadConfig(imageEnv, env);
     expect(config.DATABASE_URL).toBe('postgres://liap:liap@postgres:5432/liap');
     expect(config.REDIS_URL).toBe('redis://redis:6379');
     expect(config.GAME_TIME_SCALE).toBe(1);
@@ -65,11 +71,12 @@ describe('deploy/docker-compose.yml', () => {
   });
 
   it("probes readiness on the server's port and gives the drain time to finish before SIGKILL", () => {
+    const config = loadConfig(imageEnv, env);
+    expect(imageEnv['PORT'], 'the image sets PORT').toBeDefined();
     const probe = server.healthcheck?.test.join(' ') ?? '';
-    expect(probe).toContain(`http://127.0.0.1:${loadConfig({}, env).PORT}/health/ready`);
+    expect(probe).toContain(`http://127.0.0.1:${config.PORT}/health/ready`);
     expect(server.stop_signal).toBe('SIGTERM');
-    const drainSeconds = (Number(env['SHUTDOWN_DRAIN_DELAY_MS']) + Number(env['SHUTDOWN_BUDGET_MS'])) / 1000;
-    expect(drainSeconds).toBeGreaterThan(0);
+    const drainSeconds = (config.SHUTDOWN_DRAIN_DELAY_MS + config.SHUTDOWN_BUDGET_MS) / 1000;
     expect(seconds(server.stop_grace_period ?? '10s')).toBeGreaterThan(drainSeconds);
   });
 
@@ -104,6 +111,7 @@ describe('deploy/prometheus.yml', () => {
 
   it('loads the alert rules from where the compose file mounts them', () => {
     const mounted = (compose.services['prometheus']?.volumes ?? []).map((v) => v.split(':'));
+    expect(prometheus.rule_files.length).toBeGreaterThan(0);
     for (const file of prometheus.rule_files) {
       expect(mounted.some(([src, dst]) => dst === file && existsSync(path.join(deploy, src!))), file).toBe(true);
     }
@@ -137,7 +145,11 @@ describe('deploy/grafana', () => {
     const sources = parse(read('grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ type: string; url: string }> };
     const port = compose.services['prometheus']!.ports![0]!.split(':')[1];
     expect(sources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: `http://prometheus:${port}` })]);
-    const dashboard = JSON.parse(read('grafana-dashboard.json')) as { panels: Array<{ type: string; datasource?: { uid: string } | null }> };
+    const dashboard = JSON.parse(read('grafana-dashboard.json')) as {
+      panels: Array<{ type: string; datasource?: { uid: string } | null }>;
+      templating: { list: Array<{ name: string; type: string; query?: string }> };
+    };
+    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
     const withQueries = dashboard.panels.filter((p) => p.type !== 'row');
     expect(withQueries.length).toBeGreaterThan(10);
     expect(withQueries.filter((p) => p.datasource?.uid !== '${datasource}').map((p) => p.type)).toEqual([]);
