@@ -60,14 +60,18 @@ function sqliteAttempt(filename: string): Attempt {
   };
 }
 
-function postgresAttempt(pool: pg.Pool): Attempt {
+function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt {
   let client: pg.Client | undefined;
   return {
     async tryOnce() {
       if (!client) {
         // Not a pool connection: the pool would hand it back (and the lock with it) or reap it when idle.
         const c = new pg.Client((pool as unknown as { options: pg.ClientConfig }).options);
-        c.on('error', () => undefined); // a lost connection loses the lock; the next start takes it again
+        // A lost connection loses the lock (Postgres restarted, network cut): say so, since a second instance
+        // could then start; this one keeps serving, and its own next start takes the lock again.
+        c.on('error', (err) => {
+          if (client === c) logger.error({ db: target, err: err.message }, 'instance lock connection lost: another instance could now start on this database');
+        });
         await c.connect();
         client = c;
       }
@@ -95,7 +99,7 @@ export async function acquireInstanceLock(db: Database, options: { waitMs: numbe
   if (driver.kind === 'sqlite' && (driver.sqlite.memory || driver.sqlite.name === '' || driver.sqlite.name === ':memory:')) {
     return { release: async () => undefined };
   }
-  const attempt = driver.kind === 'sqlite' ? sqliteAttempt(driver.sqlite.name) : postgresAttempt(driver.pool);
+  const attempt = driver.kind === 'sqlite' ? sqliteAttempt(driver.sqlite.name) : postgresAttempt(driver.pool, options.logger, target);
   const retryMs = options.retryMs ?? 500;
   const started = performance.now();
   let lastLog = -Infinity;
