@@ -197,8 +197,11 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         });
         limiter.close();
         loopCheck.stop();
-        await storage.close();
-        await instanceLock?.release();
+        try {
+          await storage.close();
+        } finally {
+          await instanceLock?.release();
+        }
         redis?.disconnect();
         logger.info('stopped');
       })();

@@ -11,6 +11,7 @@
  *   - PostgreSQL: a session advisory lock on a connection of its own, keyed by database and schema.
  * The CLI's other commands (`rooms`, `replay`, `verify`, `migrate`) do not take it.
  */
+import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Logger } from '@game/observability';
 import type { Database } from '@game/persistence';
 import BetterSqlite3 from 'better-sqlite3';
@@ -40,10 +41,23 @@ interface Attempt {
 }
 
 function sqliteAttempt(filename: string): Attempt {
+  // The real path: two instances naming the same database through a symlink lock the same file.
+  const lockPath = `${realpathSync(filename)}.instance-lock`;
   let conn: BetterSqlite3.Database | undefined;
   return {
     async tryOnce() {
-      conn ??= new BetterSqlite3(`${filename}.instance-lock`, { timeout: 0 });
+      if (!conn) {
+        conn = new BetterSqlite3(lockPath, { timeout: 0 });
+        // SQLite opens a file it cannot write read-only without a word, and a read-only BEGIN EXCLUSIVE is
+        // a shared lock that two instances can both hold: refuse that instead of locking nothing.
+        try {
+          accessSync(lockPath, constants.W_OK);
+        } catch {
+          conn.close();
+          conn = undefined;
+          throw new Error(`the instance lock file ${lockPath} is not writable by this process (uid ${process.getuid?.() ?? '?'}); give it to the server's user or delete it while no server runs`);
+        }
+      }
       try {
         // Held (never committed) until the connection closes or the process ends.
         conn.exec('BEGIN EXCLUSIVE');
@@ -60,27 +74,67 @@ function sqliteAttempt(filename: string): Attempt {
   };
 }
 
+const LOCK_SQL = `select pg_try_advisory_lock(hashtextextended('liap-tui-server:' || current_database() || ':' || current_schema(), 0)) as locked`;
+
 function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt {
   let client: pg.Client | undefined;
+  let released = false;
+  let retake: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<pg.Client> => {
+    // Not a pool connection: the pool would hand it back (and the lock with it) or reap it when idle.
+    const c = new pg.Client({
+      ...(pool as unknown as { options: pg.ClientConfig }).options,
+      application_name: 'liap-tui-server instance-lock',
+      keepAlive: true,
+    });
+    c.on('error', (err) => {
+      if (client !== c || released) return;
+      client = undefined;
+      logger.error({ db: target, err: err.message }, 'instance lock connection lost: taking the lock again');
+      scheduleRetake();
+    });
+    await c.connect();
+    // An idle session that nothing ends: a dead peer is noticed within ~30 s (so a crashed host's lock goes
+    // away), and no idle_session_timeout (PostgreSQL 14+) takes the lock with it.
+    await c.query('set tcp_keepalives_idle = 10; set tcp_keepalives_interval = 5; set tcp_keepalives_count = 3');
+    await c.query('set idle_session_timeout = 0').catch(() => undefined); // older servers do not have it
+    return c;
+  };
+
+  // After a lost connection (Postgres restarted, network cut): take the lock again, or say loudly that
+  // another instance has it.
+  const scheduleRetake = () => {
+    if (released || retake) return;
+    retake = setTimeout(() => {
+      retake = undefined;
+      void (async () => {
+        try {
+          const c = await connect();
+          if (released) return void (await c.end().catch(() => undefined));
+          client = c;
+          const r = await c.query<{ locked: boolean }>(LOCK_SQL);
+          if (r.rows[0]?.locked === true) logger.warn({ db: target }, 'instance lock taken again');
+          else logger.error({ db: target }, 'another instance took the instance lock while this one was cut off from the database: two instances may now serve it; stop one');
+        } catch (err) {
+          logger.warn({ db: target, err: err instanceof Error ? err.message : String(err) }, 'instance lock: database not reachable yet; trying again');
+          client = undefined;
+          scheduleRetake();
+        }
+      })();
+    }, 2_000);
+    retake.unref();
+  };
+
   return {
     async tryOnce() {
-      if (!client) {
-        // Not a pool connection: the pool would hand it back (and the lock with it) or reap it when idle.
-        const c = new pg.Client((pool as unknown as { options: pg.ClientConfig }).options);
-        // A lost connection loses the lock (Postgres restarted, network cut): say so, since a second instance
-        // could then start; this one keeps serving, and its own next start takes the lock again.
-        c.on('error', (err) => {
-          if (client === c) logger.error({ db: target, err: err.message }, 'instance lock connection lost: another instance could now start on this database');
-        });
-        await c.connect();
-        client = c;
-      }
-      const r = await client.query<{ locked: boolean }>(
-        `select pg_try_advisory_lock(hashtextextended('liap-tui-server:' || current_database() || ':' || current_schema(), 0)) as locked`,
-      );
+      client ??= await connect();
+      const r = await client.query<{ locked: boolean }>(LOCK_SQL);
       return r.rows[0]?.locked === true;
     },
     async release() {
+      released = true;
+      if (retake) clearTimeout(retake);
       const c = client;
       client = undefined;
       await c?.end().catch(() => undefined);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceLockedError } from '../src/instance-lock.js';
 import { ensureServerEntry, startServerProcess } from './crash/server-process.js';
 import { Browser } from './support/index.js';
-import { generousLimitsFile, startTestServer, startTwoHumanGame, tempSqlite } from './harness.js';
+import { generousLimitsFile, startTestServer, startTwoHumanGame, tempSqlite, until } from './harness.js';
 
 interface Backend {
   name: string;
@@ -39,7 +39,7 @@ for (const backend of backends) {
       await db?.cleanup();
     });
 
-    it('a second server gives up after the wait with an error naming the database, and changes nothing', async () => {
+    it('a second server gives up after the wait with an error naming the database; the first keeps serving', async () => {
       const first = await startTestServer({ DATABASE_URL: db.url });
       try {
         const alice = new Browser('alice');
@@ -68,15 +68,20 @@ for (const backend of backends) {
         const roomId = game.a.roomId;
         const version = (await game.actor.whenIdle(), game.actor.version);
         let started = false;
-        const pending = startTestServer({ DATABASE_URL: db.url, INSTANCE_LOCK_WAIT_MS: 30_000 }).then((s) => {
+        let secondPort: number | undefined;
+        const pending = startTestServer({ DATABASE_URL: db.url, INSTANCE_LOCK_WAIT_MS: 30_000 }, { onListening: (p) => void (secondPort = p) }).then((s) => {
           started = true;
           second = s;
           return s;
         });
-        // Still waiting while the first serves (it retries every 500 ms): a new room on the first meanwhile.
+        // The second has bound its port and is waiting: its startup probe fails, the first keeps serving.
+        await until(() => secondPort !== undefined, 'the second server binds its port');
+        const startup = await fetch(`http://127.0.0.1:${secondPort}/health/startup`);
+        expect(startup.status).toBe(503);
         const dave = new Browser('dave');
         await dave.createRoom(first.baseUrl, 'Dave');
         await dave.closeAll();
+        expect((await fetch(`http://127.0.0.1:${secondPort}/health/startup`)).status).toBe(503);
         expect(started).toBe(false);
         await first.stop();
         await Promise.all([game.alice.closeAll(), game.bob.closeAll()]);
@@ -89,14 +94,21 @@ for (const backend of backends) {
       }
     });
 
-    it('a server killed with SIGKILL leaves no lock behind: the next one starts without waiting', async () => {
+    it('holds across processes; a server killed with SIGKILL leaves no lock behind', async () => {
       await ensureServerEntry();
       const limits = await generousLimitsFile();
       const settings = { DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', GAME_TIME_SCALE: '0', RATE_LIMITS_FILE: limits };
-      const killed = await startServerProcess(settings);
-      await killed.kill();
-      // With no wait allowed, a lock left behind would fail this start at once.
-      const next = await startTestServer({ DATABASE_URL: db.url, INSTANCE_LOCK_WAIT_MS: 0 });
+      const child = await startServerProcess(settings);
+      try {
+        await expect(startTestServer({ DATABASE_URL: db.url, INSTANCE_LOCK_WAIT_MS: 600 })).rejects.toBeInstanceOf(InstanceLockedError);
+      } finally {
+        await child.kill();
+      }
+      // A lock left behind would fail this start: SQLite's goes with the process at once; Postgres notices the
+      // closed session within moments (the retries run every 500 ms).
+      const t0 = performance.now();
+      const next = await startTestServer({ DATABASE_URL: db.url, INSTANCE_LOCK_WAIT_MS: backend.name === 'sqlite' ? 0 : 2_000 });
+      expect(performance.now() - t0).toBeLessThan(2_000);
       await next.stop();
     });
   });
