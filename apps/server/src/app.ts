@@ -115,6 +115,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   gateway.register();
 
   const loopCheck = eventLoopDelayCheck({ name: 'event-loop', warnAt: 200 });
+  let instanceLock: InstanceLock | undefined;
   const health = createHealthRegistry({
     logger,
     metrics: registry,
@@ -142,6 +143,18 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
             : { status: 'pass', output: `${rooms.size} live rooms; oldest queued command ${worst} ms` };
         },
       },
+      {
+        // One serving instance per database (src/instance-lock.ts): fails when another instance has taken it.
+        name: 'instance-lock',
+        critical: true,
+        componentType: 'component',
+        check: () => {
+          const state = instanceLock?.state();
+          if (state === 'lost') return { status: 'fail', output: 'another instance holds this database: two instances may serve it; stop one' };
+          if (state === 'retaking') return { status: 'warn', output: 'the connection holding the lock was lost; taking it again' };
+          return { status: 'pass', output: state === 'held' ? 'held' : 'not taken yet (starting)' };
+        },
+      },
       ...(redis ? [redisPingCheck({ name: 'redis', client: redis, critical: false })] : []),
     ],
   });
@@ -150,7 +163,6 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
 
   let port = 0;
   let stopping: Promise<void> | undefined;
-  let instanceLock: InstanceLock | undefined;
   const server: LiapServer = {
     config,
     logger,

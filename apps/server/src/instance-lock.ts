@@ -29,7 +29,12 @@ export class InstanceLockedError extends Error {
   }
 }
 
+/** `held`; `retaking`: its connection was lost, taking it again; `lost`: another instance holds it now. */
+export type InstanceLockState = 'held' | 'retaking' | 'lost';
+
 export interface InstanceLock {
+  /** After acquisition (the readiness check reads it). Only a Postgres lock can leave `held`. */
+  state(): InstanceLockState;
   /** Releases the lock (idempotent). */
   release(): Promise<void>;
 }
@@ -37,6 +42,7 @@ export interface InstanceLock {
 interface Attempt {
   /** Tries once: true when this process now holds the lock. */
   tryOnce(): Promise<boolean>;
+  state(): InstanceLockState;
   release(): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ function sqliteAttempt(filename: string): Attempt {
         throw err;
       }
     },
+    // An fcntl lock is the process's until it ends.
+    state: () => 'held',
     async release() {
       conn?.close();
       conn = undefined;
@@ -80,6 +88,7 @@ function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt
   let client: pg.Client | undefined;
   let released = false;
   let retake: NodeJS.Timeout | undefined;
+  let state: InstanceLockState = 'held';
 
   const connect = async (): Promise<pg.Client> => {
     // Not a pool connection: the pool would hand it back (and the lock with it) or reap it when idle.
@@ -91,8 +100,9 @@ function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt
     c.on('error', (err) => {
       if (client !== c || released) return;
       client = undefined;
+      state = 'retaking';
       logger.error({ db: target, err: err.message }, 'instance lock connection lost: taking the lock again');
-      scheduleRetake();
+      scheduleRetake(2_000);
     });
     await c.connect();
     // An idle session that nothing ends: a dead peer is noticed within ~30 s (so a crashed host's lock goes
@@ -102,27 +112,35 @@ function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt
     return c;
   };
 
-  // After a lost connection (Postgres restarted, network cut): take the lock again, or say loudly that
-  // another instance has it.
-  const scheduleRetake = () => {
+  // After a lost connection (Postgres restarted, network cut): take the lock again. If another instance took it
+  // meanwhile, say so loudly (readiness fails: state `lost`) and keep trying, so that this one is whole again
+  // once the other stops.
+  const scheduleRetake = (delayMs: number) => {
     if (released || retake) return;
     retake = setTimeout(() => {
       retake = undefined;
       void (async () => {
         try {
-          const c = await connect();
-          if (released) return void (await c.end().catch(() => undefined));
-          client = c;
-          const r = await c.query<{ locked: boolean }>(LOCK_SQL);
-          if (r.rows[0]?.locked === true) logger.warn({ db: target }, 'instance lock taken again');
-          else logger.error({ db: target }, 'another instance took the instance lock while this one was cut off from the database: two instances may now serve it; stop one');
+          if (!client) {
+            const c = await connect();
+            if (released) return void (await c.end().catch(() => undefined));
+            client = c;
+          }
+          const r = await client.query<{ locked: boolean }>(LOCK_SQL);
+          if (r.rows[0]?.locked === true) {
+            state = 'held';
+            logger.warn({ db: target }, 'instance lock taken again');
+          } else {
+            if (state !== 'lost') logger.error({ db: target }, 'another instance took the instance lock while this one was cut off from the database: two instances may now serve it; stop one');
+            state = 'lost';
+            scheduleRetake(5_000);
+          }
         } catch (err) {
           logger.warn({ db: target, err: err instanceof Error ? err.message : String(err) }, 'instance lock: database not reachable yet; trying again');
-          client = undefined;
-          scheduleRetake();
+          scheduleRetake(2_000);
         }
       })();
-    }, 2_000);
+    }, delayMs);
     retake.unref();
   };
 
@@ -132,6 +150,7 @@ function postgresAttempt(pool: pg.Pool, logger: Logger, target: string): Attempt
       const r = await client.query<{ locked: boolean }>(LOCK_SQL);
       return r.rows[0]?.locked === true;
     },
+    state: () => state,
     async release() {
       released = true;
       if (retake) clearTimeout(retake);
@@ -151,7 +170,7 @@ export async function acquireInstanceLock(db: Database, options: { waitMs: numbe
   const target = db.target;
   const driver = db.driver;
   if (driver.kind === 'sqlite' && (driver.sqlite.memory || driver.sqlite.name === '' || driver.sqlite.name === ':memory:')) {
-    return { release: async () => undefined };
+    return { state: () => 'held', release: async () => undefined };
   }
   const attempt = driver.kind === 'sqlite' ? sqliteAttempt(driver.sqlite.name) : postgresAttempt(driver.pool, options.logger, target);
   const retryMs = options.retryMs ?? 500;
@@ -172,5 +191,5 @@ export async function acquireInstanceLock(db: Database, options: { waitMs: numbe
     await attempt.release();
     throw err;
   }
-  return { release: () => attempt.release() };
+  return { state: () => attempt.state(), release: () => attempt.release() };
 }

@@ -4,6 +4,7 @@
  * the first stops, gives up with a clear error after INSTANCE_LOCK_WAIT_MS, and never waits after a crash.
  */
 import { createPgSchema, requirePostgres } from '@game/test-services';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceLockedError } from '../src/instance-lock.js';
 import { ensureServerEntry, startServerProcess } from './crash/server-process.js';
@@ -113,3 +114,75 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('one instance per database (postgres): a lost lock connection', () => {
+  let schema: Awaited<ReturnType<typeof createPgSchema>>;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    await requirePostgres();
+    schema = await createPgSchema('instance_lock_lost');
+    admin = new pg.Client({ connectionString: schema.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await schema?.drop();
+  });
+
+  // The key the server locks (src/instance-lock.ts), and the session holding it.
+  const KEY = `hashtextextended('liap-tui-server:' || current_database() || ':' || current_schema(), 0)`;
+  const holder = async (): Promise<number | null> => {
+    const r = await admin.query<{ pid: number }>(
+      `select l.pid from pg_locks l where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+         and l.classid = ((${KEY} >> 32) & 4294967295)::bigint::text::oid and l.objid = (${KEY} & 4294967295)::bigint::text::oid`,
+    );
+    return r.rows[0]?.pid ?? null;
+  };
+  /** Polls an outside state (Postgres, the HTTP probe) until `cond` holds; fails after `ms`. */
+  const eventually = async (cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const instanceLockCheck = async (baseUrl: string): Promise<{ http: number; status: string | undefined }> => {
+    const res = await fetch(`${baseUrl}/health/ready`);
+    const body = (await res.json()) as { checks?: Record<string, Array<{ status: string }>> };
+    return { http: res.status, status: body.checks?.['instance-lock']?.[0]?.status };
+  };
+
+  it('takes the lock again after its connection is cut, and fails readiness while another instance holds it', async () => {
+    const t = await startTestServer({ DATABASE_URL: schema.url });
+    try {
+      const first = await holder();
+      expect(first).not.toBeNull();
+      expect(await instanceLockCheck(t.baseUrl)).toEqual({ http: 200, status: 'pass' });
+
+      // Cut the lock's connection (as a Postgres restart would): the server takes the lock again.
+      await admin.query('select pg_terminate_backend($1)', [first]);
+      let again: number | null = null;
+      await eventually(async () => {
+        again = await holder();
+        return again !== null && again !== first;
+      }, 'the server takes the lock again');
+      expect(await instanceLockCheck(t.baseUrl)).toEqual({ http: 200, status: 'pass' });
+
+      // Cut it again, and let "another instance" (this test's session) take the lock first: readiness fails.
+      await admin.query('select pg_terminate_backend($1)', [again]);
+      await eventually(async () => (await holder()) === null, 'the cut session lets go');
+      const took = await admin.query<{ locked: boolean }>(`select pg_try_advisory_lock(${KEY}) as locked`);
+      expect(took.rows[0]?.locked).toBe(true);
+      let seen: { http: number; status: string | undefined } | undefined;
+      await eventually(async () => (seen = await instanceLockCheck(t.baseUrl)).status === 'fail', 'readiness fails on the lost lock');
+      expect(seen).toEqual({ http: 503, status: 'fail' });
+
+      // The other lets go: the server is whole again.
+      await admin.query(`select pg_advisory_unlock(${KEY})`);
+      await eventually(async () => (seen = await instanceLockCheck(t.baseUrl)).status === 'pass', 'the server takes the lock back');
+      expect(seen?.http).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  }, 60_000);
+});
