@@ -36,7 +36,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,10 @@ function has(cmd) {
 function prerequisites() {
   if (process.platform !== 'linux') throw new CannotRun('needs Linux (buildah, chroot isolation)');
   if (process.getuid?.() !== 0) throw new CannotRun('needs root (buildah with chroot isolation, debootstrap)');
+  // Room for the stand-in base, the build stage and buildah's layer cache (measured: ~4.5 GB in all).
+  const fs = statfsSync('/var');
+  const freeGb = (fs.bavail * fs.bsize) / 2 ** 30;
+  if (freeGb < 6) throw new CannotRun(`needs about 6 GB free under /var (buildah's storage, ${WORK}); ${freeGb.toFixed(1)} GB free`);
   // command -> Debian package
   const needed = { buildah: 'buildah', debootstrap: 'debootstrap', promtool: 'prometheus' };
   const missing = Object.entries(needed).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
