@@ -68,7 +68,14 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 
-  const storage = await openStorage({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, logger, metrics: registry, ...(redis ? { redis } : {}) });
+  const storage = await openStorage({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    sqliteSynchronous: config.SQLITE_SYNCHRONOUS,
+    logger,
+    metrics: registry,
+    ...(redis ? { redis } : {}),
+  });
 
   const limiter = createRateLimiter({
     policies: protocolDefaultPolicies,

@@ -47,6 +47,12 @@ const schema = z
      * lists; 0 = one per event-loop turn.
      */
     LOBBY_UPDATE_INTERVAL_MS: intFrom(0, 60_000).default(200),
+    /**
+     * SQLite durability. `NORMAL` (default, WAL): a killed process loses nothing committed, a power loss or
+     * kernel crash may lose the last commits. `FULL`: every commit is fsynced before the table hears of it,
+     * so not even a power loss loses an acknowledged move, at the cost of an fsync per action.
+     */
+    SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
     /** PostgreSQL: most connections in the pool. */
     DATABASE_POOL_MAX: intFrom(1, 1_000).default(10),
     /** In game: how long a room with no connected human lives before it is closed. */

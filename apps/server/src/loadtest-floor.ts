@@ -25,13 +25,13 @@ export interface FloorStore {
 }
 
 /**
- * A SQLite file with the pragmas the server's database gets (WAL, synchronous NORMAL, busy timeout) and one
- * table; each action is one autocommitted insert through a prepared statement.
+ * A SQLite file with the pragmas the server's database gets (WAL, the server's `synchronous`, busy timeout)
+ * and one table; each action is one autocommitted insert through a prepared statement.
  */
-export function openSqliteFloorStore(file: string): FloorStore {
+export function openSqliteFloorStore(file: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): FloorStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma('busy_timeout = 5000');
   db.exec('create table if not exists floor_actions (room text not null, seq integer not null, body text not null, primary key (room, seq))');
   const insert = db.prepare('insert into floor_actions (room, seq, body) values (?, ?, ?)');

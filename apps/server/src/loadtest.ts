@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { silentLogger } from '@game/persistence';
 import { createProtocolDefaultPolicies } from '@game/rate-limit';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { createServer } from './app.js';
 import { loadConfig } from './config.js';
@@ -56,6 +56,8 @@ export interface LoadTestOptions {
    * driver), and report our latency as a ratio of each.
    */
   readonly baseline?: boolean;
+  /** SQLite only: the server's SQLITE_SYNCHRONOUS, applied to the store-then-answer baseline too (default NORMAL). */
+  readonly sqliteSynchronous?: 'NORMAL' | 'FULL';
 }
 
 /** One progress sample (the last second). */
@@ -289,6 +291,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
         SHUTDOWN_DRAIN_DELAY_MS: 0,
         SHUTDOWN_BUDGET_MS: 30_000,
         STUCK_MAILBOX_MS: 600_000,
+        SQLITE_SYNCHRONOUS: options.sqliteSynchronous ?? 'NORMAL',
       },
     );
     const server = await createServer(config, (options.logLevel ?? 'silent') === 'silent' ? { logger: silentLogger } : {});
@@ -307,7 +310,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     const common = { rooms, durationMs: Math.max(1_000, Math.round(report.durationSeconds * 1000)), thinkMs, workerCount, setupConcurrency, database, onProgress: options.onProgress };
     const baseline = await runBaseline(report, common, undefined);
     const store =
-      database === 'sqlite' ? openSqliteFloorStore(path.join(tmp, 'floor.db')) : await openPostgresFloorStore(databaseUrl, config.DATABASE_POOL_MAX);
+      database === 'sqlite' ? openSqliteFloorStore(path.join(tmp, 'floor.db'), options.sqliteSynchronous ?? 'NORMAL') : await openPostgresFloorStore(databaseUrl, config.DATABASE_POOL_MAX);
     let storedBaseline: BaselineReport;
     try {
       storedBaseline = await runBaseline(report, common, store);
@@ -577,6 +580,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     .option('--setup-concurrency <n>', 'rooms set up at once per worker', intArg, 25)
     .option('--log-level <level>', 'server log level (logs go to stdout)', 'silent')
     .option('--keep-db', 'keep the temporary database after the run')
+    .addOption(new Option('--sqlite-synchronous <mode>', "SQLite: the server's SQLITE_SYNCHRONOUS, also used by the store-then-answer baseline").choices(['NORMAL', 'FULL']).default('NORMAL'))
     .option('--baseline', 'then run the same load against a raw uWS server that only answers, and again with it committing one row per action to the same kind of database first; report the ratios')
     .option('--json', 'print the report as JSON on stdout')
     .option('--quiet', 'no progress lines')
@@ -587,7 +591,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     const code = (err as { exitCode?: number }).exitCode;
     return code ?? 2;
   }
-  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean; baseline?: boolean; logLevel: string }>();
+  const opts = program.opts<{ rooms: number; games?: number; duration: number; db?: string; thinkMs: number; workers: number; setupConcurrency: number; keepDb?: boolean; json?: boolean; quiet?: boolean; baseline?: boolean; logLevel: string; sqliteSynchronous: 'NORMAL' | 'FULL' }>();
   const db = opts.db ?? process.env['DATABASE_URL'];
   try {
     const report = await runLoadTest({
@@ -600,6 +604,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       setupConcurrency: opts.setupConcurrency,
       keepDatabase: opts.keepDb === true,
       baseline: opts.baseline === true,
+      sqliteSynchronous: opts.sqliteSynchronous,
       logLevel: opts.logLevel as NonNullable<LoadTestOptions['logLevel']>,
       ...(opts.quiet ? {} : { onProgress: (line: string) => process.stderr.write(`${line}\n`) }),
     });

@@ -25,7 +25,7 @@ function config(overrides: Record<string, unknown> = {}): ServerConfig {
 
 async function withStorage<T>(cfg: ServerConfig, fn: (s: Storage) => Promise<T>): Promise<T> {
   const logger = createLogger({ level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL, name: 'liap-tui-server' });
-  const storage = await openStorage({ url: cfg.DATABASE_URL, logger });
+  const storage = await openStorage({ url: cfg.DATABASE_URL, sqliteSynchronous: cfg.SQLITE_SYNCHRONOUS, logger });
   try {
     return await fn(storage);
   } finally {

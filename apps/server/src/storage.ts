@@ -129,6 +129,8 @@ export async function openStorage(options: {
   url: string;
   /** PostgreSQL pool size (ignored for SQLite). */
   poolMax?: number;
+  /** SQLite `PRAGMA synchronous` (ignored for PostgreSQL); NORMAL by default. */
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
   logger: Logger;
   metrics?: Registry;
   redis?: Redis;
@@ -138,7 +140,7 @@ export async function openStorage(options: {
     ...(options.poolMax !== undefined ? { pool: { max: options.poolMax } } : {}),
     // WAL checkpoints from a worker thread: a commit on the event loop never copies the WAL back (they were
     // the largest single cause of multi-millisecond action latencies under load, see docs/perf/server-load.md).
-    ...(options.url.startsWith('sqlite:') ? { checkpoint: 'background' as const } : {}),
+    ...(options.url.startsWith('sqlite:') ? { checkpoint: 'background' as const, synchronous: options.sqliteSynchronous ?? 'NORMAL' } : {}),
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
