@@ -37,9 +37,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, redact } from '@game/test-services';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 
@@ -247,17 +247,6 @@ function pruneWhenLarge() {
   log(`buildah storage now ${(after / 2 ** 30).toFixed(1)} GB`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Descendants of `pid` (from /proc), to find the server process under `buildah run`. */
 function descendants(pid) {
   const children = new Map();
@@ -416,17 +405,6 @@ async function main() {
     const rm = sh('buildah', ['rm', ctr], { allowFail: true, quiet: true });
     if (rm.status !== 0) log(`could not remove the working container ${ctr}: ${rm.stderr.trim()}`);
     sh('psql', [pgBase, '-qXc', `drop schema if exists ${schema} cascade`], { allowFail: true, quiet: true });
-  }
-}
-
-/** A database URL without its password, for messages. */
-function redact(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable URL>';
   }
 }
 
