@@ -4,7 +4,8 @@ export type { CreateLoggerOptions, GameLogger, LogLevel, RedactOptions } from '.
 export { createLogger, defaultRedactKeys } from './logger.js';
 export type { LogContext } from './context.js';
 export { bindContext, getContext, getCorrelationId, newCorrelationId, withContext } from './context.js';
-export type { LatencyHistogramOptions, MetricsOption, ProcessMetricsOptions, TimedOptions } from './metrics.js';
+export type { LatencyHistogramOptions, ProcessMetricsOptions, TimedOptions } from './metrics.js';
+export { metricsTarget, type MetricsOption } from './metrics-option.js';
 export { createLatencyHistogram, latencyBuckets, registerProcessMetrics, timed } from './metrics.js';
 export type { SlowOperationLog, SlowOperationLogOptions } from './slow.js';
 export { createSlowOperationLog } from './slow.js';

@@ -5,14 +5,6 @@ import { ObservabilityConfigError } from './errors.js';
 import type { SlowOperationLog } from './slow.js';
 
 /**
- * The `metrics` option of the @game packages that register prom-client metrics (persistence, rate-limit,
- * health): a registry, or a registry and a prefix put in front of every metric name the package registers
- * (`{ registry, prefix: 'game_' }` makes `game_health_ready`). The packages read it structurally, so they do
- * not load this package at run time.
- */
-export type MetricsOption = Registry | { readonly registry: Registry; readonly prefix?: string | undefined };
-
-/**
  * Histogram buckets in seconds from 100 µs to 10 s: fine below a millisecond (in-memory work,
  * frame handling), coarse up to the seconds a database stall takes.
  */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Gauge, Histogram, Registry } from 'prom-client';
-import type { MetricsOption } from '@game/observability';
+import { metricsTarget as sharedMetricsTarget, type MetricsOption } from '@game/observability/metrics-option';
 import { HealthConfigError } from '../errors.js';
 import type { CheckStatus } from '../types.js';
 
@@ -20,16 +20,9 @@ function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-/** The registry and name prefix of a `metrics` option (a bare registry has no prefix). */
+/** The registry and name prefix of a `metrics` option, or this package's configuration error. */
 export function metricsTarget(option: MetricsOption): { registry: Registry; prefix: string } {
-  const bad = (msg: string) => new HealthConfigError('metrics', msg);
-  if (option === null || typeof option !== 'object') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
-  if (typeof (option as Registry).getSingleMetric === 'function') return { registry: option as Registry, prefix: '' };
-  const { registry, prefix } = option as { registry: Registry; prefix?: string | undefined };
-  if (typeof registry?.getSingleMetric !== 'function') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
-  // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*
-  if (prefix !== undefined && !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) throw bad(`prefix ${JSON.stringify(prefix)} is not the start of a Prometheus metric name`);
-  return { registry, prefix: prefix ?? '' };
+  return sharedMetricsTarget(option, (problem) => new HealthConfigError('metrics', problem));
 }
 
 export function createHealthMetrics(registry: Registry, prefix: string): HealthMetrics {

@@ -14,8 +14,9 @@ function prom(): PromClient {
 
 /**
  * The `metrics` option: a prom-client registry, or a registry and a prefix put in front of every metric name
- * (`{ registry, prefix: 'game_' }` makes `game_db_queries_total`). The same shape as in @game/rate-limit and
- * @game/health (there typed by @game/observability, which this package does not depend on).
+ * (`{ registry, prefix: 'game_' }` makes `game_db_queries_total`). The same option as @game/rate-limit and
+ * @game/health take; they share `metricsTarget` from @game/observability/metrics-option, and this package keeps
+ * its own copy of it because it does not depend on @game/observability.
  */
 export type MetricsOption = Registry | { readonly registry: Registry; readonly prefix?: string | undefined };
 

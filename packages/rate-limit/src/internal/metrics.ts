@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as PromClientModule from 'prom-client';
-import type { MetricsOption } from '@game/observability';
+import { metricsTarget as sharedMetricsTarget, type MetricsOption } from '@game/observability/metrics-option';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { RateLimitConfigError } from '../errors.js';
 
@@ -52,16 +52,9 @@ export interface LimiterMetrics {
   reload(result: 'ok' | 'rejected'): void;
 }
 
-/** The registry and name prefix of a `metrics` option (a bare registry has no prefix). */
+/** The registry and name prefix of a `metrics` option, or this package's configuration error. */
 export function metricsTarget(option: MetricsOption): { registry: Registry; prefix: string } {
-  const bad = (msg: string) => new RateLimitConfigError('code', [`metrics: ${msg}`]);
-  if (option === null || typeof option !== 'object') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
-  if (typeof (option as Registry).getSingleMetric === 'function') return { registry: option as Registry, prefix: '' };
-  const { registry, prefix } = option as { registry: Registry; prefix?: string | undefined };
-  if (typeof registry?.getSingleMetric !== 'function') throw bad('must be a prom-client Registry or { registry: Registry, prefix?: string }');
-  // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*
-  if (prefix !== undefined && !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) throw bad(`prefix ${JSON.stringify(prefix)} is not the start of a Prometheus metric name`);
-  return { registry, prefix: prefix ?? '' };
+  return sharedMetricsTarget(option, (problem) => new RateLimitConfigError('code', [`metrics: ${problem}`]));
 }
 
 /** Creates the metrics in `registry` (names start with `prefix`), or no-ops when there is none. */
