@@ -347,8 +347,12 @@ export class Gateway {
     if (!cmd) throw new GatewayError(`Unsupported event: ${event}`, 'unsupported_event');
     await actor.submit(cmd, meta);
     // A player who left or was removed no longer acts for (or sees the hand of) whoever takes the seat next.
-    if (cmd.type === 'leave_room') this.unbindVacated(actor, cmd.seat);
-    else if (cmd.type === 'remove_player') this.unbindVacated(actor, cmd.slot);
+    if (cmd.type === 'leave_room') {
+      this.unbindVacated(actor, cmd.seat);
+      // Leaving a running game hands the seat to a bot for good: the last human leaving abandons the room
+      // (the socket's later close no longer counts, it is unbound).
+      this.checkAbandoned(actor);
+    } else if (cmd.type === 'remove_player') this.unbindVacated(actor, cmd.slot);
   }
 
   /** Unbinds the sockets still bound to `seat` once their session no longer holds it (left, removed, taken over). */

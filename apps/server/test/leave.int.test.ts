@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { settled } from './crash/moves.js';
-import { startTwoHumanGame, until, useSqliteServer } from './harness.js';
+import { listDirectory } from '../src/storage.js';
+import { startTwoHumanGame, until, useSqliteServer, type TestServer } from './harness.js';
 import { botLike } from './strategies.js';
-import { ScriptedPlayer, playUntilGameOver } from './support/index.js';
+import { Browser, ScriptedPlayer, playUntilGameOver, startGame } from './support/index.js';
 
 describe('leaving a running game', () => {
   const srv = useSqliteServer();
@@ -40,5 +41,46 @@ describe('leaving a running game', () => {
       for (const p of Object.values(pc.data['players'] as Record<string, { hand: unknown[] }>)) expect(p.hand).toEqual([]);
     }
     await Promise.all([alice.closeAll(), bob.closeAll()]);
+  });
+});
+
+/**
+ * A running game with no human left is closed after ROOM_ABANDON_MS (spec §1.9), whether its last human's
+ * socket dropped or they left with `leave_game`. Real game timings (GAME_TIME_SCALE 1) so that the bots
+ * cannot finish the game before the abandonment is due.
+ */
+describe('abandoning a running game', () => {
+  const srv = useSqliteServer({ GAME_TIME_SCALE: 1, ROOM_ABANDON_MS: 200 });
+
+  const soloGame = async (t: TestServer, name: string) => {
+    const browser = new Browser(name.toLowerCase());
+    const entry = await browser.createRoom(t.baseUrl, name, { pingIntervalMs: 0 });
+    await startGame(entry.socket);
+    const actor = t.server.rooms.get(entry.roomId)!;
+    expect(actor.state.status).toBe('in_game');
+    return { browser, entry };
+  };
+  const directoryStatus = async (t: TestServer, roomId: string) =>
+    (await listDirectory(t.server.storage)).find((r) => r.roomId === roomId)?.status;
+
+  it("the last human's socket drops: the room is closed and listed as abandoned", async () => {
+    const t = srv.t;
+    const { browser, entry } = await soloGame(t, 'Alice');
+    await browser.closeAll();
+    await until(() => t.server.rooms.get(entry.roomId) === undefined, 'the room to be unloaded');
+    expect(await directoryStatus(t, entry.roomId)).toBe('abandoned');
+  });
+
+  it('the last human leaves with leave_game: the room is closed too, not played on by four bots', async () => {
+    const t = srv.t;
+    const { browser, entry } = await soloGame(t, 'Alice');
+    const mark = entry.socket.mark();
+    entry.socket.send('leave_game', { player_name: 'Alice', reason: 'player_left' });
+    // The leaver's socket stays open and subscribed to the room: it hears the room close.
+    const closed = await entry.socket.waitFor('room_closed', { since: mark, timeoutMs: 5_000 });
+    expect(closed.data).toMatchObject({ room_id: entry.roomId, reason: 'All players disconnected' });
+    await until(() => t.server.rooms.get(entry.roomId) === undefined, 'the room to be unloaded');
+    expect(await directoryStatus(t, entry.roomId)).toBe('abandoned');
+    await browser.closeAll();
   });
 });
