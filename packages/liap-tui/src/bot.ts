@@ -1,9 +1,9 @@
 /** Bots: the legacy strategy of §9.2, and who the game is waiting on. */
 import { bestCombo, forEachCombo } from './internal/combos.js';
 import { pointsOf, type PieceKind } from './pieces.js';
-import { comparePlays, playStrength } from './rules.js';
+import { playStrength, winningPlayIndex } from './rules.js';
 import type { Rng } from './rng.js';
-import type { LiapCommand, LiapState, Seat, TurnPlay } from './types.js';
+import type { LiapCommand, LiapState, Seat } from './types.js';
 
 const STRONG_TYPES = new Set(['THREE_OF_A_KIND', 'STRAIGHT', 'FOUR_OF_A_KIND', 'EXTENDED_STRAIGHT', 'FIVE_OF_A_KIND', 'DOUBLE_STRAIGHT']);
 
@@ -297,10 +297,7 @@ export function strategicPlay(state: LiapState, seat: Seat): number[] {
   if (need < required || t === null) return lowest(hand, required);
   // Only spend good pieces when they beat the play currently winning this turn.
   const plays = t.plays;
-  // the play winning so far (turnWinnerIndex over the pieces, without building the list of pieces)
-  let li = 0;
-  for (let i = 1; i < plays.length; i++) if (comparePlays((plays[li] as TurnPlay).pieces, (plays[i] as TurnPlay).pieces) === 2) li = i;
-  const leader = plays[li];
+  const leader = plays[winningPlayIndex(plays)];
   if (leader === undefined) return lowest(hand, required);
   const leaderStrength = playStrength(leader.pieces, leader.playType);
   // the cheapest combination of the leader's type that is stronger (core sum for extended straights, §6.2)

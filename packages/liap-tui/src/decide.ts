@@ -4,7 +4,7 @@ import { DomainError } from './errors.js';
 import { evolve } from './evolve.js';
 import { createDeck, pointsOf, type PieceKind } from './pieces.js';
 import { shuffleInPlace, type Rng } from './rng.js';
-import { coreSum, gameWinners, isWeakHand, playType, rotationFrom, scoreRound, totalPoints } from './rules.js';
+import { gameWinners, isWeakHand, playType, rotationFrom, scoreRound, totalPoints, winningPlayIndex } from './rules.js';
 import type { CompletedPlay, TurnPlay, DecideContext, LiapCommand, LiapEvent, LiapState, Ranking, RoundScore, Seat, SeatInfo } from './types.js';
 
 /** Avatar colours for humans (§10.1). */
@@ -278,30 +278,11 @@ function emitPlay(em: Emitter, ctx: DecideContext, seat: Seat, indices: readonly
   });
 }
 
-/** §6.4 on recorded plays (types and values already known): same type and strictly stronger replaces. */
-function winningSeat(plays: readonly TurnPlay[]): Seat | null {
-  const first = plays[0];
-  if (first === undefined) return null;
-  const ext = first.playType === 'EXTENDED_STRAIGHT' || first.playType === 'EXTENDED_STRAIGHT_5';
-  let best = first;
-  let bestStrength = ext ? coreSum(first.pieces) : first.playValue;
-  for (let i = 1; i < plays.length; i++) {
-    const p = plays[i] as TurnPlay;
-    if (p.playType !== first.playType) continue;
-    const strength = ext ? coreSum(p.pieces) : p.playValue;
-    if (strength > bestStrength) {
-      best = p;
-      bestStrength = strength;
-    }
-  }
-  return best.seat;
-}
-
 function emitTurnResolution(em: Emitter, ctx: DecideContext): void {
   const s = em.state;
   const t = s.turn;
   if (t === null) return;
-  const winner = winningSeat(t.plays) ?? t.starter;
+  const winner = t.plays.length > 0 ? (t.plays[winningPlayIndex(t.plays)] as TurnPlay).seat : t.starter;
   const pilesWon = t.required ?? 0;
   const capturedPiles = s.players.map((p, i) => p.capturedPiles + (i === winner ? pilesWon : 0));
   const allHandsEmpty = s.players.every((p) => p.hand.length === 0);

@@ -20,6 +20,7 @@ export {
   playStrength,
   comparePlays,
   turnWinnerIndex,
+  winningPlayIndex,
   isWeakHand,
   scoreRound,
   gameWinners,
@@ -27,6 +28,7 @@ export {
   rotationFrom,
   WINNING_SCORE,
   type PlayType,
+  type TypedPlay,
   type ScoreBreakdown,
 } from './rules.js';
 export { DomainError, isDomainError, type DomainErrorCode } from './errors.js';

@@ -130,9 +130,33 @@ export function comparePlays(a: readonly PieceKind[], b: readonly PieceKind[]): 
  * provisional winner; a later one replaces it only if it has the same type and is strictly stronger.
  */
 export function turnWinnerIndex(plays: readonly (readonly PieceKind[])[]): number {
+  return winningPlayIndex(plays.map((pieces) => ({ pieces, playType: playType(pieces) })));
+}
+
+/** A play whose type is already known (as the engine records it in a turn). */
+export interface TypedPlay {
+  readonly pieces: readonly PieceKind[];
+  readonly playType: PlayType;
+}
+
+/**
+ * `turnWinnerIndex` for plays whose types are already known: the one rule (§6.4) the engine's turn
+ * resolution and the bots use. 0 for no plays.
+ */
+export function winningPlayIndex(plays: readonly TypedPlay[]): number {
+  const first = plays[0];
+  if (first === undefined) return 0;
   let best = 0;
+  let bestStrength = playStrength(first.pieces, first.playType);
   for (let i = 1; i < plays.length; i++) {
-    if (comparePlays(plays[best] as PieceKind[], plays[i] as PieceKind[]) === 2) best = i;
+    const p = plays[i] as TypedPlay;
+    // Only the starter's type can win; a later play replaces the winner only if strictly stronger.
+    if (p.playType !== first.playType) continue;
+    const strength = playStrength(p.pieces, p.playType);
+    if (strength > bestStrength) {
+      best = i;
+      bestStrength = strength;
+    }
   }
   return best;
 }

@@ -59,6 +59,24 @@ export function makeHands(fixed: Partial<Record<0 | 1 | 2 | 3, PieceKind[]>>): P
   return hands;
 }
 
+/** Every seat starts with the given pieces; the rest of the deck tops the hands up to 8, round-robin. */
+export function partialHands(parts: Partial<Record<0 | 1 | 2 | 3, PieceKind[]>>): PieceKind[][] {
+  const rest = createDeck();
+  const hands = [0, 1, 2, 3].map((s) => [...(parts[s as 0 | 1 | 2 | 3] ?? [])]);
+  for (const p of hands.flat()) {
+    const i = rest.indexOf(p);
+    if (i < 0) throw new Error(`piece ${p} not available`);
+    rest.splice(i, 1);
+  }
+  let s = 0;
+  for (const p of rest) {
+    while (hands[s % 4]!.length >= 8) s++;
+    hands[s % 4]!.push(p);
+    s++;
+  }
+  return hands;
+}
+
 /** A started game whose first deal is replaced by the given hands (at time `at`). */
 export function gameWithHands(hands: PieceKind[][], config: LiapConfigInput = { timeScale: 0 }, at = 0): LiapState {
   const s = lobby(config);
