@@ -195,14 +195,6 @@ function transferHostIfNeeded(em: Emitter, ctx: DecideContext, seat: Seat): void
   em.emit({ type: 'host_changed', at: ctx.now, from: seat, to, oldHost: seatName(em.state, seat), newHost: seatName(em.state, to) });
 }
 
-function autoDeclineIfAwaiting(em: Emitter, ctx: DecideContext, seat: Seat): void {
-  const s = em.state;
-  if (s.status !== 'in_game' || s.phase !== 'preparation' || s.prep === null) return;
-  if (!s.prep.weakSeats.includes(seat) || s.prep.decisions[seat] !== null) return;
-  emitRedealDecision(em, ctx, seat, false, true);
-  resolveRedealIfDone(em, ctx);
-}
-
 function emitDeclare(em: Emitter, ctx: DecideContext, seat: Seat, value: number, auto: boolean): void {
   const before = em.state;
   em.emit({ type: 'declared', at: ctx.now, seat, name: seatName(before, seat), value, auto });
@@ -429,8 +421,8 @@ export function decide(state: LiapState, command: LiapCommand, ctx: DecideContex
         else em.emit({ type: 'player_left', at: now, seat, name: s.name, inGame: false });
       } else {
         em.emit({ type: 'player_left', at: now, seat, name: s.name, inGame: true });
+        // The seat is a bot's from now on (decision 6): a pending redeal decision is the bot's to make.
         transferHostIfNeeded(em, ctx, seat);
-        autoDeclineIfAwaiting(em, ctx, seat);
       }
       break;
     }
@@ -494,8 +486,8 @@ export function decide(state: LiapState, command: LiapCommand, ctx: DecideContex
       if (!s.connected) fail('ALREADY_DISCONNECTED', `${s.name} is already disconnected`, { seat });
       em.emit({ type: 'player_disconnected', at: now, seat, name: s.name });
       if (state.status === 'in_game') {
+        // The seat is a bot's from now on (decision 6): a pending redeal decision is the bot's to make.
         transferHostIfNeeded(em, ctx, seat);
-        autoDeclineIfAwaiting(em, ctx, seat);
       }
       break;
     }

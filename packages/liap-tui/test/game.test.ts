@@ -4,6 +4,7 @@ import {
   createDeck,
   createRng,
   decide,
+  isBotControlled,
   isWeakHand,
   seatsToAct,
   simulateGame,
@@ -272,7 +273,7 @@ describe('disconnects (§10.4, decision 6)', () => {
     expect(codeOf(() => run(back.state, { type: 'player_reconnected', id: id(), seat: 0 }))).toBe('NOT_DISCONNECTED');
   });
 
-  it('a weak player who disconnects while undecided declines automatically', () => {
+  it('a weak player who disconnects or leaves while undecided: the bot makes the decision (decision 6), not an automatic decline', () => {
     let s = lobby();
     s = run(s, { type: 'remove_player', id: id(), seat: 0, slot: 2 }).state;
     s = run(s, { type: 'join_room', id: id(), name: 'Ann' }).state;
@@ -281,9 +282,23 @@ describe('disconnects (§10.4, decision 6)', () => {
       { type: 'game_started', at: 0, players: ['Host', 'Bot 2', 'Ann', 'Bot 4'] },
       { type: 'hands_dealt', at: 0, round: 1, multiplier: 1, hands, weakSeats: [2], afterRedeal: false },
     ]);
-    const d = run(s, { type: 'player_disconnected', id: id(), seat: 2 });
-    expect(d.events.map((e) => e.type)).toEqual(['player_disconnected', 'redeal_decided', 'round_started']);
-    expect(d.events[1]).toMatchObject({ seat: 2, accept: false, auto: true });
+    for (const away of [{ type: 'player_disconnected' as const, id: id(), seat: 2 }, { type: 'leave_room' as const, id: id(), seat: 2 }]) {
+      const d = run(s, away);
+      expect(d.events.map((e) => e.type)).toEqual([away.type === 'leave_room' ? 'player_left' : 'player_disconnected']);
+      expect(d.state.prep!.decisions[2]).toBeNull();
+      expect(seatsToAct(d.state)).toEqual([2]);
+      expect(isBotControlled(d.state, 2)).toBe(true);
+      // The legacy bot accepts about 80 % of the time (§9.2): both answers occur, and each resolves the deal.
+      const answers = new Set<string>();
+      for (let seed = 1; seed <= 40; seed++) {
+        const cmd = botMove(d.state, 2, createRng(seed * 7919));
+        expect(cmd?.type === 'accept_redeal' || cmd?.type === 'decline_redeal').toBe(true);
+        answers.add(cmd!.type);
+        const r = run(d.state, cmd!);
+        expect(r.events[0]).toMatchObject({ type: 'redeal_decided', seat: 2, accept: cmd!.type === 'accept_redeal' });
+      }
+      expect([...answers].sort()).toEqual(['accept_redeal', 'decline_redeal']);
+    }
   });
 
   it('leaving a running game hands the seat to a bot for good', () => {
