@@ -1,6 +1,7 @@
 /** `decide(state, command, ctx)`: validates a command against the state and returns the events it causes. */
 import { declareFor, legacyPlay } from './bot.js';
 import { DomainError } from './errors.js';
+import { scaled } from './config.js';
 import { evolve } from './evolve.js';
 import { createDeck, pointsOf, type PieceKind } from './pieces.js';
 import { shuffleInPlace, type Rng } from './rng.js';
@@ -345,7 +346,7 @@ function onTimer(em: Emitter, ctx: DecideContext, timer: { timer: string; seat?:
       return;
     case 'redealWarning': {
       const d = s.config.delays;
-      em.emit({ type: 'redeal_warning', at: ctx.now, secondsRemaining: Math.round((d.redealTimeoutMs - d.redealWarningMs) / 1000) });
+      em.emit({ type: 'redeal_warning', at: ctx.now, secondsRemaining: Math.round(scaled(s.config, d.redealTimeoutMs - d.redealWarningMs) / 1000) });
       return;
     }
     case 'redealTimeout': {

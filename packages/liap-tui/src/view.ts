@@ -1,4 +1,5 @@
 /** Per-recipient views: the frontend's `phase_change` data, `turn_complete` data and room summaries. */
+import { scaled } from './config.js';
 import { pieceLabel, wirePiece, type WirePiece } from './pieces.js';
 import type { LiapEvent, LiapState, Seat, Timer } from './types.js';
 
@@ -58,8 +59,9 @@ function byName<T>(state: LiapState, f: (seat: Seat) => T): Record<string, T> {
   return out;
 }
 
-function seconds(ms: number): number {
-  return ms / 1000;
+/** A configured delay as the players see it: scaled by the room's timeScale, in seconds. */
+function delaySeconds(state: LiapState, ms: number): number {
+  return scaled(state.config, ms) / 1000;
 }
 
 function preparationData(state: LiapState): Record<string, unknown> {
@@ -82,7 +84,7 @@ function preparationData(state: LiapState): Record<string, unknown> {
     decisions_received: received,
     decisions_needed: prep.weakSeats.length,
     simultaneous_mode: true,
-    decision_timeout: seconds(state.config.delays.redealTimeoutMs * state.config.timeScale),
+    decision_timeout: delaySeconds(state, state.config.delays.redealTimeoutMs),
     redeal_decisions: decisions,
     all_decided: awaiting.length === 0,
   });
@@ -92,7 +94,7 @@ function preparationData(state: LiapState): Record<string, unknown> {
   }
   if (prep.timeoutWarning) {
     data['timeout_warning'] = true;
-    data['seconds_remaining'] = seconds(state.config.delays.redealTimeoutMs - state.config.delays.redealWarningMs);
+    data['seconds_remaining'] = delaySeconds(state, state.config.delays.redealTimeoutMs - state.config.delays.redealWarningMs);
   }
   return data;
 }
@@ -152,7 +154,7 @@ function phaseData(state: LiapState): Record<string, unknown> {
         round_number: state.round,
         current_starter: name(state, state.currentStarter),
         starter_reason: state.starterReason ?? 'default',
-        display_duration: seconds(state.config.delays.roundStartMs),
+        display_duration: delaySeconds(state, state.config.delays.roundStartMs),
       };
     case 'declaration': {
       const d = state.declaration;
@@ -183,7 +185,7 @@ function phaseData(state: LiapState): Record<string, unknown> {
             ? null
             : { pieces: winning.pieces.map(pieceLabel), value: winning.playValue, type: winning.playType, pilesWon: t?.result?.pilesWon ?? 0 },
         turn_plays: {},
-        display_duration: seconds(state.config.delays.turnResultsMs),
+        display_duration: delaySeconds(state, state.config.delays.turnResultsMs),
         next_phase: 'scoring',
         auto_transition: true,
         player_stats: playerStats(state),

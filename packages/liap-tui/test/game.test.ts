@@ -7,6 +7,7 @@ import {
   isBotControlled,
   isWeakHand,
   seatsToAct,
+  viewFor,
   simulateGame,
   type LiapEvent,
   type LiapState,
@@ -101,6 +102,18 @@ describe('redeal (§3, decision 3)', () => {
     const s2 = run(s1, { type: 'decline_redeal', id: id(), seat: 2 }, 200, createRng(seed)).state;
     expect(s2.timers).toEqual([{ timer: 'dealingEnds', dueAt: 6200 }]);
     expect(fire(s2, 'dealingEnds').events).toMatchObject([{ type: 'round_started', starter: 3, reason: 'accepted_redeal' }]);
+  });
+
+  it('the countdowns shown follow timeScale like the timers they describe (warning at 10 s of a 15 s timeout at 0.5)', () => {
+    let s = gameWithHands(hands(), { timeScale: 0.5 }, 0);
+    expect(s.timers.find((t) => t.timer === 'redealTimeout')?.dueAt).toBe(15000);
+    expect(viewFor(s, 2).phase_data['decision_timeout']).toBe(15);
+    const w = fire(s, 'redealWarning');
+    expect(w.events).toMatchObject([{ type: 'redeal_warning', secondsRemaining: 5 }]);
+    s = w.state;
+    const remaining = (s.timers.find((t) => t.timer === 'redealTimeout')!.dueAt - s.updatedAt) / 1000;
+    expect(viewFor(s, 2).phase_data['seconds_remaining']).toBe(remaining);
+    expect(remaining).toBe(5);
   });
 
   it('rejects decisions from non-weak or already decided players', () => {
