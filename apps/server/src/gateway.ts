@@ -464,16 +464,28 @@ export class Gateway {
     }
     if (!conn.rooms.has(roomTopic(a.room))) transport.join(conn, roomTopic(a.room));
     const name = data['player_name'];
-    // A reconnect already brought this socket the room's phase_change: the snapshot would be the same frame again.
-    const reconnected = typeof name === 'string' && name !== '' && a.seat === null && (await this.claim(conn, actor, name)).reconnected;
+    let reconnected = false;
+    let refused: GatewayError | undefined;
+    if (typeof name === 'string' && name !== '' && a.seat === null) {
+      try {
+        // A reconnect already brought this socket the room's phase_change: the snapshot would be the same frame again.
+        reconnected = (await this.claim(conn, actor, name)).reconnected;
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        refused = err;
+      }
+    }
+    // A refused name (not seated here, or another browser's seat) still gets the state, without a hand (the
+    // protocol's recovery answer is a snapshot or room_not_found, never nothing), then the error.
     const status = actor.state.status;
     if (status === 'in_game' || status === 'over') {
       if (!reconnected) transport.send(conn, this.snapshotFor(conn, actor.state));
     } else {
       // Whenever a socket binds, the room hears the seat list again (decision 10).
       const update = roomUpdate(a.room, rooms.summary(a.room)!);
-      for (const c of transport.roomMembers(roomTopic(a.room))) transport.send(c, update);
+      for (const c of refused ? [conn] : transport.roomMembers(roomTopic(a.room))) transport.send(c, update);
     }
+    if (refused) throw refused;
   }
 
   // ---------------------------------------------------------------- closes

@@ -37,6 +37,10 @@ describe('seat binding by session cookie', () => {
     expect(String(refused.data['message'])).toMatch(/belongs to another browser/);
     expect(mallory.cookies()['liap_sid']).toBeTruthy();
     expect(mallory.cookies()['liap_sid']).not.toBe(alice.cookies()['liap_sid']);
+    // It still got the state, before the error and without any hand (checked below): a recovery is answered
+    // with a snapshot or room_not_found, never with nothing.
+    expect(m.frames().findIndex((fr) => fr.event === 'phase_change')).toBeGreaterThanOrEqual(0);
+    expect(m.frames().findIndex((fr) => fr.event === 'phase_change')).toBeLessThan(m.frames().indexOf(refused));
 
     // 2. ... then sends Alice's exact move, naming her.
     const markA = a.socket.mark();
@@ -158,5 +162,23 @@ describe('seat binding by session cookie', () => {
     const later = await srv.t.server.storage.events.readStream(`room-${a.roomId}`, { fromVersion: version + 1 });
     expect(later.map((e) => e.data as { type: string; seat?: number }).filter((e) => e.seat === bobSeat && /disconnect|left|removed/.test(e.type))).toEqual([]);
     await Promise.all([alice.closeAll(), bob.closeAll(), carol.closeAll()]);
+  });
+  it('client_ready naming nobody at the table gets the state without a hand, then an error; the game is untouched', async () => {
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
+    // A stable point: the game waits for Alice (humans have no move timeout).
+    const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
+    await waitForMove(a.socket, 'Alice');
+    bobPlayer.stop();
+    const before = await settled(actor);
+    const ghost = new Browser('ghost');
+    const g = await ghost.connect(srv.t.baseUrl, a.roomId, { playerName: 'Ghost', pingIntervalMs: 0 });
+    const refused = await g.waitFor('error');
+    expect(refused.data).toMatchObject({ type: 'validation_error', message: 'No player named Ghost in this room' });
+    const snapshot = phaseChanges(g.frames())[0];
+    expect(snapshot).toBeDefined();
+    expect(g.frames().indexOf(snapshot!)).toBeLessThan(g.frames().indexOf(refused));
+    for (const n of ['Alice', 'Bob']) expect(handOf(snapshot!, n)).toEqual([]);
+    expect(await settled(actor)).toEqual(before);
+    await Promise.all([alice.closeAll(), bob.closeAll(), ghost.closeAll()]);
   });
 });
