@@ -11,6 +11,8 @@ describe('inbound validation (protocol §2.3)', () => {
     [{ event: 'create_room', data: { player_name: '<script>' } }, /invalid characters/],
     [{ event: 'create_room', data: { player_name: '1234' } }, /cannot be a plain number/],
     [{ event: 'create_room', data: { player_name: '0' } }, /cannot be a plain number/],
+    [{ event: 'create_room', data: { player_name: 'Bot 3' } }, /kept for bots/],
+    [{ event: 'join_room', data: { room_id: 'ABCDEF', player_name: ' Bot 2 ' } }, /kept for bots/],
     [{ event: 'create_room', data: { player_name: '007' } }, true],
     [{ event: 'create_room', data: { player_name: '4294967295' } }, true],
     [{ event: 'create_room', data: { player_name: '42-0' } }, true],

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 const FORBIDDEN = /[<>&"'\n\r]/;
+/** How bots are named ("Bot 2" to "Bot 4", by seat). */
+const BOT_NAME = /^Bot \d+$/;
 
 const playerName = z
   .string({ error: 'Player name must be a string' })
@@ -14,7 +16,9 @@ const playerName = z
   .refine((s) => !FORBIDDEN.test(s), 'Player name contains invalid characters')
   // `phase_change.players` is keyed by name in seat order; JavaScript puts array-index keys ("0", "123", but
   // not "007" or "-1") ahead of the others in ascending order, so such a name would break the seat order.
-  .refine((s) => !isArrayIndexKey(s), 'Player name cannot be a plain number like 123 (add a letter, or start it with 0)');
+  .refine((s) => !isArrayIndexKey(s), 'Player name cannot be a plain number like 123 (add a letter, or start it with 0)')
+  // Bots are "Bot 2" to "Bot 4" (named by seat); a human of that name would share a name with one.
+  .refine((s) => !BOT_NAME.test(s), 'Player names like "Bot 2" are kept for bots');
 
 /** Whether JavaScript treats `s` as an array index when it is an object key (canonical integer below 2^32 - 1). */
 export function isArrayIndexKey(s: string): boolean {
