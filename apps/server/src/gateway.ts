@@ -443,8 +443,10 @@ export class Gateway {
     const s = actor.state.seats[seat];
     if (actor.state.status === 'in_game' && s && s.isBot && !s.originalIsBot && !s.left) {
       const events = await actor.submit({ type: 'player_reconnected', id: `reconnect:${conn.id}`, seat }, { sessionId: conn.attributes.sessionId });
-      // The room's phase_change for it reached this socket too (bound and in the room by now), with the hand.
-      return { seat, reconnected: events.length > 0 };
+      if (events.length === 0) return { seat, reconnected: false };
+      // After the table's player_reconnected, the snapshot with the hand goes to this socket only (§6.8).
+      this.o.transport.send(conn, this.snapshotFor(conn, actor.state));
+      return { seat, reconnected: true };
     }
     return { seat, reconnected: false };
   }
@@ -468,7 +470,7 @@ export class Gateway {
     let refused: GatewayError | undefined;
     if (typeof name === 'string' && name !== '' && a.seat === null) {
       try {
-        // A reconnect already brought this socket the room's phase_change: the snapshot would be the same frame again.
+        // A reconnect already sent this socket its snapshot: it would be the same frame again.
         reconnected = (await this.claim(conn, actor, name)).reconnected;
       } catch (err) {
         if (!(err instanceof GatewayError)) throw err;

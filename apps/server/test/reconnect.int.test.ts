@@ -105,4 +105,35 @@ describe('refresh and reconnect mid-turn', () => {
       await Promise.all([alice.closeAll(), bob.closeAll()]);
     });
   }
+  it('the table hears player_disconnected / player_reconnected and no phase_change of them; the snapshot goes to the returning socket only (§6.8)', { timeout: 60_000 }, async () => {
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
+    // A stable point: the table waits for Alice in the declaration or turn phase (nobody else acts meanwhile).
+    const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
+    let since = 0;
+    for (;;) {
+      const { frame, move } = await waitForMove(a.socket, 'Alice', since);
+      if (frame.data['phase'] === 'declaration' || frame.data['phase'] === 'turn') break;
+      since = a.socket.mark();
+      a.socket.send(move.event, move.data);
+    }
+    bobPlayer.stop();
+    const before = await settled(actor);
+
+    const markA = a.socket.mark();
+    expect((await b.socket.drop()).code).toBe(1006);
+    await a.socket.waitFor((f) => f.event === 'player_disconnected' && f.data['player_name'] === 'Bob', { since: markA });
+    await a.socket.request('ping', { timestamp: 1 }, 'pong');
+    expect(a.socket.frames().slice(markA).map((f) => f.event)).toEqual(['player_disconnected', 'pong']);
+
+    const markA2 = a.socket.mark();
+    const b2 = await bob.connect(srv.t.baseUrl, a.roomId, { playerName: 'Bob', pingIntervalMs: 0 });
+    await a.socket.waitFor((f) => f.event === 'player_reconnected' && f.data['player_name'] === 'Bob', { since: markA2 });
+    const snapshot = await b2.waitFor((f) => f.event === 'phase_change' && handOf(f, 'Bob').length > 0);
+    expect(snapshot.data['phase']).toBe(before.phase);
+    expect(b2.frames().filter((f) => f.event === 'phase_change')).toEqual([snapshot]);
+    await a.socket.request('ping', { timestamp: 2 }, 'pong');
+    expect(a.socket.frames().slice(markA2).map((f) => f.event)).toEqual(['player_reconnected', 'pong']);
+    expect(actor.state.seats[1]).toMatchObject({ name: 'Bob', isBot: false });
+    await Promise.all([alice.closeAll(), bob.closeAll()]);
+  });
 });

@@ -428,14 +428,15 @@ export class RoomActor {
             kind: 'broadcast',
             frame: frame('player_disconnected', { player_name: e.name, ai_activated: true, can_reconnect: true, is_bot: true }),
           });
-          phaseDirty = true;
+          // No phase_change for the table (protocol §6.8): a new one would end a results screen the others are
+          // watching (the frontend shows turn results until the next phase_change). The returning player's own
+          // snapshot is the gateway's to send, to that socket only.
           break;
         case 'player_reconnected':
           out.push({
             kind: 'broadcast',
             frame: frame('player_reconnected', { player_name: e.name, resumed_control: true, is_bot: false, original_is_bot: false }),
           });
-          phaseDirty = true;
           break;
         case 'turn_completed':
           phaseDirty = true;
