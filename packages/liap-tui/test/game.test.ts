@@ -337,6 +337,11 @@ describe('move timeouts (decision 6, §13.21)', () => {
     expect(st.phase).toBe('turn');
     const p = fire(st, 'moveTimeout');
     expect(p.events[0]).toMatchObject({ type: 'pieces_played', seat: 1, auto: true });
+    // A follower's expired move is played too, with the starter's piece count.
+    expect(p.state.timers).toEqual([{ timer: 'moveTimeout', dueAt: p.state.updatedAt + 10000, seat: 2 }]);
+    const f = fire(p.state, 'moveTimeout');
+    expect(f.events[0]).toMatchObject({ type: 'pieces_played', seat: 2, auto: true });
+    expect((f.events[0] as Extract<LiapEvent, { type: 'pieces_played' }>).pieces).toHaveLength(p.state.turn!.required!);
   });
 
   it('a move timeout is stale once the seat has moved', () => {

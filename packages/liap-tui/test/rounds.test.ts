@@ -129,3 +129,26 @@ describe('scoring, the next round and the end of the game (§7)', () => {
     expect(codeOf(() => decide(over.state, { type: 'declare', id: id(), seat: 0, value: 1 }, { now: over.state.updatedAt, rng: createRng(1) }))).toBe('GAME_OVER');
   });
 });
+
+describe('the zero-declaration streak (§5, decision 4)', () => {
+  it('carries across rounds: over whole simulated games the state counts every zero in a row, and nobody declares a third', () => {
+    let zeroRounds = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const streak = [0, 0, 0, 0];
+      simulateGame({
+        seed,
+        onStep: (_before, _command, events, after) => {
+          for (const e of events) {
+            if (e.type !== 'declared') continue;
+            expect(streak[e.seat]! >= 2 && e.value === 0).toBe(false);
+            streak[e.seat] = e.value === 0 ? streak[e.seat]! + 1 : 0;
+            if (e.value === 0 && streak[e.seat]! >= 2) zeroRounds++;
+          }
+          expect(after.players.map((p) => p.zeroDeclaresInARow)).toEqual(streak);
+        },
+      });
+    }
+    // The simulated bots do declare zero twice in a row (so the rule was exercised).
+    expect(zeroRounds).toBeGreaterThan(0);
+  });
+});
