@@ -4,7 +4,7 @@
  * a bot keeps the seat for good; the leaver's socket is unbound; the game goes on to its end.
  */
 import { describe, expect, it } from 'vitest';
-import { settled } from './crash/moves.js';
+import { settled, waitForMove } from './crash/moves.js';
 import { listDirectory } from '../src/storage.js';
 import { startTwoHumanGame, until, useSqliteServer, type TestServer } from './harness.js';
 import { botLike } from './strategies.js';
@@ -40,6 +40,32 @@ describe('leaving a running game', () => {
     for (const pc of after) {
       for (const p of Object.values(pc.data['players'] as Record<string, { hand: unknown[] }>)) expect(p.hand).toEqual([]);
     }
+    await Promise.all([alice.closeAll(), bob.closeAll()]);
+  });
+});
+
+describe('leaving while the table waits for someone else', () => {
+  const srv = useSqliteServer();
+
+  it('the host leaves: the others get player_disconnected and host_changed and no phase_change (protocol §1.9, §6.8)', async () => {
+    const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
+    // A stable point: the table waits for Bob in the declaration or turn phase (nobody else acts meanwhile).
+    const alicePlayer = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike }).start();
+    let since = 0;
+    for (;;) {
+      const { frame, move } = await waitForMove(b.socket, 'Bob', since);
+      if (frame.data['phase'] === 'declaration' || frame.data['phase'] === 'turn') break;
+      since = b.socket.mark();
+      b.socket.send(move.event, move.data);
+    }
+    alicePlayer.stop();
+    await settled(actor);
+    const markB = b.socket.mark();
+    a.socket.send('leave_game', { player_name: 'Alice', reason: 'player_left' });
+    await b.socket.waitFor('host_changed', { since: markB });
+    await b.socket.request('ping', { timestamp: 1 }, 'pong');
+    expect(b.socket.frames().slice(markB).map((f) => f.event)).toEqual(['player_disconnected', 'host_changed', 'pong']);
+    expect(actor.state.seats[0]).toMatchObject({ name: 'Alice', isBot: true, left: true });
     await Promise.all([alice.closeAll(), bob.closeAll()]);
   });
 });

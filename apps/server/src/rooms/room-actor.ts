@@ -383,7 +383,6 @@ export class RoomActor {
           break;
         case 'player_left':
           roomDirty = lobbyDirty = true;
-          phaseDirty = e.inGame;
           // The others hear it as the original told them of a player whose socket closed mid-game (spec §1.9),
           // except that a player who chose to leave is not expected back.
           if (e.inGame) {
@@ -410,8 +409,8 @@ export class RoomActor {
             kind: 'broadcast',
             frame: frame('host_changed', { old_host: e.oldHost, new_host: e.newHost, message: `${e.newHost} is now the host` }),
           });
+          // In a game, host_changed is the whole signal (protocol §1.9); before it, the room_update's is_host flags.
           roomDirty = lobbyDirty = true;
-          phaseDirty = true;
           break;
         case 'game_started':
           if (roomDirty) out.push({ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(state)) });
@@ -428,9 +427,9 @@ export class RoomActor {
             kind: 'broadcast',
             frame: frame('player_disconnected', { player_name: e.name, ai_activated: true, can_reconnect: true, is_bot: true }),
           });
-          // No phase_change for the table (protocol §6.8): a new one would end a results screen the others are
-          // watching (the frontend shows turn results until the next phase_change). The returning player's own
-          // snapshot is the gateway's to send, to that socket only.
+          // No phase_change for the table (protocol §6.8), for this, a leave or a host change: a new one would end a
+          // results screen the others are watching (the frontend shows turn results until the next phase_change).
+          // The returning player's own snapshot is the gateway's to send, to that socket only.
           break;
         case 'player_reconnected':
           out.push({
