@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { foldRoomStream } from '../src/rooms/replay.js';
 import { startTestServer, tempSqlite, until } from './harness.js';
-import { Browser, startGame, waitForPhase } from './support/index.js';
+import { botLike } from './strategies.js';
+import { Browser, ScriptedPlayer, playUntilGameOver, startGame, waitForPhase } from './support/index.js';
 
 describe('restart recovery', () => {
   it('rebuilds a running room after a restart; a player who does not come back within the grace gets a bot, and one who does gets the snapshot', async () => {
@@ -118,6 +120,43 @@ describe('restart recovery', () => {
       expect(actor!.state.status).toBe('in_game');
     } finally {
       await second.stop();
+      await db.cleanup();
+    }
+  });
+  it('an append that committed but whose answer was lost (a connection cut around COMMIT): the room catches up with its stream and the game goes on', { timeout: 60_000 }, async () => {
+    const db = await tempSqlite();
+    const t = await startTestServer({ DATABASE_URL: db.url });
+    try {
+      const events = t.server.storage.events;
+      const realAppend = events.append.bind(events);
+      let lose: ((commandId: string) => boolean) | null = (id) => id.startsWith('timer:') || id.startsWith('bot:');
+      const lost: string[] = [];
+      events.append = async (...args: Parameters<typeof events.append>) => {
+        const result = await realAppend(...args);
+        const id = args[1][0]?.id ?? '';
+        if (lose?.(id)) {
+          lose = null;
+          lost.push(id);
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        return result;
+      };
+      const alice = new Browser('alice');
+      const entry = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+      await startGame(entry.socket);
+      const player = new ScriptedPlayer(entry.socket, { redeal: 'decline', ...botLike });
+      const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
+      expect(over!.data['phase']).toBe('game_over');
+      expect(lost).toHaveLength(1);
+      const actor = t.server.rooms.get(entry.roomId)!;
+      await actor.whenIdle();
+      // The actor is exactly the stream: its version, and its state as a clean replay gives it.
+      const replayed = await foldRoomStream(t.server.storage, entry.roomId, { config: actor.state.config, useSnapshot: false });
+      expect(actor.version).toBe(replayed.version);
+      expect(actor.state).toEqual(replayed.state);
+      await alice.closeAll();
+    } finally {
+      await t.stop();
       await db.cleanup();
     }
   });

@@ -206,11 +206,19 @@ export class RoomActor {
         // Another writer moved the stream (a stale owner, or an operator restore): reload and let the
         // caller retry with the fresh state.
         this.host.logger.warn({ room: this.roomId, expected: err.expectedVersion, actual: err.actualVersion }, 'room stream moved; reloading');
-        await this.reload();
+        await this.catchUp();
+      } else if (!isDomainError(err)) {
+        // The outcome is unknown (a connection lost around the commit may have committed it): whatever the
+        // stream now holds is the room, or a retry of this command would only find its own duplicate.
+        await this.catchUp();
       }
       throw err;
     }
-    if (appended.duplicate) return [];
+    if (appended.duplicate) {
+      // Stored before, by an attempt whose answer was lost: catch up with the stream rather than stay behind it.
+      if (appended.version > this.version) await this.catchUp();
+      return [];
+    }
     if (this.pendingDirectoryKey !== undefined) this.directoryKey = this.pendingDirectoryKey;
     this.pendingDirectoryKey = undefined;
     const previous = this.state;
@@ -489,6 +497,32 @@ export class RoomActor {
     }
   }
 
+  /**
+   * Reloads from the stream and, if it held events this actor had not applied (an append whose answer was
+   * lost, another writer), shows the table the room as stored. A failed reload leaves the room as it was.
+   */
+  private async catchUp(): Promise<void> {
+    const before = this.version;
+    try {
+      await this.reload();
+    } catch (err) {
+      this.host.logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'reloading the room failed; it keeps its state');
+      return;
+    }
+    if (this.version === before) return;
+    this.host.logger.warn({ room: this.roomId, from: before, to: this.version }, 'room caught up with its stream');
+    this.directoryKey = undefined;
+    this.showState();
+  }
+
+  /** The room as it now stands, to every socket in it (after a jump the frames of the events did not show). */
+  private showState(): void {
+    const out: Outbound[] = [{ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(this.state)) }];
+    if (this.state.status === 'in_game' || this.state.status === 'over') out.push({ kind: 'phase', state: this.state });
+    this.host.deliver(this.roomId, out);
+    this.host.directoryChanged(this.roomId);
+  }
+
   /** Arms the real timers the state asks for: the next deadline and the next bot move. */
   schedule(): void {
     clearTimeout(this.deadlineTimer);
@@ -585,10 +619,7 @@ export class RoomActor {
     this.directoryKey = undefined; // written above; the next unit of work compares against a fresh key
     this.notify([{ version, type: ROOM_RESTORED, data: marker }]);
     await this.snapshot();
-    const out: Outbound[] = [{ kind: 'broadcast', frame: roomUpdate(this.roomId, roomSummary(this.state)) }];
-    if (this.state.status === 'in_game' || this.state.status === 'over') out.push({ kind: 'phase', state: this.state });
-    this.host.deliver(this.roomId, out);
-    this.host.directoryChanged(this.roomId);
+    this.showState();
     this.schedule();
   }
 
