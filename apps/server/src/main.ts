@@ -4,12 +4,14 @@
  * environment (see docs/configuration.md). Exit codes: 0 ok, 1 failure or problems found, 2 bad usage
  * or configuration.
  */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { createShutdownController } from '@game/health';
 import { createLogger } from '@game/observability';
+import { parseDatabaseUrl } from '@game/persistence';
 import type { LiapState } from '@game/liap-tui';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createServer } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { STATE_SCHEMA_VERSION, foldRoomStream } from './rooms/replay.js';
@@ -31,6 +33,15 @@ async function withStorage<T>(cfg: ServerConfig, fn: (s: Storage) => Promise<T>)
   } finally {
     await storage.close();
   }
+}
+
+/** Storage for the read-only commands: they never create a database (for a mistyped DATABASE_URL, say). */
+async function withExistingStorage<T>(cfg: ServerConfig, fn: (s: Storage) => Promise<T>): Promise<T> {
+  const parsed = parseDatabaseUrl(cfg.DATABASE_URL);
+  if (parsed.kind === 'sqlite' && parsed.filename !== ':memory:' && !existsSync(parsed.filename)) {
+    throw new Error(`database file ${parsed.filename} does not exist (nothing was created; check DATABASE_URL, or run migrate or serve first)`);
+  }
+  return withStorage(cfg, fn);
 }
 
 function summarise(state: LiapState): Record<string, unknown> {
@@ -67,15 +78,16 @@ export async function verifyRooms(storage: Storage, progress: (line: string) => 
     i++;
     if (i % 100 === 0 || i === streams.length) progress(`verify: ${i}/${streams.length} rooms`);
     const roomId = s.streamId.slice('room-'.length);
-    const events = await storage.events.readStream(s.streamId);
-    events.forEach((e, idx) => {
-      if (e.version !== idx + 1) problems.push(`${roomId}: version ${e.version} at position ${idx + 1}`);
-    });
     let full: LiapState;
     try {
+      // An unreadable or unfoldable room is one problem; the other rooms are still checked.
+      const events = await storage.events.readStream(s.streamId);
+      events.forEach((e, idx) => {
+        if (e.version !== idx + 1) problems.push(`${roomId}: version ${e.version} at position ${idx + 1}`);
+      });
       full = (await foldRoomStream(storage, roomId, { useSnapshot: false })).state;
     } catch (err) {
-      problems.push(`${roomId}: the events do not fold: ${String(err)}`);
+      problems.push(`${roomId}: the events do not fold: ${err instanceof Error ? err.message : String(err)}`);
       continue;
     }
     const snap = await storage.events.loadSnapshot<LiapState>(s.streamId, { schemaVersion: STATE_SCHEMA_VERSION });
@@ -138,11 +150,11 @@ export function buildProgram(): Command {
   program
     .command('rooms')
     .description('list rooms from the lobby directory')
-    .option('--status <status>', 'only rooms with this status (open, in_game, over, closed, abandoned)')
+    .addOption(new Option('--status <status>', 'only rooms with this status').choices(['open', 'in_game', 'over', 'closed', 'abandoned']))
     .option('--json', 'print JSON')
     .action(async (opts: { status?: string; json?: boolean }) => {
       const cfg = config();
-      await withStorage(cfg, async (s) => {
+      await withExistingStorage(cfg, async (s) => {
         const rows = await listDirectory(s, { limit: 10_000, ...(opts.status ? { status: opts.status } : {}) });
         if (opts.json) return out(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return out('no rooms');
@@ -163,7 +175,7 @@ export function buildProgram(): Command {
       const until = opts.until === undefined ? undefined : Number(opts.until);
       if (until !== undefined && (!Number.isInteger(until) || until < 1)) throw new UsageError('--until must be a positive integer');
       const cfg = config();
-      await withStorage(cfg, async (s) => {
+      await withExistingStorage(cfg, async (s) => {
         const { state, version } = await replayRoom(s, room.toUpperCase(), until);
         if (version === 0) throw new UsageError(`room ${room.toUpperCase()} has no events`);
         out(JSON.stringify({ room: room.toUpperCase(), version, ...(opts.full ? { state } : summarise(state)) }, null, 2));
@@ -175,7 +187,7 @@ export function buildProgram(): Command {
     .description('check every room stream: contiguous versions, events fold, snapshots and directory agree')
     .action(async () => {
       const cfg = config();
-      const problems = await withStorage(cfg, (s) => verifyRooms(s, (l) => process.stderr.write(l + '\n')));
+      const problems = await withExistingStorage(cfg, (s) => verifyRooms(s, (l) => process.stderr.write(l + '\n')));
       for (const p of problems) out(`problem: ${p}`);
       out(problems.length === 0 ? 'verify: no problems found' : `verify: ${problems.length} problem(s)`);
       if (problems.length > 0) process.exitCode = 1;

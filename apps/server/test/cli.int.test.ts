@@ -2,6 +2,7 @@
  * The CLI's answers to bad input (docs: exit 2 for usage and configuration, with a readable message) and
  * its read-only commands on a fresh database. Runs the built CLI as a child process.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,10 +38,19 @@ describe('liap-tui-server CLI', () => {
     [['replay', 'ABCD', '--until', '0'], /--until must be a positive integer/],
     [['replay', 'nope'], /room NOPE has no events/],
     [['rooms', '--colour'], /unknown option '--colour'/],
+    [['rooms', '--status', 'bogus'], /argument 'bogus' is invalid. Allowed choices are open, in_game, over, closed, abandoned/],
   ])('%j exits 2 with a readable message', async (args, message) => {
     const r = await runCli(args, { DATABASE_URL: db.url });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it.each([['rooms'], ['verify'], ['replay', 'ABCDEF']])('%j on a database file that does not exist fails and creates nothing', async (...args) => {
+    const missing = path.join(os.tmpdir(), `liap-missing-${process.pid}`, 'typo.db');
+    const r = await runCli(args, { DATABASE_URL: `sqlite:${missing}` });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain(`database file ${missing} does not exist (nothing was created`);
+    expect(existsSync(path.dirname(missing))).toBe(false);
   });
 
   it('refuses a bad configuration with exit 2, listing every problem, before touching the database', async () => {

@@ -4,6 +4,7 @@ import type { PieceKind } from './pieces.js';
 import type {
   TurnState,
   LiapEvent,
+  LiapEventType,
   LiapState,
   PlayerState,
   Seat,
@@ -138,6 +139,38 @@ function human(name: string, avatarColor: string): SeatInfo {
 
 function bot(name: string): SeatInfo {
   return { name, isBot: true, originalIsBot: true, connected: true, left: false, avatarColor: null };
+}
+
+/** Every event type (a Record, so that a new type that is not listed fails to compile). */
+const EVENT_TYPES: Record<LiapEventType, true> = {
+  bot_added: true,
+  declarations_opened: true,
+  declared: true,
+  game_ended: true,
+  game_started: true,
+  hands_dealt: true,
+  host_changed: true,
+  pieces_played: true,
+  player_disconnected: true,
+  player_joined: true,
+  player_left: true,
+  player_reconnected: true,
+  player_removed: true,
+  redeal_accepted: true,
+  redeal_decided: true,
+  redeal_warning: true,
+  room_closed: true,
+  room_created: true,
+  round_scored: true,
+  round_started: true,
+  turn_completed: true,
+  turn_results_shown: true,
+  turn_started: true,
+};
+
+/** Whether `type` is an event type of this version of the engine (a stored stream may hold a newer one). */
+export function isLiapEventType(type: string): type is LiapEventType {
+  return Object.hasOwn(EVENT_TYPES, type);
 }
 
 /** Applies one event to the state and returns the new state; the input is never mutated. */

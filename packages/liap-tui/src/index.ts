@@ -35,7 +35,7 @@ export { DomainError, isDomainError, type DomainErrorCode } from './errors.js';
 export { createRng, type Rng } from './rng.js';
 export { initialState, resolveConfig, DEFAULT_DELAYS } from './config.js';
 export { decide, dealHands, AVATAR_COLORS } from './decide.js';
-export { evolve } from './evolve.js';
+export { evolve, isLiapEventType } from './evolve.js';
 export {
   botMove,
   seatsToAct,

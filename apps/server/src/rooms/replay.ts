@@ -4,7 +4,7 @@
  * `room_restored {toVersion}` marker: the state after it is the state as of `toVersion` (history is never
  * rewritten; a restore is itself an event).
  */
-import { evolve, initialState, type LiapConfigInput, type LiapEvent, type LiapState } from '@game/liap-tui';
+import { evolve, initialState, isLiapEventType, type LiapConfigInput, type LiapEvent, type LiapState } from '@game/liap-tui';
 import type { Storage } from '../storage.js';
 
 /** Bump when the reducer changes shape: older snapshots are then ignored and rooms rebuild from events. */
@@ -18,6 +18,18 @@ export interface RoomRestored {
   readonly toVersion: number;
   readonly at: number;
   readonly by: string;
+}
+
+/** A room's stream holds something the fold cannot apply: the room is not loaded, and nothing is written. */
+export class CorruptRoomStreamError extends Error {
+  constructor(
+    readonly roomId: string,
+    readonly version: number,
+    detail: string,
+  ) {
+    super(`room ${roomId}, version ${version}: ${detail}`);
+    this.name = 'CorruptRoomStreamError';
+  }
 }
 
 /** The stream that holds one room's history. */
@@ -53,6 +65,11 @@ export async function foldRoomStream(
       version = snapshotVersion = snap.version;
     }
   }
+  // The state after each version folded here: a restore marker jumps back to one of them (one pass, however
+  // many markers; an earlier version than the fold started from is folded once more, from the start).
+  const history: LiapState[] = [];
+  const foldedFrom = version;
+  history[version] = state;
   for (;;) {
     const batch = await storage.events.readStream(stream, {
       fromVersion: version + 1,
@@ -61,13 +78,20 @@ export async function foldRoomStream(
     });
     for (const e of batch) {
       if (e.type === ROOM_RESTORED) {
-        const target = (e.data as RoomRestored).toVersion;
-        const restored = await foldRoomStream(storage, roomId, { config: fresh.config, until: target, useSnapshot: false });
-        state = restored.state;
+        const target = (e.data as Partial<RoomRestored> | null)?.toVersion;
+        if (typeof target !== 'number' || !Number.isInteger(target) || target < 1 || target >= e.version) {
+          throw new CorruptRoomStreamError(roomId, e.version, `its ${ROOM_RESTORED} marker names version ${String(target)}, not one before it`);
+        }
+        state = target >= foldedFrom ? history[target]! : (await foldRoomStream(storage, roomId, { config: fresh.config, until: target, useSnapshot: false })).state;
+      } else if (!isLiapEventType(e.type)) {
+        throw new CorruptRoomStreamError(roomId, e.version, `event type "${e.type}" is not one this server knows (written by a newer release?)`);
+      } else if ((e.data as { type?: unknown } | null)?.type !== e.type) {
+        throw new CorruptRoomStreamError(roomId, e.version, `the event's data is not a "${e.type}" event`);
       } else {
         state = evolve(state, e.data as LiapEvent);
       }
       version = e.version;
+      history[version] = state;
     }
     if (batch.length < 1000) break;
   }
