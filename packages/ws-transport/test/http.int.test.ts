@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,6 +23,16 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'assets', 'app.3f9a1c2b7d.js'), bigJs);
   await writeFile(path.join(dir, 'favicon.ico'), Buffer.from([0, 0, 1, 0]));
   await writeFile(path.join(os.tmpdir(), 'ws-transport-secret.txt'), 'TOP-SECRET-CONTENT');
+  // Links out of the root (to a file, to a directory) and hidden files must never be served.
+  await symlink(path.join(os.tmpdir(), 'ws-transport-secret.txt'), path.join(dir, 'linked.txt'));
+  await symlink(os.tmpdir(), path.join(dir, 'tmplink'));
+  await writeFile(path.join(dir, '.env'), 'SECRET=1');
+  await mkdir(path.join(dir, '.git'));
+  await writeFile(path.join(dir, '.git', 'config'), 'SECRET=2');
+  await mkdir(path.join(dir, '.well-known'));
+  await writeFile(path.join(dir, '.well-known', 'security.txt'), 'Contact: mailto:security@example.com');
+  // A link that stays inside the root is fine.
+  await symlink(path.join(dir, 'favicon.ico'), path.join(dir, 'icon-link.ico'));
   const s = await startTransport(
     (t) => {
       t.http.use(async (ctx, next) => {
@@ -163,6 +173,24 @@ describe('static files', () => {
     const encoded = await raw('GET /%2e%2e/ws-transport-secret.txt HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(encoded.startsWith('HTTP/1.1 404')).toBe(true);
     expect(encoded).not.toContain('TOP-SECRET-CONTENT');
+    // An excluded prefix holds in any spelling.
+    const spelt = await fetch(`${base}/%61pi/nothing`);
+    expect(spelt.status).toBe(404);
+    expect(await spelt.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('never follows a link out of the root, never serves hidden files; .well-known and links inside the root are served', async () => {
+    for (const p of ['/linked.txt', '/tmplink/ws-transport-secret.txt', '/.env', '/.git/config', '/%2eenv']) {
+      const res = await fetch(`${base}${p}`);
+      expect(res.status, p).toBe(404);
+      expect(await res.text(), p).not.toMatch(/TOP-SECRET-CONTENT|SECRET=/);
+    }
+    const wellKnown = await fetch(`${base}/.well-known/security.txt`);
+    expect(wellKnown.status).toBe(200);
+    expect(await wellKnown.text()).toContain('Contact:');
+    const inside = await fetch(`${base}/icon-link.ico`);
+    expect(inside.status).toBe(200);
+    expect(Buffer.from(await inside.arrayBuffer())).toEqual(Buffer.from([0, 0, 1, 0]));
   });
 
   it('gzips compressible assets for clients that accept it and marks hashed names immutable', async () => {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
@@ -68,11 +68,24 @@ interface CachedFile {
   type: string;
   body: Buffer;
   gz: Buffer | null | undefined;
+  /** Kept in the cache (and counted in its bytes); a file too big for it is read per request. */
+  cached: boolean;
+}
+
+/** The URL path percent-decoded; undefined when it is not valid percent-encoding. */
+function decodePath(urlPath: string): string | undefined {
+  try {
+    return decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Internal: serves GET/HEAD from a directory with ETag/304, Cache-Control, gzip and an SPA fallback. */
 export class StaticFiles {
   private readonly root: string;
+  /** The root with its links resolved (once): a served file's real path must lie under it. */
+  private realRoot: Promise<string> | undefined;
   private readonly cache = new Map<string, CachedFile>();
   private cachedBytes = 0;
   private readonly exclude: readonly string[];
@@ -100,8 +113,10 @@ export class StaticFiles {
   /** Answers the request; returns false when nothing matched (caller sends 404). */
   async serve(ctx: HttpContextImpl): Promise<boolean> {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return false;
-    if (this.excluded(ctx.path)) return false;
-    const rel = this.resolve(ctx.path);
+    const decoded = decodePath(ctx.path);
+    // Excluded prefixes hold however they are spelt (`/%61pi/` is `/api/`).
+    if (decoded === undefined || this.excluded(ctx.path) || this.excluded(decoded)) return false;
+    const rel = this.resolve(decoded);
     if (rel === undefined) return false;
     let file = await this.load(rel);
     let relServed = rel;
@@ -125,7 +140,7 @@ export class StaticFiles {
       if (file.gz === undefined) {
         const gz = await gzip(file.body);
         file.gz = gz.byteLength < file.size * 0.9 ? gz : null;
-        if (file.gz) this.cachedBytes += file.gz.byteLength;
+        if (file.gz && file.cached) this.cachedBytes += file.gz.byteLength;
       }
       if (file.gz) {
         body = file.gz;
@@ -136,18 +151,23 @@ export class StaticFiles {
     return true;
   }
 
-  private resolve(urlPath: string): string | undefined {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(urlPath);
-    } catch {
-      return undefined;
-    }
+  /** The file a decoded URL path names, relative to the root; undefined outside it or for hidden names. */
+  private resolve(decoded: string): string | undefined {
     if (decoded.includes('\0')) return undefined;
     if (decoded.endsWith('/')) decoded += 'index.html';
     const abs = path.resolve(this.root, `.${path.posix.normalize(decoded)}`);
     if (abs !== this.root && !abs.startsWith(this.root + path.sep)) return undefined;
-    return path.relative(this.root, abs);
+    const rel = path.relative(this.root, abs);
+    // Dotfiles and dot-directories (.env, .git) are never served; .well-known is the one public dot-name.
+    if (rel.split(path.sep).some((part) => part.startsWith('.') && part !== '.well-known')) return undefined;
+    return rel;
+  }
+
+  /** Whether a file's real path (links resolved) lies under the root's: a link may not lead out of it. */
+  private async inside(abs: string): Promise<boolean> {
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const [root, real] = await Promise.all([this.realRoot, realpath(abs).catch(() => undefined)]);
+    return real !== undefined && (real === root || real.startsWith(root + path.sep));
   }
 
   private async load(rel: string): Promise<CachedFile | undefined> {
@@ -161,6 +181,7 @@ export class StaticFiles {
     if (!st.isFile()) return undefined;
     const hit = this.cache.get(abs);
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
+    if (!(await this.inside(abs))) return undefined;
     let body: Buffer;
     try {
       body = await readFile(abs);
@@ -174,6 +195,7 @@ export class StaticFiles {
       type: contentTypeOf(abs),
       body,
       gz: undefined,
+      cached: false,
     };
     if (hit) {
       this.cachedBytes -= hit.body.byteLength + (hit.gz?.byteLength ?? 0);
@@ -181,6 +203,7 @@ export class StaticFiles {
     }
     if (this.cachedBytes + body.byteLength * 2 <= this.maxCacheBytes) {
       this.cache.set(abs, file);
+      file.cached = true;
       this.cachedBytes += body.byteLength;
     }
     return file;
