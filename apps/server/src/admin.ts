@@ -5,11 +5,20 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@game/persistence';
-import type { HttpContext, HttpRouter } from '@game/ws-transport';
+import { HttpError, type HttpContext, type HttpRouter } from '@game/ws-transport';
 import type { ServerConfig } from './config.js';
 import { roomStream, type CommittedEvent } from './rooms/room-actor.js';
 import type { RoomManager } from './rooms/room-manager.js';
 import { gameTotals, leaderboard, listDirectory, playerStats, type Storage } from './storage.js';
+
+/** A query parameter that must be a whole number from `min` to `max` when given: a 400 that names it otherwise. */
+function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new HttpError(400, 'BAD_REQUEST', `${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
 
 /** The game's phase graph (rules §8.2), for the diagram endpoint. */
 export const PHASE_TRANSITIONS: ReadonlyArray<readonly [string, string]> = [
@@ -60,7 +69,7 @@ export function registerAdminRoutes(o: {
     await (stats ? ctx.json(200, stats) : ctx.json(404, { error: 'no statistics for this player' }));
   });
   http.get('/api/stats/leaderboard', async (ctx) => {
-    const limit = Math.min(100, Math.max(1, Number(new URLSearchParams(ctx.query).get('limit') ?? 20) || 20));
+    const limit = intParam(new URLSearchParams(ctx.query), 'limit', 20, 1, 100);
     await ctx.json(200, { players: await leaderboard(storage, limit), totals: await gameTotals(storage) });
   });
 
@@ -120,15 +129,16 @@ export function registerAdminRoutes(o: {
     guard(async (ctx) => {
       const id = (ctx.params['room'] ?? '').toUpperCase();
       const q = new URLSearchParams(ctx.query);
-      const from = Math.max(1, Number(q.get('from') ?? 1) || 1);
-      const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+      const from = intParam(q, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
+      const limit = intParam(q, 'limit', 100, 1, 1000);
       const events = await storage.events.readStream(roomStream(id), { fromVersion: from, limit });
       const head = await storage.events.streamVersion(roomStream(id));
       if (head === 0) return ctx.json(404, { error: `room ${id} has no events` });
+      const last = events.at(-1)?.version;
       await ctx.json(200, {
         room_id: id,
         head,
-        next: events.length === limit ? from + limit : null,
+        next: last !== undefined && last < head ? last + 1 : null,
         events: events.map((e) => ({ version: e.version, position: e.position, type: e.type, recorded_at: e.recordedAt.toISOString(), data: e.data, metadata: e.metadata })),
       });
     }),
@@ -166,8 +176,12 @@ export function registerAdminRoutes(o: {
       const { id, actor } = live(ctx);
       if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
       const q = new URLSearchParams(ctx.query);
-      const lastId = Number(ctx.headers['last-event-id']);
-      const from = Number.isInteger(lastId) && lastId > 0 ? lastId + 1 : Math.max(1, Number(q.get('from') ?? actor.version + 1) || 1);
+      // Checked before the stream starts (after that, only the stream itself could say what went wrong).
+      const lastId = ctx.headers['last-event-id'];
+      const from =
+        lastId !== undefined && lastId !== ''
+          ? intParam(new URLSearchParams({ 'Last-Event-ID': lastId }), 'Last-Event-ID', 0, 0, Number.MAX_SAFE_INTEGER - 1) + 1
+          : intParam(q, 'from', actor.version + 1, 1, Number.MAX_SAFE_INTEGER);
       const stream = ctx.stream(200, 'text/event-stream; charset=utf-8');
       const format = (e: CommittedEvent) => `id: ${e.version}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
       let lastSent = from - 1;
@@ -187,14 +201,21 @@ export function registerAdminRoutes(o: {
       });
       stream.write('retry: 2000\n\n');
       // History first (subscribed already, so nothing committed meanwhile is lost), then the buffer.
-      for (let v = from; !stream.closed; ) {
-        const page = await storage.events.readStream(roomStream(id), { fromVersion: v, limit: 500 });
-        for (const e of page) {
-          lastSent = e.version;
-          stream.write(format({ version: e.version, type: e.type, data: e.data }));
+      try {
+        for (let v = from; !stream.closed; ) {
+          const page = await storage.events.readStream(roomStream(id), { fromVersion: v, limit: 500 });
+          for (const e of page) {
+            lastSent = e.version;
+            stream.write(format({ version: e.version, type: e.type, data: e.data }));
+          }
+          if (page.length < 500) break;
+          v = page.at(-1)!.version + 1;
         }
-        if (page.length < 500) break;
-        v = page.at(-1)!.version + 1;
+      } catch (err) {
+        // The response has started: end it (the client reconnects with Last-Event-ID) rather than hang.
+        logger.warn({ room: id, err: err instanceof Error ? err.message : String(err) }, 'admin event stream failed');
+        stream.end();
+        return;
       }
       const pending = buffered;
       buffered = null;

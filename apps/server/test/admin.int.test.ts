@@ -26,6 +26,28 @@ describe('admin API and recovery tools', () => {
     expect((await fetch(`${t.baseUrl}/api/admin/rooms`, { headers: { authorization: 'Bearer wrong-token-wrong-token-xx' } })).status).toBe(401);
   });
 
+  it('answers a bad number with 400 naming the parameter (public leaderboard, event pages, the event stream), and ends paging at the head', async () => {
+    expect((await fetch(`${t.baseUrl}/api/stats/leaderboard?limit=1.5`)).status).toBe(400);
+    expect(await (await fetch(`${t.baseUrl}/api/stats/leaderboard?limit=0`)).json()).toMatchObject({ error: { message: 'limit must be a whole number from 1 to 100' } });
+    expect((await fetch(`${t.baseUrl}/api/stats/leaderboard?limit=100`)).status).toBe(200);
+    const alice = new Browser('alice-params');
+    const entry = await alice.createRoom(t.baseUrl, 'Alice');
+    const id = entry.roomId;
+    for (const q of ['from=1.5', 'from=0', 'from=Infinity', 'from=99999999999999999999', 'limit=-1', 'limit=1001', 'limit=1e3']) {
+      const res = await admin(`/api/admin/rooms/${id}/events?${q}`);
+      expect(res.status, q).toBe(400);
+    }
+    const all = (await (await admin(`/api/admin/rooms/${id}/events?limit=1000`)).json()) as { events: unknown[]; head: number; next: number | null };
+    const exact = (await (await admin(`/api/admin/rooms/${id}/events?limit=${all.head}`)).json()) as { next: number | null };
+    expect(exact.next).toBeNull(); // a full page that ends at the head has no next page
+    for (const [q, headers] of [['from=1.5', {}], ['', { 'last-event-id': '100000000000000000000' }], ['', { 'last-event-id': 'x' }]] as const) {
+      const res = await admin(`/api/admin/rooms/${id}/stream?${q}`, { headers });
+      expect(res.status, `${q} ${JSON.stringify(headers)}`).toBe(400);
+      expect((await res.json()) as unknown).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    }
+    await alice.closeAll();
+  });
+
   it('lists rooms, shows state with hands, pages events, draws the phase diagram, pauses and restores', async () => {
     const alice = new Browser('alice');
     const entry = await alice.createRoom(t.baseUrl, 'Alice');
