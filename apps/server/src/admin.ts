@@ -16,7 +16,7 @@ function intParam(q: URLSearchParams, name: string, fallback: number, min: numbe
   const raw = q.get(name);
   if (raw === null || raw === '') return fallback;
   const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= min && n <= max)) throw new HttpError(400, 'BAD_REQUEST', `${name} must be a whole number from ${min} to ${max}`);
+  if (!(n >= min && n <= max)) throw new HttpError(400, 'VALIDATION_FAILED', `${name} must be a whole number from ${min} to ${max}`);
   return n;
 }
 
