@@ -40,6 +40,35 @@ describe('sqlite specifics', () => {
     }
   });
 
+  it('an append from a flow that a finished unit of work started is its own write, not part of the unit running then', async () => {
+    const db = await createDatabase('sqlite::memory:');
+    try {
+      await migrate(db, [eventStoreMigrations]);
+      const store = createEventStore({ db });
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let late!: Promise<unknown>;
+      await transaction(db, async () => {
+        await store.append('a', [{ type: 'x', data: {} }]);
+        late = gate.then(() => store.append('late', [{ type: 'acknowledged', data: {} }]));
+      });
+      const other = transaction(db, async () => {
+        await store.append('b', [{ type: 'y', data: {} }]);
+        openGate();
+        // Give the late append every chance to run while this unit holds the connection.
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+        throw new Error('roll back');
+      });
+      await expect(other).rejects.toThrow('roll back');
+      expect(await late).toMatchObject({ nextExpectedVersion: 1, duplicate: false });
+      // Acknowledged, so it must still be there after the other unit rolled back.
+      expect(await store.streamVersion('late')).toBe(1);
+      expect(await store.streamVersion('b')).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reports a corrupt payload as UnreadableEventError with its stream, version and position', async () => {
     const db = await createDatabase('sqlite::memory:');
     try {

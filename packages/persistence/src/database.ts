@@ -104,6 +104,11 @@ export type DatabaseOptions = SqliteDatabaseOptions | PostgresDatabaseOptions;
 /** The ambient unit of work of an async flow: one object per unit (the Transaction itself may be reused). */
 export interface UnitContext {
   readonly trx: Transaction<any>;
+  /**
+   * False once the unit has committed or rolled back. A flow started inside the unit (a timer, a callback)
+   * keeps this context after that, and must then count as outside any unit, not inside the next one.
+   */
+  open: boolean;
 }
 
 /** Internal per-database state shared by transaction() and friends. */

@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { IsolationLevel, Kysely, Transaction } from 'kysely';
-import { internalsOf, type Database } from './database.js';
+import { internalsOf, type Database, type UnitContext } from './database.js';
 
 /** Options for {@link transaction}. */
 export interface TransactionOptions {
@@ -47,7 +47,7 @@ export function transaction<DB, T>(
 // Not an async function: on the hot path (SQLite, no retry) the backend's promise is returned as is.
 function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promise<T>, options: TransactionOptions): Promise<T> {
   const internals = internalsOf(db);
-  const outer = internals.tx.getStore()?.trx as Transaction<DB> | undefined;
+  const outer = openUnit(db)?.trx as Transaction<DB> | undefined;
   if (outer) return fn(outer);
 
   const fast = internals.runTransaction;
@@ -57,7 +57,12 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
     let builder = db.kysely.transaction();
     // Isolation levels matter only where writers run concurrently; SQLite's single writer is serializable already.
     if (options.isolationLevel && db.capabilities.multipleWriters) builder = builder.setIsolationLevel(options.isolationLevel);
-    return builder.execute((trx) => internals.tx.run({ trx }, () => fn(trx)));
+    return builder.execute((trx) => {
+      const unit: UnitContext = { trx, open: true };
+      return internals.tx.run(unit, () => fn(trx)).finally(() => {
+        unit.open = false;
+      });
+    });
   };
   if (maxAttempts === 1) return run();
 
@@ -70,14 +75,23 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
   return policy.execute(run);
 }
 
-/** The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the database. */
-export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
-  return (internalsOf(db).tx.getStore()?.trx as Transaction<DB> | undefined) ?? db.kysely;
+/** The unit of work the current async flow is inside, if it is still running. */
+function openUnit(db: Database<any>): UnitContext | undefined {
+  const unit = internalsOf(db).tx.getStore();
+  return unit?.open ? unit : undefined;
 }
 
-/** True while the current async flow is inside {@link transaction} on this database. */
+/** The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the database. */
+export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
+  return (openUnit(db)?.trx as Transaction<DB> | undefined) ?? db.kysely;
+}
+
+/**
+ * True while the current async flow is inside a running {@link transaction} on this database (not for a
+ * flow that a finished unit started, such as a timer set inside it).
+ */
 export function inTransaction(db: Database): boolean {
-  return internalsOf(db).tx.getStore() !== undefined;
+  return openUnit(db) !== undefined;
 }
 
 /**
@@ -91,7 +105,7 @@ export async function withRetry<T>(
   options: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } = {},
 ): Promise<T> {
   const internals = internalsOf(db);
-  if (internals.tx.getStore()) return fn();
+  if (openUnit(db)) return fn();
   const maxAttempts = options.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer (got ${maxAttempts})`);
   if (maxAttempts === 1) return fn();

@@ -169,7 +169,7 @@ function sqliteUnitOfWork<DB>(
   return async <T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
     const wait = driver.lock();
     if (wait) await wait;
-    const unit: UnitContext = { trx };
+    const unit: UnitContext = { trx, open: true };
     try {
       connection.begin();
       executor.owner = unit;
@@ -180,6 +180,7 @@ function sqliteUnitOfWork<DB>(
       connection.rollback();
       throw err;
     } finally {
+      unit.open = false;
       executor.owner = undefined;
       driver.unlock();
     }

@@ -183,6 +183,33 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
       expect(ids).not.toContain('e3');
     });
 
+    it('a flow that outlives its unit (a timer set inside it) is outside any unit, even while another one runs', async () => {
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let seen!: (v: { inside: boolean; executorIsDb: boolean }) => void;
+      const checked = new Promise<{ inside: boolean; executorIsDb: boolean }>((resolve) => (seen = resolve));
+      let late!: Promise<void>;
+      await transaction(db, async () => {
+        late = gate.then(async () => {
+          seen({ inside: inTransaction(db), executorIsDb: currentExecutor(db) === db.kysely });
+          // Its own unit of work: not joined to the one that runs meanwhile (and rolls back).
+          await transaction(db, (trx) => trx.insertInto('items').values({ id: 'o1', name: 'own unit' }).execute());
+        });
+      });
+      const other = transaction(db, async (trx) => {
+        await trx.insertInto('items').values({ id: 'o2', name: 'rolled back' }).execute();
+        openGate();
+        await checked;
+        throw new Error('the other unit fails');
+      });
+      await expect(other).rejects.toThrow('the other unit fails');
+      await late;
+      expect(await checked).toEqual({ inside: false, executorIsDb: true });
+      const ids = (await items()).map((r) => r.id);
+      expect(ids).toContain('o1');
+      expect(ids).not.toContain('o2');
+    });
+
     it('keeps concurrent units of work apart (one rolls back, the other commits)', async () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
