@@ -3,6 +3,7 @@
  * the frontend's WebSocket contract, HTTP (static frontend, health probes, metrics, admin API), rate limits,
  * health checks and graceful shutdown.
  */
+import path from 'node:path';
 import { createHealthHttpHandler, createHealthRegistry, eventLoopDelayCheck, redisPingCheck, sqlPingCheck, circuitBreakerCheck, type HealthRegistry } from '@game/health';
 import { createLogger, registerProcessMetrics, type GameLogger } from '@game/observability';
 import type { Logger } from '@game/persistence';
@@ -320,14 +321,15 @@ function registerHttp(o: {
   });
   registerAdminRoutes({ http, config, rooms, storage: o.storage, logger: o.logger, isStarted: () => health.started });
   if (config.staticDir) {
-    // A page load gives the browser its session cookie before it opens any socket (decision 4).
+    const exclude = ['/api/', '/ws', '/health', '/metrics'];
+    // A page load gives the browser its session cookie before it opens any socket (decision 4). Only pages
+    // (the app's HTML, served no-cache): never an asset a shared cache may keep for a year, nor a probe.
+    const isPage = (p: string) => (p.endsWith('/') || p.endsWith('.html') || path.posix.extname(p) === '') && !exclude.some((x) => p.startsWith(x));
     http.use(async (ctx, next) => {
-      if (ctx.method === 'GET' && !ctx.cookies[SESSION_COOKIE] && !ctx.path.startsWith('/api/') && !ctx.path.startsWith('/ws')) {
-        ctx.header('set-cookie', sessionCookie(newSessionId()));
-      }
+      if (ctx.method === 'GET' && !ctx.cookies[SESSION_COOKIE] && isPage(ctx.path)) ctx.header('set-cookie', sessionCookie(newSessionId()));
       await next();
     });
-    http.static({ root: config.staticDir, exclude: ['/api/', '/ws', '/health', '/metrics'] });
+    http.static({ root: config.staticDir, exclude });
   }
 }
 
