@@ -2,16 +2,26 @@
  * Server configuration: environment variables, optionally a JSON config file (`CONFIG_FILE`) whose keys
  * are the same names; the environment wins. Validated with zod at start; every problem is reported at once.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const numberFrom = (min: number, max: number) => z.coerce.number().refine((n) => Number.isFinite(n) && n >= min && n <= max, {
-  message: `must be a number from ${min} to ${max}`,
-});
-const intFrom = (min: number, max: number) => z.coerce.number().int(`must be an integer`).min(min).max(max);
+/**
+ * A number from the environment (a string of decimal digits) or the config file (a JSON number). Nothing
+ * else is turned into one: `true`, `null`, `""`, `[5000]`, `0x10` or `1e3` are refused, not read as 1, 0 or 16.
+ */
+const numeric = (pattern: RegExp, what: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && pattern.test(v.trim()) ? Number(v.trim()) : v),
+    z.number({ error: (issue) => `must be ${what} (got ${JSON.stringify(issue.input) ?? String(issue.input)})` }),
+  );
+const numberFrom = (min: number, max: number) =>
+  numeric(/^-?(\d+(\.\d*)?|\.\d+)$/, 'a number').refine((n) => Number.isFinite(n) && n >= min && n <= max, {
+    message: `must be a number from ${min} to ${max}`,
+  });
+const intFrom = (min: number, max: number) => numeric(/^-?\d+$/, 'an integer').pipe(z.number().int('must be an integer').min(min).max(max));
 
 const schema = z
   .object({
@@ -20,7 +30,7 @@ const schema = z
     DATABASE_URL: z
       .string()
       .min(1)
-      .refine((u) => u.startsWith('sqlite:') || u.startsWith('postgres://') || u.startsWith('postgresql://'), {
+      .refine((u) => (u.startsWith('sqlite:') && u.replace(/^sqlite:(\/\/)?/, '') !== '') || u.startsWith('postgres://') || u.startsWith('postgresql://'), {
         message: 'must be sqlite:<file>, sqlite::memory: or postgres://...',
       })
       .default('sqlite:./data/liap-tui.db'),
@@ -28,7 +38,12 @@ const schema = z
       .string()
       .refine((u) => u.startsWith('redis://') || u.startsWith('rediss://'), { message: 'must be redis://... or rediss://...' })
       .optional(),
-    STATIC_DIR: z.string().min(1).refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` }).optional(),
+    STATIC_DIR: z
+      .string()
+      .min(1)
+      .refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` })
+      .refine((p) => !existsSync(p) || statSync(p).isDirectory(), { error: (issue) => `${String(issue.input)} is not a directory` })
+      .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     RATE_LIMITS_FILE: z.string().min(1).refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` }).optional(),

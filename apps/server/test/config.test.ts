@@ -85,6 +85,27 @@ describe('configuration', () => {
     expect(problemsOf({ CONFIG_FILE: path.join(dir, 'missing.json') })[0]).toMatch(/^CONFIG_FILE .*missing\.json: .*ENOENT/);
   });
 
+  it('turns nothing but decimal digits (environment) or JSON numbers (config file) into a number', async () => {
+    const file = path.join(dir, 'typed.json');
+    await writeFile(
+      file,
+      JSON.stringify({ PORT: true, GAME_TIME_SCALE: '', ROOM_ABANDON_MS: false, HOST_REFRESH_GRACE_MS: [5000], RECONNECT_GRACE_MS: null, LOBBY_UPDATE_INTERVAL_MS: ' ' }),
+    );
+    const problems = problemsOf({ CONFIG_FILE: file });
+    for (const key of ['PORT', 'GAME_TIME_SCALE', 'ROOM_ABANDON_MS', 'HOST_REFRESH_GRACE_MS', 'RECONNECT_GRACE_MS', 'LOBBY_UPDATE_INTERVAL_MS']) {
+      expect(problems.some((p) => p.startsWith(`${key}: must be`)), `${key} in ${problems.join(' | ')}`).toBe(true);
+    }
+    for (const port of ['  x', '0x10', '1e3', '80.5']) expect(problemsOf({ PORT: port })[0], port).toMatch(/^PORT: must be an integer/);
+    expect(loadConfig({ PORT: ' 5051 ', GAME_TIME_SCALE: '.5' })).toMatchObject({ PORT: 5051, GAME_TIME_SCALE: 0.5 });
+  });
+
+  it('refuses a STATIC_DIR that is a file and a SQLite URL without a file', async () => {
+    const notDir = path.join(dir, 'index.html');
+    await writeFile(notDir, '<!doctype html>');
+    expect(problemsOf({ STATIC_DIR: notDir })).toEqual([`STATIC_DIR: ${notDir} is not a directory`]);
+    for (const url of ['sqlite:', 'sqlite://']) expect(problemsOf({ DATABASE_URL: url })[0], url).toMatch(/^DATABASE_URL: must be sqlite:<file>/);
+  });
+
   it('accepts an existing STATIC_DIR and RATE_LIMITS_FILE', async () => {
     const limits = path.join(dir, 'limits.yaml');
     await writeFile(limits, 'policies: []\n');
