@@ -213,15 +213,27 @@ export async function listDirectory(storage: Storage, options: { status?: string
   let q = storage.db.kysely.selectFrom('lobby_rooms').selectAll().orderBy('updated_at', 'desc').limit(options.limit ?? 200);
   if (options.status) q = q.where('status', '=', options.status);
   const rows = await q.execute();
-  return rows.map((r) => ({
-    roomId: r.room_id,
-    status: r.status,
-    hostName: r.host_name,
-    summary: JSON.parse(r.summary) as RoomSummary,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    version: Number(r.version),
-  }));
+  const out: DirectoryRow[] = [];
+  for (const r of rows) {
+    let summary: RoomSummary;
+    try {
+      summary = JSON.parse(r.summary) as RoomSummary;
+    } catch (err) {
+      // One damaged row must not take the whole list (admin, CLI, verify) with it; the room's stream is the truth.
+      storage.db.logger.warn({ room: r.room_id, err: err instanceof Error ? err.message : String(err) }, 'unreadable lobby directory row skipped');
+      continue;
+    }
+    out.push({
+      roomId: r.room_id,
+      status: r.status,
+      hostName: r.host_name,
+      summary,
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+      version: Number(r.version),
+    });
+  }
+  return out;
 }
 
 /** Records which browser session owns a seat (null: free the seat). */

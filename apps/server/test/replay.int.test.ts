@@ -5,7 +5,10 @@
  * version, instead of hanging or loading a different state.
  */
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { verifyRooms } from '../src/main.js';
 import { CorruptRoomStreamError, foldRoomStream, roomStream } from '../src/rooms/replay.js';
+import { listDirectory } from '../src/storage.js';
 import { useSqliteServer } from './harness.js';
 
 describe('folding a room stream', () => {
@@ -56,5 +59,14 @@ describe('folding a room stream', () => {
     expect(err).toBeInstanceOf(CorruptRoomStreamError);
     expect((err as CorruptRoomStreamError).message).toMatch(message);
     expect(err).toMatchObject({ roomId: actor.roomId, version: v + 1 });
+  });
+  it('a damaged lobby directory row is skipped (verify reports the room), not the end of the whole listing', async () => {
+    const a = await pausedGame();
+    const b = await pausedGame();
+    await sql`update lobby_rooms set summary = 'not json' where room_id = ${a.roomId}`.execute(srv.t.server.storage.db.kysely);
+    const ids = (await listDirectory(srv.t.server.storage, { limit: 1000 })).map((r) => r.roomId);
+    expect(ids).toContain(b.roomId);
+    expect(ids).not.toContain(a.roomId);
+    expect(await verifyRooms(srv.t.server.storage)).toContain(`${a.roomId}: missing from the lobby directory`);
   });
 });
