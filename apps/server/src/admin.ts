@@ -45,7 +45,8 @@ export function phaseDiagram(current: string | null): string {
 
 function authorised(ctx: HttpContext, token: string): boolean {
   const header = ctx.headers['authorization'] ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+  const given = /^bearer /i.test(header) ? header.slice(7) : '';
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -75,7 +76,8 @@ export function registerAdminRoutes(o: {
 
   const token = config.ADMIN_TOKEN;
   const guard = (handler: (ctx: HttpContext) => Promise<void>) => async (ctx: HttpContext) => {
-    if (!token) return ctx.json(404, { error: 'not found' });
+    // Without a token the admin API is off: the router's own 404, so that it does not show it exists.
+    if (!token) return ctx.json(404, { error: { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` } });
     if (!authorised(ctx, token)) {
       ctx.header('www-authenticate', 'Bearer');
       return ctx.json(401, { error: 'a valid admin token is required' });

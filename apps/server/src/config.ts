@@ -45,7 +45,12 @@ const schema = z
       .refine((p) => !existsSync(p) || statSync(p).isDirectory(), { error: (issue) => `${String(issue.input)} is not a directory` })
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    ADMIN_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      // Header values arrive trimmed: a token with spaces at either end could never match.
+      .refine((t) => t === t.trim() && !/\s/.test(t), 'must not contain spaces')
+      .optional(),
     RATE_LIMITS_FILE: z.string().min(1).refine((p) => existsSync(p), { error: (issue) => `${String(issue.input)} does not exist` }).optional(),
     GAME_TIME_SCALE: numberFrom(0, 100).default(1),
     /** `session` (default): a seat is bound to the browser session that took it. `name`: any socket naming the player (development only). */

@@ -178,6 +178,7 @@ export function buildProgram(): Command {
       await withExistingStorage(cfg, async (s) => {
         const { state, version } = await replayRoom(s, room.toUpperCase(), until);
         if (version === 0) throw new UsageError(`room ${room.toUpperCase()} has no events`);
+        if (until !== undefined && until > version) throw new UsageError(`room ${room.toUpperCase()} has ${version} events: --until ${until} is past its last`);
         out(JSON.stringify({ room: room.toUpperCase(), version, ...(opts.full ? { state } : summarise(state)) }, null, 2));
       });
     });

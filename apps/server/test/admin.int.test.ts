@@ -24,6 +24,8 @@ describe('admin API and recovery tools', () => {
   it('refuses requests without the token', async () => {
     expect((await fetch(`${t.baseUrl}/api/admin/rooms`)).status).toBe(401);
     expect((await fetch(`${t.baseUrl}/api/admin/rooms`, { headers: { authorization: 'Bearer wrong-token-wrong-token-xx' } })).status).toBe(401);
+    // The scheme is case-insensitive.
+    expect((await fetch(`${t.baseUrl}/api/admin/rooms`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
   });
 
   it('answers a bad number with 400 naming the parameter (public leaderboard, event pages, the event stream), and ends paging at the head', async () => {

@@ -104,6 +104,7 @@ describe('configuration', () => {
     await writeFile(notDir, '<!doctype html>');
     expect(problemsOf({ STATIC_DIR: notDir })).toEqual([`STATIC_DIR: ${notDir} is not a directory`]);
     for (const url of ['sqlite:', 'sqlite://']) expect(problemsOf({ DATABASE_URL: url })[0], url).toMatch(/^DATABASE_URL: must be sqlite:<file>/);
+    expect(problemsOf({ ADMIN_TOKEN: ' '.repeat(16) })).toEqual(['ADMIN_TOKEN: must not contain spaces']);
   });
 
   it('accepts an existing STATIC_DIR and RATE_LIMITS_FILE', async () => {

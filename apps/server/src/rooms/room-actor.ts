@@ -593,6 +593,7 @@ export class RoomActor {
    * `room_restored` marker records the jump, so a replay reaches the same state. The room stays paused if it was.
    */
   async restore(toVersion: number, by: string): Promise<void> {
+    if (this.version < 2) throw new RangeError('the room has no earlier version to go back to');
     if (!Number.isInteger(toVersion) || toVersion < 1 || toVersion >= this.version) {
       throw new RangeError(`toVersion must be an integer from 1 to ${this.version - 1}`);
     }
