@@ -108,6 +108,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     now: () => Date.now(),
     deliver: (roomId, out) => late.gateway?.deliver(roomId, out),
     directoryChanged: (roomId) => late.gateway?.directoryChanged(roomId),
+    stateReplaced: (roomId) => {
+      const actor = rooms.get(roomId);
+      if (actor) late.gateway?.reconcile(actor);
+    },
   };
   const rooms = new RoomManager({ host, storage, logger, gameConfig: { timeScale: config.GAME_TIME_SCALE, dealing: { mode: config.GAME_DEALING } } });
   liveRooms = () => rooms.size;

@@ -548,6 +548,34 @@ export class Gateway {
   }
 
   /**
+   * After the room's state was replaced wholesale (an operator's restore, a catch-up with the stream), who is
+   * connected comes from history, not from the sockets: a human with no open socket is marked away (a bot
+   * plays at once; an empty room is abandoned as usual), and one whose socket is open gets the seat back.
+   */
+  reconcile(actor: RoomActor): void {
+    const { transport, logger } = this.o;
+    if (this.stopped || actor.state.status !== 'in_game') return;
+    const open = (transport.roomMembers(roomTopic(actor.roomId)) as Conn[]).filter((c) => c.isOpen && c.attributes.seat !== null);
+    actor.state.seats.forEach((s, seat) => {
+      if (s === null || s.originalIsBot || s.left) return;
+      const sockets = open.filter((c) => c.attributes.seat === seat);
+      const id = `reconcile:${actor.version}:${seat}`;
+      const cmd: LiapCommand | null =
+        sockets.length === 0 && !s.isBot ? { type: 'player_disconnected', id, seat } : sockets.length > 0 && s.isBot ? { type: 'player_reconnected', id, seat } : null;
+      if (cmd === null) return;
+      actor
+        .submit(cmd)
+        .then(() => {
+          if (cmd.type === 'player_disconnected') this.checkAbandoned(actor);
+          else for (const c of sockets) transport.send(c, this.snapshotFor(c, actor.state));
+        })
+        .catch((err: unknown) => {
+          if (!isDomainError(err)) logger.warn({ room: actor.roomId, seat, err: String(err) }, 'reconciling a seat with its sockets failed');
+        });
+    });
+  }
+
+  /**
    * After a restart, players whose sockets died with the old process still count as connected. Whoever has
    * not come back within RECONNECT_GRACE_MS is marked disconnected (a bot plays the seat at once, and an
    * empty room is abandoned as usual).

@@ -160,4 +160,34 @@ describe('restart recovery', () => {
       await db.cleanup();
     }
   });
+  it("a restore to before a player dropped does not bring back a phantom: the seat is marked away again, a bot plays it, the game goes on", { timeout: 60_000 }, async () => {
+    const db = await tempSqlite();
+    // No start-up reconnect grace running meanwhile (it would mark Bob away for its own reason).
+    const t = await startTestServer({ DATABASE_URL: db.url, RECONNECT_GRACE_MS: 600_000 });
+    try {
+      const alice = new Browser('alice');
+      const bob = new Browser('bob');
+      const a = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+      const b = await bob.joinRoom(t.baseUrl, a.roomId, 'Bob', { pingIntervalMs: 0 });
+      await startGame(a.socket);
+      const actor = t.server.rooms.get(a.roomId)!;
+      await actor.whenIdle();
+      actor.pause(); // a fixed point: nothing moves but (dis)connections
+      const before = actor.version;
+      await b.socket.drop();
+      await until(() => actor.state.seats[1]?.isBot === true, "Bob's seat to be handed to a bot");
+      await actor.restore(before, 'test');
+      // History says Bob was at the table then; his socket is gone, so he is marked away again.
+      await until(() => actor.state.seats[1]?.isBot === true && actor.version > before + 2, 'Bob marked away after the restore');
+      expect(actor.state.seats[0]).toMatchObject({ name: 'Alice', isBot: false });
+      actor.resume();
+      const player = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike });
+      const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
+      expect(over!.data['phase']).toBe('game_over');
+      await Promise.all([alice.closeAll(), bob.closeAll()]);
+    } finally {
+      await t.stop();
+      await db.cleanup();
+    }
+  });
 });

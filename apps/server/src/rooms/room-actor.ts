@@ -57,6 +57,11 @@ export interface RoomHost {
   deliver(roomId: string, out: readonly Outbound[]): void;
   /** The room's directory entry changed (lobby lists). */
   directoryChanged(roomId: string): void;
+  /**
+   * The room's state was replaced wholesale (an operator's restore, a catch-up with its stream): who is
+   * connected now comes from history and may disagree with the sockets.
+   */
+  stateReplaced(roomId: string): void;
 }
 
 /** Metadata of one submitted command. */
@@ -521,6 +526,7 @@ export class RoomActor {
     if (this.state.status === 'in_game' || this.state.status === 'over') out.push({ kind: 'phase', state: this.state });
     this.host.deliver(this.roomId, out);
     this.host.directoryChanged(this.roomId);
+    this.host.stateReplaced(this.roomId);
   }
 
   /** Arms the real timers the state asks for: the next deadline and the next bot move. */
