@@ -302,7 +302,8 @@ function registerHttp(o: {
     http.any(path, async (ctx) => {
       const r = await probes(path, ctx.method);
       if (!r) return ctx.json(404, { error: 'not found' });
-      for (const [k, v] of Object.entries(r.headers)) ctx.header(k, v);
+      // content-type goes with the body (send sets it), the other headers here: once each.
+      for (const [k, v] of Object.entries(r.headers)) if (k.toLowerCase() !== 'content-type') ctx.header(k, v);
       await ctx.send(r.status, r.body, r.headers['content-type']);
     });
   }

@@ -10,6 +10,7 @@ describe('health endpoints', () => {
     const get = await fetch(url);
     expect(get.status).toBe(200);
     expect(get.headers.get('content-type')).toContain('application/health+json');
+    expect(get.headers.get('content-type'), 'sent once').not.toContain(',');
     expect(((await get.json()) as { status: string }).status).toBe('pass');
 
     const head = await fetch(url, { method: 'HEAD' });
