@@ -70,6 +70,8 @@ export class Gateway {
   private readonly abandonTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
   private recoveryTimer: NodeJS.Timeout | undefined;
+  /** Between the rooms' rebuild and the end of the reconnect grace. */
+  private recoveryPending = false;
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -560,17 +562,23 @@ export class Gateway {
       if (s === null || s.originalIsBot || s.left) return;
       const sockets = open.filter((c) => c.attributes.seat === seat);
       const id = `reconcile:${actor.version}:${seat}`;
-      const cmd: LiapCommand | null =
-        sockets.length === 0 && !s.isBot ? { type: 'player_disconnected', id, seat } : sockets.length > 0 && s.isBot ? { type: 'player_reconnected', id, seat } : null;
+      // During the start-up reconnect grace, players whose sockets died with the old process still have their
+      // chance to come back: the grace's end marks them away (afterRecovery).
+      const away = sockets.length === 0 && !s.isBot && !this.recoveryPending;
+      const cmd: LiapCommand | null = away ? { type: 'player_disconnected', id, seat } : sockets.length > 0 && s.isBot ? { type: 'player_reconnected', id, seat } : null;
       if (cmd === null) return;
       actor
         .submit(cmd)
-        .then(() => {
+        .then((events) => {
+          if (events.length === 0) return;
           if (cmd.type === 'player_disconnected') this.checkAbandoned(actor);
           else for (const c of sockets) transport.send(c, this.snapshotFor(c, actor.state));
         })
         .catch((err: unknown) => {
-          if (!isDomainError(err)) logger.warn({ room: actor.roomId, seat, err: String(err) }, 'reconciling a seat with its sockets failed');
+          if (isDomainError(err)) return; // the state moved on meanwhile
+          // Storage trouble: look again shortly, or the seat stays wrong (a phantom the game would wait on).
+          logger.warn({ room: actor.roomId, seat, err: String(err) }, 'reconciling a seat with its sockets failed; retrying');
+          setTimeout(() => this.reconcile(actor), 1_000).unref();
         });
     });
   }
@@ -581,21 +589,11 @@ export class Gateway {
    * empty room is abandoned as usual).
    */
   afterRecovery(): void {
-    const { rooms, transport, config, logger } = this.o;
+    const { rooms, config } = this.o;
+    this.recoveryPending = true;
     const t = setTimeout(() => {
-      for (const actor of rooms.all()) {
-        if (actor.state.status !== 'in_game') continue;
-        const bound = new Set((transport.roomMembers(roomTopic(actor.roomId)) as Conn[]).filter((c) => c.isOpen).map((c) => c.attributes.seat));
-        actor.state.seats.forEach((s, seat) => {
-          if (s === null || s.originalIsBot || s.isBot || bound.has(seat)) return;
-          actor
-            .submit({ type: 'player_disconnected', id: `recovery:${actor.version}:${seat}`, seat })
-            .then(() => this.checkAbandoned(actor))
-            .catch((err: unknown) => {
-              if (!isDomainError(err)) logger.warn({ room: actor.roomId, seat, err: String(err) }, 'recovery disconnect failed');
-            });
-        });
-      }
+      this.recoveryPending = false;
+      for (const actor of rooms.all()) this.reconcile(actor);
     }, config.RECONNECT_GRACE_MS);
     t.unref();
     this.recoveryTimer = t;

@@ -123,32 +123,40 @@ describe('restart recovery', () => {
       await db.cleanup();
     }
   });
-  it('an append that committed but whose answer was lost (a connection cut around COMMIT): the room catches up with its stream and the game goes on', { timeout: 60_000 }, async () => {
+  it.each([
+    ['a timer or bot move', (id: string) => id.startsWith('timer:') || id.startsWith('bot:')],
+    ["the host's start_game (the table must still hear game_started)", (_id: string, type: string) => type === 'game_started'],
+  ])('an append that committed but whose answer was lost (a connection cut around COMMIT), for %s: the room catches up with its stream and the game goes on', { timeout: 60_000 }, async (_what, match) => {
     const db = await tempSqlite();
     const t = await startTestServer({ DATABASE_URL: db.url });
     try {
-      const events = t.server.storage.events;
-      const realAppend = events.append.bind(events);
-      let lose: ((commandId: string) => boolean) | null = (id) => id.startsWith('timer:') || id.startsWith('bot:');
+      const alice = new Browser('alice');
+      const entry = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
+      // The room's storage step (the append, with its projections in one unit of work) commits, and then its
+      // answer is lost, once: what a connection cut right after COMMIT looks like to the server.
+      type Persist = (job: { command: { id: string } }, events: ReadonlyArray<{ type: string }>, next: unknown) => Promise<unknown>;
+      const actor = t.server.rooms.get(entry.roomId)!;
+      const hooked = actor as unknown as { persist: Persist };
+      const realPersist = hooked.persist.bind(actor);
+      let lose: ((commandId: string, type: string) => boolean) | null = match;
       const lost: string[] = [];
-      events.append = async (...args: Parameters<typeof events.append>) => {
-        const result = await realAppend(...args);
-        const id = args[1][0]?.id ?? '';
-        if (lose?.(id)) {
+      hooked.persist = async (job, evs, next) => {
+        const result = await realPersist(job, evs, next);
+        if (lose?.(job.command.id, evs[0]?.type ?? '')) {
           lose = null;
-          lost.push(id);
+          lost.push(job.command.id);
           throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
         }
         return result;
       };
-      const alice = new Browser('alice');
-      const entry = await alice.createRoom(t.baseUrl, 'Alice', { pingIntervalMs: 0 });
       await startGame(entry.socket);
       const player = new ScriptedPlayer(entry.socket, { redeal: 'decline', ...botLike });
       const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
       expect(over!.data['phase']).toBe('game_over');
       expect(lost).toHaveLength(1);
-      const actor = t.server.rooms.get(entry.roomId)!;
+      // The player saw the game start and was never told to try again.
+      expect(entry.socket.frames().filter((f) => f.event === 'game_started')).toHaveLength(1);
+      expect(player.errors().map((e) => e.data)).toEqual([]);
       await actor.whenIdle();
       // The actor is exactly the stream: its version, and its state as a clean replay gives it.
       const replayed = await foldRoomStream(t.server.storage, entry.roomId, { config: actor.state.config, useSnapshot: false });
@@ -162,8 +170,8 @@ describe('restart recovery', () => {
   });
   it("a restore to before a player dropped does not bring back a phantom: the seat is marked away again, a bot plays it, the game goes on", { timeout: 60_000 }, async () => {
     const db = await tempSqlite();
-    // No start-up reconnect grace running meanwhile (it would mark Bob away for its own reason).
-    const t = await startTestServer({ DATABASE_URL: db.url, RECONNECT_GRACE_MS: 600_000 });
+    // The start-up reconnect grace is over at once (while it runs, it is the grace's end that marks away).
+    const t = await startTestServer({ DATABASE_URL: db.url, RECONNECT_GRACE_MS: 0 });
     try {
       const alice = new Browser('alice');
       const bob = new Browser('bob');

@@ -20,6 +20,7 @@ import {
   initialState,
   isBotControlled,
   isDomainError,
+  isLiapEventType,
   nextDeadline,
   roomSummary,
   seatsToAct,
@@ -34,7 +35,7 @@ import {
 import { transaction, type Logger } from '@game/persistence';
 import type { GameMetrics } from '../metrics.js';
 import { frame, hostName, roomUpdate, type Frame } from '../protocol/outbound.js';
-import { recordFinishedGame, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
+import { recordFinishedGame, seatSessions, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
 import { ROOM_RESTORED, STATE_SCHEMA_VERSION, foldRoomStream, roomStream, type RoomRestored } from './replay.js';
 
 export { STATE_SCHEMA_VERSION, roomStream } from './replay.js';
@@ -62,6 +63,14 @@ export interface RoomHost {
    * connected now comes from history and may disagree with the sockets.
    */
   stateReplaced(roomId: string): void;
+}
+
+/** An event as read back from the room's stream. */
+interface StoredEvent {
+  readonly id: string;
+  readonly version: number;
+  readonly type: string;
+  readonly data: unknown;
 }
 
 /** Metadata of one submitted command. */
@@ -208,21 +217,21 @@ export class RoomActor {
       appended = await this.persist(job, events, next);
     } catch (err) {
       if (err instanceof ConcurrencyError) {
-        // Another writer moved the stream (a stale owner, or an operator restore): reload and let the
+        // Another writer moved the stream (a stale owner, or an operator restore): catch up and let the
         // caller retry with the fresh state.
         this.host.logger.warn({ room: this.roomId, expected: err.expectedVersion, actual: err.actualVersion }, 'room stream moved; reloading');
         await this.catchUp();
       } else if (!isDomainError(err)) {
         // The outcome is unknown (a connection lost around the commit may have committed it): whatever the
-        // stream now holds is the room, or a retry of this command would only find its own duplicate.
-        await this.catchUp();
+        // stream now holds is the room. If it holds this command, the command succeeded.
+        const mine = this.ownEvents(job, await this.catchUp());
+        if (mine.length > 0) return mine;
       }
       throw err;
     }
     if (appended.duplicate) {
       // Stored before, by an attempt whose answer was lost: catch up with the stream rather than stay behind it.
-      if (appended.version > this.version) await this.catchUp();
-      return [];
+      return appended.version > this.version ? this.ownEvents(job, await this.catchUp()) : [];
     }
     if (this.pendingDirectoryKey !== undefined) this.directoryKey = this.pendingDirectoryKey;
     this.pendingDirectoryKey = undefined;
@@ -503,21 +512,55 @@ export class RoomActor {
   }
 
   /**
-   * Reloads from the stream and, if it held events this actor had not applied (an append whose answer was
-   * lost, another writer), shows the table the room as stored. A failed reload leaves the room as it was.
+   * Applies what the stream holds beyond this actor's version (an append whose answer was lost, another
+   * writer) as if this actor had committed it: state, seat owners, metrics, watchers and the frames. A
+   * restore marker among them makes it a full reload that shows the table the room as stored. Returns the
+   * events applied (none if the stream could not be read: the room keeps its state).
    */
-  private async catchUp(): Promise<void> {
-    const before = this.version;
+  private async catchUp(): Promise<StoredEvent[]> {
+    const { storage, logger } = this.host;
+    let stored: StoredEvent[];
     try {
-      await this.reload();
+      stored = (await storage.events.readStream(roomStream(this.roomId), { fromVersion: this.version + 1 })).map((e) => ({ id: e.id, version: e.version, type: e.type, data: e.data }));
+      if (stored.length === 0) return [];
+      logger.warn({ room: this.roomId, from: this.version, to: stored.at(-1)!.version }, 'room caught up with its stream');
+      // A restore marker, or an event this release cannot apply (the reload then says why): reload whole.
+      if (stored.some((e) => e.type === ROOM_RESTORED || !isLiapEventType(e.type))) {
+        await this.reload();
+        this.sessions.clear();
+        for (const [seat, sid] of await seatSessions(storage, this.roomId)) this.sessions.set(seat, sid);
+        this.directoryKey = undefined;
+        this.showState();
+        return stored;
+      }
     } catch (err) {
-      this.host.logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'reloading the room failed; it keeps its state');
-      return;
+      logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'reading the room stream failed; it keeps its state');
+      return [];
     }
-    if (this.version === before) return;
-    this.host.logger.warn({ room: this.roomId, from: before, to: this.version }, 'room caught up with its stream');
+    const events = stored.map((e) => e.data as LiapEvent);
+    const previous = this.state;
+    let next = previous;
+    for (const e of events) next = evolve(next, e);
+    this.state = next;
+    this.version = stored.at(-1)!.version;
     this.directoryKey = undefined;
-    this.showState();
+    // Seat owners come from the seat_sessions projection, written with the events.
+    const owners = await seatSessions(storage, this.roomId).catch(() => null);
+    if (owners) {
+      this.sessions.clear();
+      for (const [seat, sid] of owners) this.sessions.set(seat, sid);
+    }
+    this.afterCommit(previous, events, {});
+    this.notify(stored.map((e) => ({ version: e.version, type: e.type, data: e.data })));
+    this.emit(previous, events);
+    this.host.directoryChanged(this.roomId);
+    return stored;
+  }
+
+  /** The events of `job`'s command among `stored` (its ids are `<command id>:<index>`). */
+  private ownEvents(job: Job, stored: readonly StoredEvent[]): LiapEvent[] {
+    const prefix = `${job.command.id}:`;
+    return stored.filter((e) => e.id.startsWith(prefix)).map((e) => e.data as LiapEvent);
   }
 
   /** The room as it now stands, to every socket in it (after a jump the frames of the events did not show). */
