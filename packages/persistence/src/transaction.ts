@@ -59,7 +59,8 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
     if (options.isolationLevel && db.capabilities.multipleWriters) builder = builder.setIsolationLevel(options.isolationLevel);
     return builder.execute((trx) => {
       const unit: UnitContext = { trx, open: true };
-      return internals.tx.run(unit, () => fn(trx)).finally(() => {
+      // async: a callback that throws synchronously still ends its unit (the flag below is always reset).
+      return internals.tx.run(unit, async () => fn(trx)).finally(() => {
         unit.open = false;
       });
     });

@@ -84,8 +84,6 @@ function decodePath(urlPath: string): string | undefined {
 /** Internal: serves GET/HEAD from a directory with ETag/304, Cache-Control, gzip and an SPA fallback. */
 export class StaticFiles {
   private readonly root: string;
-  /** The root with its links resolved (once): a served file's real path must lie under it. */
-  private realRoot: Promise<string> | undefined;
   private readonly cache = new Map<string, CachedFile>();
   private cachedBytes = 0;
   private readonly exclude: readonly string[];
@@ -163,10 +161,12 @@ export class StaticFiles {
     return rel;
   }
 
-  /** Whether a file's real path (links resolved) lies under the root's: a link may not lead out of it. */
+  /**
+   * Whether a file's real path (links resolved) lies under the root's: a link may not lead out of it. The
+   * root is resolved each time (only files not yet cached get here): a deploy may re-point a linked root.
+   */
   private async inside(abs: string): Promise<boolean> {
-    this.realRoot ??= realpath(this.root).catch(() => this.root);
-    const [root, real] = await Promise.all([this.realRoot, realpath(abs).catch(() => undefined)]);
+    const [root, real] = await Promise.all([realpath(this.root).catch(() => this.root), realpath(abs).catch(() => undefined)]);
     return real !== undefined && (real === root || real.startsWith(root + path.sep));
   }
 
