@@ -4,7 +4,7 @@
  * a bot keeps the seat for good; the leaver's socket is unbound; the game goes on to its end.
  */
 import { describe, expect, it } from 'vitest';
-import { settled, waitForMove } from './crash/moves.js';
+import { settled, waitForOwnTurn } from './crash/moves.js';
 import { listDirectory } from '../src/storage.js';
 import { startTwoHumanGame, until, useSqliteServer, type TestServer } from './harness.js';
 import { botLike } from './strategies.js';
@@ -51,13 +51,7 @@ describe('leaving while the table waits for someone else', () => {
     const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     // A stable point: the table waits for Bob in the declaration or turn phase (nobody else acts meanwhile).
     const alicePlayer = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike }).start();
-    let since = 0;
-    for (;;) {
-      const { frame, move } = await waitForMove(b.socket, 'Bob', since);
-      if (frame.data['phase'] === 'declaration' || frame.data['phase'] === 'turn') break;
-      since = b.socket.mark();
-      b.socket.send(move.event, move.data);
-    }
+    await waitForOwnTurn(b.socket, 'Bob');
     alicePlayer.stop();
     await settled(actor);
     const markB = b.socket.mark();

@@ -5,7 +5,7 @@
  * their own hand, and the game goes on to game over.
  */
 import { describe, expect, it } from 'vitest';
-import { contractViolations, explainViolations, settled, waitForMove } from './crash/moves.js';
+import { contractViolations, explainViolations, settled, waitForMove, waitForOwnTurn } from './crash/moves.js';
 import { startTwoHumanGame, useSqliteServer } from './harness.js';
 import { botLike } from './strategies.js';
 import { Browser, ScriptedPlayer, findForeignHands, playUntilGameOver, type ServerFrame } from './support/index.js';
@@ -109,13 +109,7 @@ describe('refresh and reconnect mid-turn', () => {
     const { alice, bob, a, b, actor } = await startTwoHumanGame(srv.t);
     // A stable point: the table waits for Alice in the declaration or turn phase (nobody else acts meanwhile).
     const bobPlayer = new ScriptedPlayer(b.socket, { redeal: 'decline', ...botLike }).start();
-    let since = 0;
-    for (;;) {
-      const { frame, move } = await waitForMove(a.socket, 'Alice', since);
-      if (frame.data['phase'] === 'declaration' || frame.data['phase'] === 'turn') break;
-      since = a.socket.mark();
-      a.socket.send(move.event, move.data);
-    }
+    await waitForOwnTurn(a.socket, 'Alice');
     bobPlayer.stop();
     const before = await settled(actor);
 

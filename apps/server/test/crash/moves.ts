@@ -28,6 +28,18 @@ export async function waitForMove(socket: FrontendSocket, me: string, since = 0,
   return { frame, move: moveFor(frame, me)! };
 }
 
+/**
+ * Plays `me`'s moves on `socket` until the table waits for `me` in the declaration or turn phase: a stable
+ * point where nobody else acts (humans have no move timeout). Returns the frame that asks for the move.
+ */
+export async function waitForOwnTurn(socket: FrontendSocket, me: string): Promise<{ frame: ServerFrame; move: Decision }> {
+  for (let since = 0; ; since = socket.mark()) {
+    const found = await waitForMove(socket, me, since);
+    if (found.frame.data['phase'] === 'declaration' || found.frame.data['phase'] === 'turn') return found;
+    socket.send(found.move.event, found.move.data);
+  }
+}
+
 /** The room's durable position: version and applied-event count, after its mailbox drained. */
 export async function settled(actor: RoomActor): Promise<{ version: number; seq: number; phase: string }> {
   await actor.whenIdle();
