@@ -188,13 +188,17 @@ export function registerAdminRoutes(o: {
       const format = (e: CommittedEvent) => `id: ${e.version}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
       let lastSent = from - 1;
       let buffered: CommittedEvent[] | null = [];
-      const unwatch = actor.watch((e) => {
-        if (buffered) buffered.push(e);
-        else if (e.version > lastSent) {
-          lastSent = e.version;
-          stream.write(format(e));
-        }
-      });
+      const unwatch = actor.watch(
+        (e) => {
+          if (buffered) buffered.push(e);
+          else if (e.version > lastSent) {
+            lastSent = e.version;
+            stream.write(format(e));
+          }
+        },
+        // The room stopped here (unloaded, abandoned, shutdown): nothing more will come on this stream.
+        () => stream.end(),
+      );
       const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
       keepAlive.unref();
       stream.onClose(() => {

@@ -128,7 +128,12 @@ describe('admin API and recovery tools', () => {
         }
         wake?.();
       });
+      res.on('end', () => {
+        ended = true;
+        wake?.();
+      });
     });
+    let ended = false;
     req.end();
     const until = async (cond: () => boolean) => {
       while (!cond()) await new Promise<void>((r) => (wake = r));
@@ -140,7 +145,9 @@ describe('admin API and recovery tools', () => {
     const ids = seen.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b)); // in order, each once
     expect(new Set(ids).size).toBe(ids.length);
-    req.destroy();
+    // The room stops here (abandoned): the stream ends rather than stay open on a room that will say nothing.
+    await t.server.rooms.abandon(entry.roomId);
+    await until(() => ended);
     await alice.closeAll();
   });
 

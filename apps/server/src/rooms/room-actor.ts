@@ -119,6 +119,8 @@ export class RoomActor {
   private phaseEnteredAt: number;
   private idle: Array<() => void> = [];
   private readonly watchers = new Set<(e: CommittedEvent) => void>();
+  /** Called when the room stops (unloaded, abandoned, shutdown): a watcher then hears nothing more. */
+  private readonly watchEnds = new Map<(e: CommittedEvent) => void, () => void>();
   /** The directory row as last committed, and as written by the unit of work in flight. */
   private directoryKey: string | undefined;
   private pendingDirectoryKey: string | undefined;
@@ -612,9 +614,13 @@ export class RoomActor {
   }
 
   /** Calls `listener` with every event this room commits from now on; returns the unsubscribe function. */
-  watch(listener: (e: CommittedEvent) => void): () => void {
+  watch(listener: (e: CommittedEvent) => void, onEnd?: () => void): () => void {
     this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    if (onEnd) this.watchEnds.set(listener, onEnd);
+    return () => {
+      this.watchers.delete(listener);
+      this.watchEnds.delete(listener);
+    };
   }
 
   private notify(events: readonly CommittedEvent[]): void {
@@ -635,6 +641,10 @@ export class RoomActor {
     clearTimeout(this.deadlineTimer);
     clearTimeout(this.botTimer);
     await this.whenIdle();
+    const ends = [...this.watchEnds.values()];
+    this.watchers.clear();
+    this.watchEnds.clear();
+    for (const end of ends) end();
   }
 
   /**
