@@ -72,6 +72,8 @@ export class Gateway {
   private recoveryTimer: NodeJS.Timeout | undefined;
   /** Between the rooms' rebuild and the end of the reconnect grace. */
   private recoveryPending = false;
+  /** One pending retry of `reconcile` per room (storage trouble). */
+  private readonly reconcileRetries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -555,8 +557,12 @@ export class Gateway {
    * plays at once; an empty room is abandoned as usual), and one whose socket is open gets the seat back.
    */
   reconcile(actor: RoomActor): void {
-    const { transport, logger } = this.o;
-    if (this.stopped || actor.state.status !== 'in_game') return;
+    const { transport, logger, rooms } = this.o;
+    if (this.stopped || rooms.get(actor.roomId) !== actor) return;
+    // Sockets whose session no longer holds their seat (the events that vacated it were applied without the
+    // follow-ups of a command answered here) are unbound first: they neither see nor act for the next occupant.
+    actor.state.seats.forEach((_s, seat) => this.unbindVacated(actor, seat));
+    if (actor.state.status !== 'in_game') return;
     const open = (transport.roomMembers(roomTopic(actor.roomId)) as Conn[]).filter((c) => c.isOpen && c.attributes.seat !== null);
     actor.state.seats.forEach((s, seat) => {
       if (s === null || s.originalIsBot || s.left) return;
@@ -575,12 +581,20 @@ export class Gateway {
           else for (const c of sockets) transport.send(c, this.snapshotFor(c, actor.state));
         })
         .catch((err: unknown) => {
-          if (isDomainError(err)) return; // the state moved on meanwhile
-          // Storage trouble: look again shortly, or the seat stays wrong (a phantom the game would wait on).
+          if (isDomainError(err) || err instanceof RoomUnavailableError) return; // moved on, or stopped
+          // Storage trouble: look again shortly (once per room), or the seat stays wrong (a phantom the game
+          // would wait on).
           logger.warn({ room: actor.roomId, seat, err: String(err) }, 'reconciling a seat with its sockets failed; retrying');
-          setTimeout(() => this.reconcile(actor), 1_000).unref();
+          if (this.reconcileRetries.has(actor.roomId)) return;
+          const t = setTimeout(() => {
+            this.reconcileRetries.delete(actor.roomId);
+            this.reconcile(actor);
+          }, 1_000);
+          t.unref();
+          this.reconcileRetries.set(actor.roomId, t);
         });
     });
+    this.checkAbandoned(actor);
   }
 
   /**
@@ -604,6 +618,8 @@ export class Gateway {
     this.stopped = true;
     clearTimeout(this.recoveryTimer);
     clearTimeout(this.lobbyTimer);
+    for (const t of this.reconcileRetries.values()) clearTimeout(t);
+    this.reconcileRetries.clear();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     for (const t of this.abandonTimers.values()) clearTimeout(t);
     this.graceTimers.clear();

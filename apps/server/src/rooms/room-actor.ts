@@ -504,15 +504,6 @@ export class RoomActor {
     }
   }
 
-  /** Re-reads the room from the store (after another writer moved the stream). */
-  async reload(): Promise<void> {
-    const loaded = await loadRoom(this.host.storage, this.roomId, this.state.config);
-    if (loaded) {
-      this.state = loaded.state;
-      this.version = loaded.version;
-    }
-  }
-
   /**
    * Applies what the stream holds beyond this actor's version (an append whose answer was lost, another
    * writer) as if this actor had committed it: state, seat owners, metrics, watchers and the frames. A
@@ -522,47 +513,53 @@ export class RoomActor {
   private async catchUp(): Promise<StoredEvent[]> {
     const { storage, logger } = this.host;
     let stored: StoredEvent[];
+    let owners: Map<number, string>;
+    let reloaded: Awaited<ReturnType<typeof loadRoom>> = null;
     try {
+      // Everything is read before anything changes: a failed read leaves the room exactly as it was.
       stored = (await storage.events.readStream(roomStream(this.roomId), { fromVersion: this.version + 1 })).map((e) => ({ id: e.id, version: e.version, type: e.type, data: e.data }));
       if (stored.length === 0) return [];
-      logger.warn({ room: this.roomId, from: this.version, to: stored.at(-1)!.version }, 'room caught up with its stream');
       // A restore marker, or an event this release cannot apply (the reload then says why): reload whole.
-      if (stored.some((e) => e.type === ROOM_RESTORED || !isLiapEventType(e.type))) {
-        await this.reload();
-        this.sessions.clear();
-        for (const [seat, sid] of await seatSessions(storage, this.roomId)) this.sessions.set(seat, sid);
-        this.directoryKey = undefined;
-        this.showState();
-        return stored;
-      }
+      if (stored.some((e) => e.type === ROOM_RESTORED || !isLiapEventType(e.type))) reloaded = await loadRoom(storage, this.roomId, this.state.config);
+      // Seat owners come from the seat_sessions projection, written with the events.
+      owners = await seatSessions(storage, this.roomId);
     } catch (err) {
       logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'reading the room stream failed; it keeps its state');
       return [];
     }
-    const events = stored.map((e) => e.data as LiapEvent);
+    logger.warn({ room: this.roomId, from: this.version, to: stored.at(-1)!.version }, 'room caught up with its stream');
     const previous = this.state;
-    let next = previous;
-    for (const e of events) next = evolve(next, e);
-    this.state = next;
-    this.version = stored.at(-1)!.version;
-    this.directoryKey = undefined;
-    // Seat owners come from the seat_sessions projection, written with the events.
-    const owners = await seatSessions(storage, this.roomId).catch(() => null);
-    if (owners) {
-      this.sessions.clear();
-      for (const [seat, sid] of owners) this.sessions.set(seat, sid);
+    const events = stored.map((e) => e.data as LiapEvent);
+    if (reloaded) {
+      this.state = reloaded.state;
+      this.version = reloaded.version;
+    } else {
+      let next = previous;
+      for (const e of events) next = evolve(next, e);
+      this.state = next;
+      this.version = stored.at(-1)!.version;
     }
-    this.afterCommit(previous, events, {});
+    this.directoryKey = undefined;
+    this.sessions.clear();
+    for (const [seat, sid] of owners) this.sessions.set(seat, sid);
     this.notify(stored.map((e) => ({ version: e.version, type: e.type, data: e.data })));
-    this.emit(previous, events);
-    this.host.directoryChanged(this.roomId);
+    if (reloaded) this.showState();
+    else {
+      this.afterCommit(previous, events, {});
+      this.emit(previous, events);
+      this.host.directoryChanged(this.roomId);
+      // Events decided elsewhere (or by an attempt whose answer was lost) skipped the gateway's follow-ups:
+      // let it check sockets and seats against the room as it now is.
+      this.host.stateReplaced(this.roomId);
+    }
+    if (!reloaded) await this.maybeSnapshot(events);
     return stored;
   }
 
-  /** The events of `job`'s command among `stored` (its ids are `<command id>:<index>`). */
+  /** The events of `job`'s command among `stored` (ids `<command id>:<index>`; a longer id is another command). */
   private ownEvents(job: Job, stored: readonly StoredEvent[]): LiapEvent[] {
     const prefix = `${job.command.id}:`;
-    return stored.filter((e) => e.id.startsWith(prefix)).map((e) => e.data as LiapEvent);
+    return stored.filter((e) => e.id.startsWith(prefix) && /^\d+$/.test(e.id.slice(prefix.length))).map((e) => e.data as LiapEvent);
   }
 
   /** The room as it now stands, to every socket in it (after a jump the frames of the events did not show). */
@@ -615,6 +612,10 @@ export class RoomActor {
 
   /** Calls `listener` with every event this room commits from now on; returns the unsubscribe function. */
   watch(listener: (e: CommittedEvent) => void, onEnd?: () => void): () => void {
+    if (this.stopped) {
+      onEnd?.();
+      return () => undefined;
+    }
     this.watchers.add(listener);
     if (onEnd) this.watchEnds.set(listener, onEnd);
     return () => {
@@ -644,7 +645,13 @@ export class RoomActor {
     const ends = [...this.watchEnds.values()];
     this.watchers.clear();
     this.watchEnds.clear();
-    for (const end of ends) end();
+    for (const end of ends) {
+      try {
+        end();
+      } catch (err) {
+        this.host.logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'ending a room watcher failed');
+      }
+    }
   }
 
   /**
