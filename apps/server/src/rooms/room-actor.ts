@@ -663,7 +663,18 @@ export class RoomActor {
     if (!Number.isInteger(toVersion) || toVersion < 1 || toVersion >= this.version) {
       throw new RangeError(`toVersion must be an integer from 1 to ${this.version - 1}`);
     }
-    await this.whenIdle();
+    // Run as one of the mailbox's jobs: nothing else is decided while the room jumps back.
+    while (this.running || this.queue.length > 0) await this.whenIdle();
+    this.running = true;
+    try {
+      await this.restoreNow(toVersion, by);
+    } finally {
+      this.running = false;
+      void this.drain(); // what queued meanwhile; then the idle waiters and schedule(), as after any job
+    }
+  }
+
+  private async restoreNow(toVersion: number, by: string): Promise<void> {
     const target = await foldRoomStream(this.host.storage, this.roomId, { config: this.state.config, until: toVersion, useSnapshot: false });
     const { storage } = this.host;
     const marker: RoomRestored = { toVersion, at: this.host.now(), by };
@@ -687,7 +698,6 @@ export class RoomActor {
     this.notify([{ version, type: ROOM_RESTORED, data: marker }]);
     await this.snapshot();
     this.showState();
-    this.schedule();
   }
 
   /** Pauses (operator): human and bot commands are refused, timers stop. */
