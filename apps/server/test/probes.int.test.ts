@@ -25,4 +25,9 @@ describe('health endpoints', () => {
       await r.body?.cancel();
     }
   });
+  it.each(['/metrics', '/api/health', '/api/stats/leaderboard'])('HEAD %s answers like GET, without a body', async (path) => {
+    const head = await fetch(srv.t.baseUrl + path, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
 });

@@ -913,13 +913,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
     });
   };
 
+  // A GET route answers HEAD too (headers, no body) unless the app registers its own HEAD for the pattern:
+  // the implied ones are added at listen, once every explicit route is known.
+  const getRoutes = new Map<string, HttpHandler>();
+  const explicitHeads = new Set<string>();
   const http: HttpRouter = {
     use(mw) {
       httpMiddleware.push(mw);
       return http;
     },
-    get: (p, h) => (register('get', p, h), http),
-    head: (p, h) => (register('head', p, h), http),
+    get: (p, h) => (register('get', p, h), getRoutes.set(p, h), http),
+    head: (p, h) => (register('head', p, h), explicitHeads.add(p), http),
     post: (p, h) => (register('post', p, h), http),
     put: (p, h) => (register('put', p, h), http),
     patch: (p, h) => (register('patch', p, h), http),
@@ -935,6 +939,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   function listen(lopts: { host?: string; port?: number } = {}): Promise<{ port: number }> {
     if (state !== 'created') return Promise.reject(new TransportError('ALREADY_LISTENING', `cannot listen in state ${state}`));
+    for (const [pattern, handler] of getRoutes) if (!explicitHeads.has(pattern)) register('head', pattern, handler);
     // The catch-all: static files (with SPA fallback) or a JSON 404. Registered last so app routes win.
     app.any('/*', (res, req) => {
       const ctx = new HttpContextImpl(res, req, [], settings);

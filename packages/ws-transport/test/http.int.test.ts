@@ -14,6 +14,7 @@ let base: string;
 let port: number;
 const bigJs = `console.log(${JSON.stringify('game '.repeat(2000))});\n`;
 let abortedCtx: HttpContext | undefined;
+let headStreamClosed: boolean | undefined;
 let releaseSlow!: () => void;
 
 beforeAll(async () => {
@@ -52,6 +53,16 @@ beforeAll(async () => {
         abortedCtx = ctx;
         await new Promise<void>((r) => (releaseSlow = r));
         await ctx.json(200, { late: true });
+      });
+      t.http.get('/api/both', (ctx) => ctx.json(200, { via: 'get' }));
+      t.http.head('/api/both', (ctx) => {
+        ctx.header('x-via', 'head');
+        ctx.empty(204);
+      });
+      t.http.get('/api/events', (ctx) => {
+        const stream = ctx.stream(200, 'text/event-stream');
+        stream.write('data: one\n\n');
+        headStreamClosed = stream.closed;
       });
       t.uwsApp.get('/raw/health', (res) => {
         res.writeStatus('200 OK').end('raw ok');
@@ -142,6 +153,25 @@ describe('HTTP routes', () => {
     await until(() => abortedCtx!.responded);
     const after = await fetch(`${base}/api/rooms/1`);
     expect(after.status).toBe(200);
+  });
+});
+
+describe('HEAD on routes', () => {
+  it('a GET route answers HEAD with its status and headers and no body; an explicit HEAD route wins; a stream ends at once', async () => {
+    const get = await fetch(`${base}/api/rooms/42`);
+    const head = await raw('HEAD /api/rooms/42 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(head.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(head.toLowerCase()).toContain(`content-length: ${(await get.text()).length}`);
+    expect(head.split('\r\n\r\n')[1]).toBe('');
+    const explicit = await raw('HEAD /api/both HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(explicit.startsWith('HTTP/1.1 204')).toBe(true);
+    expect(explicit.toLowerCase()).toContain('x-via: head');
+    const sse = await raw('HEAD /api/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(sse.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(sse.toLowerCase()).toContain('content-type: text/event-stream');
+    expect(sse).not.toContain('data: one');
+    expect(headStreamClosed).toBe(true);
   });
 });
 

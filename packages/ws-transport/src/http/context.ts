@@ -277,15 +277,19 @@ export class HttpContextImpl implements HttpContext {
       for (const l of listeners.splice(0)) l();
     };
     this.abortHooks.push(close);
+    const head = this.method === 'HEAD';
     if (!this.aborted) {
       this.res.cork(() => {
         this.res.writeStatus(statusLine(status));
         this.writeHeaders();
         this.res.writeHeader('content-type', contentType);
         this.res.writeHeader('cache-control', 'no-cache');
-        this.res.write('');
+        // HEAD: the headers are the whole answer; the stream is closed at once (writes return false).
+        if (head) this.res.endWithoutBody(undefined, this.settings.closing());
+        else this.res.write('');
       });
     }
+    if (head) close();
     const res = this.res;
     return {
       write: (chunk) => {
