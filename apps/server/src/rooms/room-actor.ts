@@ -543,16 +543,17 @@ export class RoomActor {
     this.sessions.clear();
     for (const [seat, sid] of owners) this.sessions.set(seat, sid);
     this.notify(stored.map((e) => ({ version: e.version, type: e.type, data: e.data })));
-    if (reloaded) this.showState();
-    else {
-      this.afterCommit(previous, events, {});
-      this.emit(previous, events);
-      this.host.directoryChanged(this.roomId);
-      // Events decided elsewhere (or by an attempt whose answer was lost) skipped the gateway's follow-ups:
-      // let it check sockets and seats against the room as it now is.
-      this.host.stateReplaced(this.roomId);
+    if (reloaded) {
+      this.showState();
+      return stored;
     }
-    if (!reloaded) await this.maybeSnapshot(events);
+    this.afterCommit(previous, events, {});
+    this.emit(previous, events);
+    this.host.directoryChanged(this.roomId);
+    // Events decided elsewhere (or by an attempt whose answer was lost) skipped the gateway's follow-ups:
+    // let it check sockets and seats against the room as it now is.
+    this.host.stateReplaced(this.roomId);
+    await this.maybeSnapshot(events);
     return stored;
   }
 
