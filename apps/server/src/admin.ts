@@ -240,8 +240,8 @@ export function registerAdminRoutes(o: {
       guard(async (ctx) => {
         const { id, actor } = live(ctx);
         if (!actor) return ctx.json(404, { error: `room ${id} is not live on this server` });
-        if (action === 'pause') actor.pause();
-        else actor.resume();
+        if (action === 'pause') await actor.pause('admin');
+        else await actor.resume();
         logger.warn({ room: id, action }, `room ${action}d by operator`);
         await ctx.json(200, { room_id: id, paused: actor.paused });
       }),

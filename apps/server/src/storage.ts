@@ -31,6 +31,8 @@ export interface ServerTables {
     version: number;
   };
   seat_sessions: { room_id: string; seat: number; session_id: string };
+  /** Rooms an operator paused (a row per paused room): a restart keeps them paused. */
+  room_pauses: { room_id: string; paused_at: number; paused_by: string };
   finished_games: { room_id: string; ended_at: number; total_rounds: number; winners: string; rankings: string };
   player_stats: {
     player_name: string;
@@ -88,6 +90,17 @@ export const serverMigrations: MigrationSet = {
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('player_stats_wins_idx').on('player_stats').columns(['games_won', 'total_score']).execute();
+      },
+    },
+    {
+      name: '002_room_pauses',
+      up: async (db) => {
+        await db.schema
+          .createTable('room_pauses')
+          .addColumn('room_id', 'text', (c) => c.primaryKey())
+          .addColumn('paused_at', 'bigint', (c) => c.notNull())
+          .addColumn('paused_by', 'text', (c) => c.notNull())
+          .execute();
       },
     },
   ],
@@ -234,6 +247,32 @@ export async function listDirectory(storage: Storage, options: { status?: string
     });
   }
   return out;
+}
+
+/** An operator's pause of a room, as stored. */
+export interface RoomPause {
+  readonly at: number;
+  readonly by: string;
+}
+
+/** Records that an operator paused a room (`null`: resumed). */
+export async function setRoomPause(storage: Storage, roomId: string, pause: RoomPause | null): Promise<void> {
+  const exec = storage.exec();
+  if (pause === null) {
+    await exec.deleteFrom('room_pauses').where('room_id', '=', roomId).execute();
+    return;
+  }
+  await exec
+    .insertInto('room_pauses')
+    .values({ room_id: roomId, paused_at: pause.at, paused_by: pause.by })
+    .onConflict((oc) => oc.column('room_id').doUpdateSet({ paused_at: pause.at, paused_by: pause.by }))
+    .execute();
+}
+
+/** The operator's pause of a room, if it is paused. */
+export async function roomPause(storage: Storage, roomId: string): Promise<RoomPause | null> {
+  const row = await storage.db.kysely.selectFrom('room_pauses').select(['paused_at', 'paused_by']).where('room_id', '=', roomId).executeTakeFirst();
+  return row ? { at: Number(row.paused_at), by: row.paused_by } : null;
 }
 
 /** Records which browser session owns a seat (null: free the seat). */

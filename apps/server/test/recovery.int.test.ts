@@ -180,7 +180,7 @@ describe('restart recovery', () => {
       await startGame(a.socket);
       const actor = t.server.rooms.get(a.roomId)!;
       await actor.whenIdle();
-      actor.pause(); // a fixed point: nothing moves but (dis)connections
+      await actor.pause('test'); // a fixed point: nothing moves but (dis)connections
       const before = actor.version;
       await b.socket.drop();
       await until(() => actor.state.seats[1]?.isBot === true, "Bob's seat to be handed to a bot");
@@ -188,13 +188,66 @@ describe('restart recovery', () => {
       // History says Bob was at the table then; his socket is gone, so he is marked away again.
       await until(() => actor.state.seats[1]?.isBot === true && actor.version > before + 2, 'Bob marked away after the restore');
       expect(actor.state.seats[0]).toMatchObject({ name: 'Alice', isBot: false });
-      actor.resume();
+      await actor.resume();
       const player = new ScriptedPlayer(a.socket, { redeal: 'decline', ...botLike });
       const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
       expect(over!.data['phase']).toBe('game_over');
       await Promise.all([alice.closeAll(), bob.closeAll()]);
     } finally {
       await t.stop();
+      await db.cleanup();
+    }
+  });
+
+  it("an operator's pause survives a restart (nothing moves but (dis)connections, actions are refused), and so does the resume", { timeout: 60_000 }, async () => {
+    const db = await tempSqlite();
+    const token = 'test-admin-token-0123456789';
+    const admin = (base: string, path: string, method = 'GET') => fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const first = await startTestServer({ DATABASE_URL: db.url, ADMIN_TOKEN: token });
+    const alice = new Browser('alice');
+    const entry = await alice.createRoom(first.baseUrl, 'Alice');
+    const id = entry.roomId;
+    await startGame(entry.socket);
+    await waitForPhase(entry.socket, 'preparation');
+    await first.server.rooms.get(id)!.whenIdle();
+    expect(await (await admin(first.baseUrl, `/api/admin/rooms/${id}/pause`, 'POST')).json()).toEqual({ room_id: id, paused: true });
+    const pausedAt = first.server.rooms.get(id)!.version;
+    await entry.socket.close().catch(() => undefined);
+    await first.stop();
+
+    const second = await startTestServer({ DATABASE_URL: db.url, ADMIN_TOKEN: token });
+    try {
+      const actor = second.server.rooms.get(id)!;
+      expect(actor.paused).toBe(true);
+      expect(((await (await admin(second.baseUrl, `/api/admin/rooms/${id}`)).json()) as { paused: boolean }).paused).toBe(true);
+      const back = await alice.connect(second.baseUrl, id, { playerName: 'Alice' });
+      await back.waitFor('phase_change');
+      back.send('declare', { value: 1, player_name: 'Alice' });
+      back.send('accept_redeal', { player_name: 'Alice' });
+      const refused = await back.waitFor((f) => f.event === 'error');
+      expect(String(refused.data['message'])).toMatch(/paused/);
+      await actor.whenIdle();
+      const since = await second.server.storage.events.readStream(`room-${id}`, { fromVersion: pausedAt + 1 });
+      // Only what (dis)connections write: the drop (the host's role passes to a bot's seat) and the return.
+      // No deal, no decision, no timer.
+      expect(since.map((e) => e.type)).toEqual(['player_disconnected', 'host_changed', 'player_reconnected']);
+      expect(await (await admin(second.baseUrl, `/api/admin/rooms/${id}/resume`, 'POST')).json()).toEqual({ room_id: id, paused: false });
+      await back.close().catch(() => undefined);
+    } finally {
+      await second.stop();
+    }
+
+    const third = await startTestServer({ DATABASE_URL: db.url, ADMIN_TOKEN: token, RECONNECT_GRACE_MS: 0 });
+    try {
+      const actor = third.server.rooms.get(id)!;
+      expect(actor.paused).toBe(false);
+      const back = await alice.connect(third.baseUrl, id, { playerName: 'Alice' });
+      const player = new ScriptedPlayer(back, { redeal: 'decline', ...botLike });
+      const [over] = await playUntilGameOver([player], { timeoutMs: 45_000 });
+      expect(over!.data['phase']).toBe('game_over');
+      await alice.closeAll();
+    } finally {
+      await third.stop();
       await db.cleanup();
     }
   });

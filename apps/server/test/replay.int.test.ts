@@ -1,7 +1,7 @@
 /**
  * Folding a room's stream (start-up, `replay`, `verify`, restore): restore markers are resolved in one pass
  * however many there are, and a stream the fold cannot apply (a marker that does not point back, an event
- * type this release does not know, data of another type) is refused with an error naming the room and the
+ * type this release does not know, data of another type or of the wrong shape) is refused with an error naming the room and the
  * version, instead of hanging or loading a different state.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ describe('folding a room stream', () => {
     const actor = await rooms.create('Alice', { sessionId: 'sid-alice-0123456789abcdef' });
     await actor.submit({ type: 'start_game', id: `start-${actor.roomId}`, seat: 0 });
     await actor.whenIdle();
-    actor.pause(); // nothing moves on its own from here
+    await actor.pause('test'); // nothing moves on its own from here
     return actor;
   };
 
@@ -51,6 +51,12 @@ describe('folding a room stream', () => {
     ['a restore marker without a version', () => ({ type: 'room_restored', data: { at: 0, by: 'x' } }), /names version undefined/],
     ['an event type this release does not know', () => ({ type: 'seat_swapped', data: { type: 'seat_swapped', at: 0 } }), /"seat_swapped" is not one this server knows/],
     ['data of another event type', () => ({ type: 'declared', data: { type: 'player_joined', seat: 77, at: 0 } }), /not a "declared" event/],
+    // Shapes: before, these reached the reducer (a seat of 7 grew the seats array; a string value was added to scores).
+    ['a seat out of range', () => ({ type: 'player_disconnected', data: { type: 'player_disconnected', at: 0, seat: 7, name: 'Alice' } }), /"player_disconnected" data is malformed at seat/],
+    ['a missing field', () => ({ type: 'turn_results_shown', data: { type: 'turn_results_shown', at: 0 } }), /"turn_results_shown" data is malformed at lastTurnWinner/],
+    ['a field of the wrong type', () => ({ type: 'redeal_warning', data: { type: 'redeal_warning', at: 0, secondsRemaining: 'ten' } }), /malformed at secondsRemaining/],
+    ['a piece no deck holds', () => ({ type: 'hands_dealt', data: { type: 'hands_dealt', at: 0, round: 1, multiplier: 1, hands: [['KING_RED'], [], [], []], weakSeats: [], afterRedeal: false } }), /malformed at hands\.0\.0/],
+    ['data that is not an object', () => ({ type: 'game_started', data: null }), /not a "game_started" event/],
   ])('refuses %s with an error naming the room and the version', async (_what, bad, message) => {
     const actor = await pausedGame();
     const v = actor.version;

@@ -6,6 +6,7 @@
  */
 import { evolve, initialState, isLiapEventType, type LiapConfigInput, type LiapEvent, type LiapState } from '@game/liap-tui';
 import type { Storage } from '../storage.js';
+import { applicabilityProblem, eventShapeProblem } from './event-schema.js';
 
 /** Bump when the reducer changes shape: older snapshots are then ignored and rooms rebuild from events. */
 export const STATE_SCHEMA_VERSION = 1;
@@ -30,6 +31,20 @@ export class CorruptRoomStreamError extends Error {
     super(`room ${roomId}, version ${version}: ${detail}`);
     this.name = 'CorruptRoomStreamError';
   }
+}
+
+/**
+ * Checks one stored game event (type known to this release, data of that type and shape) and applies it;
+ * throws {@link CorruptRoomStreamError} naming the room, the version and what is wrong otherwise, including
+ * an event that cannot follow the state folded so far (a seat that is empty, a piece not in the hand).
+ */
+export function applyStored(roomId: string, state: LiapState, e: { readonly version: number; readonly type: string; readonly data: unknown }): LiapState {
+  if (!isLiapEventType(e.type)) {
+    throw new CorruptRoomStreamError(roomId, e.version, `event type "${e.type}" is not one this server knows (written by a newer release?)`);
+  }
+  const problem = eventShapeProblem(e.type, e.data) ?? applicabilityProblem(state, e.data as LiapEvent);
+  if (problem !== undefined) throw new CorruptRoomStreamError(roomId, e.version, problem);
+  return evolve(state, e.data as LiapEvent);
 }
 
 /** The stream that holds one room's history. */
@@ -83,12 +98,8 @@ export async function foldRoomStream(
           throw new CorruptRoomStreamError(roomId, e.version, `its ${ROOM_RESTORED} marker names version ${String(target)}, not one before it`);
         }
         state = target >= foldedFrom ? history[target]! : (await foldRoomStream(storage, roomId, { config: fresh.config, until: target, useSnapshot: false })).state;
-      } else if (!isLiapEventType(e.type)) {
-        throw new CorruptRoomStreamError(roomId, e.version, `event type "${e.type}" is not one this server knows (written by a newer release?)`);
-      } else if ((e.data as { type?: unknown } | null)?.type !== e.type) {
-        throw new CorruptRoomStreamError(roomId, e.version, `the event's data is not a "${e.type}" event`);
       } else {
-        state = evolve(state, e.data as LiapEvent);
+        state = applyStored(roomId, state, e);
       }
       version = e.version;
       history[version] = state;

@@ -35,8 +35,8 @@ import {
 import { transaction, type Logger } from '@game/persistence';
 import type { GameMetrics } from '../metrics.js';
 import { frame, hostName, roomUpdate, type Frame } from '../protocol/outbound.js';
-import { recordFinishedGame, seatSessions, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
-import { ROOM_RESTORED, STATE_SCHEMA_VERSION, foldRoomStream, roomStream, type RoomRestored } from './replay.js';
+import { recordFinishedGame, seatSessions, setRoomPause, setSeatSession, upsertDirectory, type Storage } from '../storage.js';
+import { CorruptRoomStreamError, ROOM_RESTORED, STATE_SCHEMA_VERSION, applyStored, foldRoomStream, roomStream, type RoomRestored } from './replay.js';
 
 export { STATE_SCHEMA_VERSION, roomStream } from './replay.js';
 
@@ -128,8 +128,9 @@ export class RoomActor {
   constructor(
     readonly roomId: string,
     private readonly host: RoomHost,
-    loaded: { state: LiapState; version: number; sessions?: Map<number, string>; snapshotVersion?: number },
+    loaded: { state: LiapState; version: number; sessions?: Map<number, string>; snapshotVersion?: number; paused?: boolean },
   ) {
+    this.paused = loaded.paused ?? false;
     this.state = loaded.state;
     this.version = loaded.version;
     this.sessions = loaded.sessions ?? new Map<number, string>();
@@ -515,16 +516,23 @@ export class RoomActor {
     let stored: StoredEvent[];
     let owners: Map<number, string>;
     let reloaded: Awaited<ReturnType<typeof loadRoom>> = null;
+    let folded = this.state;
     try {
       // Everything is read before anything changes: a failed read leaves the room exactly as it was.
       stored = (await storage.events.readStream(roomStream(this.roomId), { fromVersion: this.version + 1 })).map((e) => ({ id: e.id, version: e.version, type: e.type, data: e.data }));
       if (stored.length === 0) return [];
       // A restore marker, or an event this release cannot apply (the reload then says why): reload whole.
       if (stored.some((e) => e.type === ROOM_RESTORED || !isLiapEventType(e.type))) reloaded = await loadRoom(storage, this.roomId, this.state.config);
+      // Each event checked (shape, and that it applies) before the room takes any of them.
+      else for (const e of stored) folded = applyStored(this.roomId, folded, e);
       // Seat owners come from the seat_sessions projection, written with the events.
       owners = await seatSessions(storage, this.roomId);
     } catch (err) {
-      logger.warn({ room: this.roomId, err: err instanceof Error ? err.message : String(err) }, 'reading the room stream failed; it keeps its state');
+      const corrupt = err instanceof CorruptRoomStreamError;
+      logger[corrupt ? 'error' : 'warn'](
+        { room: this.roomId, err: err instanceof Error ? err.message : String(err) },
+        corrupt ? 'the room stream holds an event this server cannot apply; the room keeps its state' : 'reading the room stream failed; it keeps its state',
+      );
       return [];
     }
     logger.warn({ room: this.roomId, from: this.version, to: stored.at(-1)!.version }, 'room caught up with its stream');
@@ -534,9 +542,7 @@ export class RoomActor {
       this.state = reloaded.state;
       this.version = reloaded.version;
     } else {
-      let next = previous;
-      for (const e of events) next = evolve(next, e);
-      this.state = next;
+      this.state = folded;
       this.version = stored.at(-1)!.version;
     }
     this.directoryKey = undefined;
@@ -665,10 +671,15 @@ export class RoomActor {
       throw new RangeError(`toVersion must be an integer from 1 to ${this.version - 1}`);
     }
     // Run as one of the mailbox's jobs: nothing else is decided while the room jumps back.
+    await this.exclusive(() => this.restoreNow(toVersion, by));
+  }
+
+  /** Runs `job` as one of the mailbox's jobs: after the commands queued before it, before those queued after. */
+  private async exclusive<T>(job: () => Promise<T>): Promise<T> {
     while (this.running || this.queue.length > 0) await this.whenIdle();
     this.running = true;
     try {
-      await this.restoreNow(toVersion, by);
+      return await job();
     } finally {
       this.running = false;
       void this.drain(); // what queued meanwhile; then the idle waiters and schedule(), as after any job
@@ -701,16 +712,23 @@ export class RoomActor {
     this.showState();
   }
 
-  /** Pauses (operator): human and bot commands are refused, timers stop. */
-  pause(): void {
-    this.paused = true;
-    this.schedule();
+  /**
+   * Pauses (operator): human and bot commands are refused, timers stop. Stored first (a restart keeps the
+   * room paused), then in force; it runs as a mailbox job, so nothing is decided after it resolves.
+   */
+  async pause(by: string): Promise<void> {
+    await this.exclusive(async () => {
+      await setRoomPause(this.host.storage, this.roomId, { at: this.host.now(), by });
+      this.paused = true;
+    });
   }
 
-  /** Resumes after {@link pause}; passed deadlines fire at once. */
-  resume(): void {
-    this.paused = false;
-    this.schedule();
+  /** Resumes after {@link pause} (stored, then in force); deadlines that passed meanwhile fire at once. */
+  async resume(): Promise<void> {
+    await this.exclusive(async () => {
+      await setRoomPause(this.host.storage, this.roomId, null);
+      this.paused = false;
+    });
   }
 }
 

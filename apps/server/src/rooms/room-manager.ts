@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { roomSummary, type LiapConfigInput, type RoomSummary } from '@game/liap-tui';
 import type { Logger } from '@game/persistence';
 import { lobbyEntry } from '../protocol/outbound.js';
-import { liveRoomIds, seatSessions, upsertDirectory, type Storage } from '../storage.js';
+import { liveRoomIds, roomPause, seatSessions, upsertDirectory, type Storage } from '../storage.js';
 import { loadRoom, RoomActor, type RoomHost } from './room-actor.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -87,7 +87,9 @@ export class RoomManager {
     const loaded = await loadRoom(this.options.storage, roomId, this.options.gameConfig);
     if (!loaded) return null;
     const sessions = await seatSessions(this.options.storage, roomId);
-    const actor = new RoomActor(roomId, this.options.host, { ...loaded, sessions });
+    // An operator's pause outlives the process: the room comes back paused (timers and bots stay still).
+    const paused = (await roomPause(this.options.storage, roomId)) !== null;
+    const actor = new RoomActor(roomId, this.options.host, { ...loaded, sessions, paused });
     this.actors.set(roomId, actor);
     actor.schedule();
     if (actor.finished) this.scheduleUnload(roomId);
