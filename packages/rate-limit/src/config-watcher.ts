@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from '@game/observability';
-import { loadRateLimitConfigFile } from './config.js';
+import { parseRateLimitConfigText } from './config.js';
 import { RateLimitConfigError } from './errors.js';
 import type { LimiterMetrics } from './internal/metrics.js';
 import type { RateLimitConfig } from './types.js';
@@ -39,19 +40,40 @@ export interface ConfigWatchWiring extends WatchConfigOptions {
   readonly metrics: LimiterMetrics;
 }
 
-/** Watches a config file's directory (editors replace files by rename) and SIGHUP. */
+/**
+ * Watches a config file's directory (editors replace files by rename; Kubernetes swaps a symlink) and
+ * SIGHUP. A change in the directory reloads the file if its contents changed; SIGHUP and `reload()`
+ * always reload.
+ */
 export function watchConfigFile(file: string, wiring: ConfigWatchWiring): ConfigWatcher {
   const path = resolve(file);
-  const name = basename(path);
   const debounceMs = wiring.debounceMs ?? 50;
   const { logger, metrics } = wiring;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
-  const reloadOnce = async (): Promise<boolean> => {
+  // What the last reload read (the text, or why it could not): a directory event that leaves the file
+  // as it was does not reload it again.
+  let lastRead: string | undefined;
+  const read = async (): Promise<{ text?: string; seen: string; error?: unknown }> => {
     try {
-      const config = await loadRateLimitConfigFile(path);
+      const text = await readFile(path, 'utf8');
+      return { text, seen: `text:${text}` };
+    } catch (error) {
+      return { error, seen: `error:${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    }
+  };
+
+  const reloadOnce = async (onlyIfChanged = false): Promise<boolean> => {
+    try {
+      const got = await read();
+      if (onlyIfChanged && got.seen === lastRead) return false;
+      lastRead = got.seen;
+      if (got.text === undefined) {
+        throw new RateLimitConfigError(path, [`cannot read the file: ${(got.error as Error).message}`], { cause: got.error });
+      }
+      const config = parseRateLimitConfigText(got.text, path);
       if (closed) return false;
       wiring.apply(config);
       metrics.reload('ok');
@@ -74,8 +96,9 @@ export function watchConfigFile(file: string, wiring: ConfigWatchWiring): Config
   };
 
   // Reloads run one at a time, in order, so the last change always wins.
-  const reload = (): Promise<boolean> => {
-    const next = chain.then(reloadOnce, reloadOnce);
+  const reload = (onlyIfChanged = false): Promise<boolean> => {
+    const run = () => reloadOnce(onlyIfChanged);
+    const next = chain.then(run, run);
     chain = next;
     return next;
   };
@@ -85,16 +108,17 @@ export function watchConfigFile(file: string, wiring: ConfigWatchWiring): Config
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      void reload();
+      void reload(true);
     }, debounceMs);
   };
 
   let watcher: FSWatcher | undefined;
   if (wiring.watch !== false)
     try {
-      watcher = watch(dirname(path), { persistent: false }, (_event, filename) => {
-        if (filename === null || filename.toString() === name) schedule();
-      });
+      // Any entry of the directory, not only the file's own name: a Kubernetes ConfigMap volume updates by
+      // swapping a `..data` symlink, and the file's name never appears in an event. The file is read
+      // again and applied only if it changed.
+      watcher = watch(dirname(path), { persistent: false }, () => schedule());
       watcher.on('error', (err) =>
         logger.error({ err, path }, 'rate-limit config watch failed; SIGHUP still reloads'),
       );
@@ -111,7 +135,7 @@ export function watchConfigFile(file: string, wiring: ConfigWatchWiring): Config
   return {
     path,
     ready: reload(),
-    reload,
+    reload: () => reload(),
     close() {
       if (closed) return;
       closed = true;

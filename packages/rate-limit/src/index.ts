@@ -23,6 +23,8 @@ export {
   RateLimitUnknownPolicyError,
 } from './errors.js';
 export { createMemoryStore } from './memory/index.js';
+export { createManualClock } from './testing/manual-clock.js';
+export type { ManualClock } from './testing/manual-clock.js';
 export type { MemoryStore, MemoryStoreOptions } from './memory/index.js';
 export type {
   BucketOperation,

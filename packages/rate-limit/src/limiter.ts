@@ -3,6 +3,7 @@ import { silentLogger } from './internal/silent-logger.js';
 import { loadRateLimitConfigFile, parseRateLimitConfig } from './config.js';
 import { watchConfigFile, type ConfigWatcher, type WatchConfigOptions } from './config-watcher.js';
 import {
+  RateLimitConfigError,
   RateLimitStoreTimeoutError,
   RateLimitStoreUnavailableError,
   RateLimitUnknownPolicyError,
@@ -52,7 +53,11 @@ export interface RateLimiterOptions {
 
 /** Selects one policy for an adjustment, or every applicable one when omitted. */
 export interface PolicySelector {
-  /** The policy name; default every policy applying to the input. */
+  /**
+   * The policy name; default every policy applying to the input: those of its `messageType`, or, when the
+   * input has none, every policy whose key the input gives (`block({ connection })` blocks the connection
+   * for every message type).
+   */
   readonly policy?: string | undefined;
 }
 
@@ -101,6 +106,7 @@ const SHADOW_NONE: readonly string[] = Object.freeze([]);
  * if (!r.allowed) ws.send(JSON.stringify(rateLimitErrorFrame(r)));
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
+  checkOptions(options);
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? Date.now;
   const logger = (options.logger ?? silentLogger).child({ component: 'rate-limit' });
@@ -316,8 +322,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         return Promise.reject(asError(err));
       }
     }
+    // Failing closed refuses what an enforced policy cannot check; shadow policies never refuse anything.
     return take(op, specs, now).then(({ outcomes, degraded: wasDegraded, error }) =>
-      error
+      error && pols.some((p) => !p.shadow)
         ? unavailable(pols, specs, input.messageType, error, probeIntervalMs)
         : finish(op, input, now, pols, specs, outcomes, wasDegraded),
     );
@@ -419,6 +426,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const named = index.byName.get(sel.policy);
       if (!named) throw new RateLimitUnknownPolicyError(sel.policy, [...index.byName.keys()]);
       list = [named];
+    } else if (input.messageType === undefined) {
+      // No message type: the key's buckets for every message type (block a connection, not one event of it).
+      list = index.policies;
     } else list = index.forType(input.messageType);
     const out: { p: CompiledPolicy; key: string }[] = [];
     for (const p of list) {
@@ -458,6 +468,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     penalize: (input, sel) => adjust(input, sel, -1),
     reward: (input, sel) => adjust(input, sel, 1),
     block(input, sel) {
+      if (!(sel.durationMs >= 0) || !Number.isFinite(sel.durationMs)) {
+        throw new RangeError(`durationMs must be a finite number >= 0, got ${sel.durationMs}`);
+      }
       const now = clock();
       for (const { key } of selected(input, sel)) blocks.block(key, now + sel.durationMs, now);
     },
@@ -615,4 +628,29 @@ function unavailable(
       windowMs: q.windowMs,
     })),
   };
+}
+
+/** Node runs a timer of more than 2^31 - 1 ms after 1 ms: longer durations are refused, not shortened. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const FAILURE_POLICIES: readonly StoreFailurePolicy[] = ['fallbackToMemory', 'failOpen', 'failClosed'];
+
+/** Refuses options that would misbehave quietly (a timeout Node would fire at once, an unknown policy). */
+function checkOptions(options: RateLimiterOptions): void {
+  const issues: string[] = [];
+  const ms = (name: 'storeTimeoutMs' | 'probeIntervalMs' | 'shadowLogIntervalMs'): void => {
+    const v: unknown = options[name];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIMER_MS) {
+      issues.push(`${name}: must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${safeString(v)}`);
+    }
+  };
+  ms('storeTimeoutMs');
+  ms('probeIntervalMs');
+  ms('shadowLogIntervalMs');
+  const f: unknown = options.onStoreFailure;
+  if (f !== undefined && !FAILURE_POLICIES.includes(f as StoreFailurePolicy)) {
+    issues.push(`onStoreFailure: must be one of ${FAILURE_POLICIES.join(', ')}, got ${safeString(f)}`);
+  }
+  if (issues.length > 0) throw new RateLimitConfigError('options', issues);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -180,5 +180,40 @@ describe('limits from a config file, reloaded without restart', () => {
     expect(await watcher.ready).toBe(false);
     expect((await rejected).issues[0]).toMatch(/cannot read the file/);
     expect(limiter.policies.map((p) => p.name)).toEqual(['code']);
+  });
+
+  it('follows a Kubernetes ConfigMap update (a `..data` symlink swapped; the file name never appears in an event), and ignores other files', async () => {
+    // The layout kubelet writes: limits.yaml -> ..data/limits.yaml, ..data -> ..<timestamp>/
+    await mkdir(path.join(dir, '..2026_11_28_a'));
+    await writeFile(path.join(dir, '..2026_11_28_a', 'limits.yaml'), yamlPolicy(2));
+    await symlink('..2026_11_28_a', path.join(dir, '..data'));
+    await symlink(path.join('..data', 'limits.yaml'), path.join(dir, 'limits.yaml'));
+    const ev = events();
+    const reloads: number[] = [];
+    limiter = createRateLimiter({ clock: createManualClock() });
+    const watcher = limiter.watchConfigFile(path.join(dir, 'limits.yaml'), {
+      onReload: (c) => {
+        reloads.push(c.policies[0]!.capacity);
+        ev.onReload(c);
+      },
+      onError: ev.onError,
+      sighup: false,
+      debounceMs: 10,
+    });
+    expect(await watcher.ready).toBe(true);
+    expect(limiter.policies[0]!.capacity).toBe(2);
+
+    // An unrelated file in the directory: read again, unchanged, not reloaded.
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    // The update: a new timestamped folder, a new symlink, renamed over ..data (atomic).
+    const reloaded = ev.reloadWith(9);
+    await mkdir(path.join(dir, '..2026_11_28_b'));
+    await writeFile(path.join(dir, '..2026_11_28_b', 'limits.yaml'), yamlPolicy(9));
+    await symlink('..2026_11_28_b', path.join(dir, '..data_tmp'));
+    await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    await reloaded;
+    expect(limiter.policies[0]!.capacity).toBe(9);
+    expect(reloads).toEqual([2, 9]);
+    watcher.close();
   });
 });

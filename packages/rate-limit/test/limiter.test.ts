@@ -212,6 +212,19 @@ describe('store failure policies', () => {
     );
   });
 
+  it('failClosed refuses nothing that only shadow policies check (shadow mode never refuses)', async () => {
+    const store = switchableStore();
+    const shadowed = { ...policy, name: 'shadowed', shadow: true };
+    const rl = createRateLimiter({ policies: [shadowed], store, onStoreFailure: 'failClosed' });
+    const all = createRateLimiter({ policies: [policy], store, onStoreFailure: 'failClosed', shadow: true });
+    const mixed = createRateLimiter({ policies: [policy, shadowed], store, onStoreFailure: 'failClosed' });
+    store.down = true;
+    expect(await rl.consume({ player: 'p' })).toMatchObject({ allowed: true, status: 'allowed', degraded: true, error: undefined });
+    expect(await all.consume({ player: 'p' })).toMatchObject({ allowed: true, status: 'allowed', degraded: true });
+    // An enforced policy that cannot be checked still refuses.
+    expect(await mixed.consume({ player: 'p' })).toMatchObject({ allowed: false, status: 'unavailable' });
+  });
+
   it('treats a store that never answers as failed after storeTimeoutMs', async () => {
     const hanging: RateLimitStore = {
       name: 'hang',
@@ -240,6 +253,41 @@ describe('blocks and adjustments', () => {
     expect(await rl.consume({ player: 'p' })).toMatchObject({ status: 'blocked', retryAfterMs: 5000 });
     rl.unblock({ player: 'p' });
     expect((await rl.consume({ player: 'p' })).allowed).toBe(true);
+  });
+
+  it('without a message type, block, reset, penalize and reward act on every policy the key applies to', async () => {
+    const clock = createManualClock();
+    const perType = [
+      { name: 'moves', key: 'connection' as const, capacity: 3, refill: { tokens: 1, intervalMs: 1000 }, messageTypes: ['play'] },
+      { name: 'rooms', key: 'connection' as const, capacity: 3, refill: { tokens: 1, intervalMs: 1000 }, messageTypes: ['create_room'] },
+      { name: 'other', key: 'connection' as const, capacity: 3, refill: { tokens: 1, intervalMs: 1000 }, exceptMessageTypes: ['play', 'create_room'] },
+    ];
+    const rl = createRateLimiter({ policies: perType, clock });
+    rl.block({ connection: 'c1' }, { durationMs: 5000 });
+    for (const messageType of ['play', 'create_room', 'ping']) {
+      expect(await rl.consume({ connection: 'c1', messageType }), messageType).toMatchObject({ status: 'blocked' });
+      expect((await rl.consume({ connection: 'c2', messageType })).allowed, `${messageType} (another connection)`).toBe(true);
+    }
+    rl.unblock({ connection: 'c1' });
+    await rl.penalize({ connection: 'c1' }, { tokens: 3 });
+    expect(await rl.peek({ connection: 'c1', messageType: 'play' })).toMatchObject({ allowed: false, remaining: 0 });
+    expect(await rl.peek({ connection: 'c1', messageType: 'create_room' })).toMatchObject({ remaining: 0 });
+    await rl.reset({ connection: 'c1' });
+    expect(await rl.peek({ connection: 'c1', messageType: 'create_room' })).toMatchObject({ remaining: 3 });
+    // With a message type, only that type's policies.
+    await rl.penalize({ connection: 'c1', messageType: 'play' }, { tokens: 3 });
+    expect(await rl.peek({ connection: 'c1', messageType: 'play' })).toMatchObject({ remaining: 0 });
+    expect(await rl.peek({ connection: 'c1', messageType: 'create_room' })).toMatchObject({ remaining: 3 });
+  });
+
+  it('refuses options Node would misread (a timer over 2^31 - 1 ms fires after 1 ms) or that mean nothing', () => {
+    for (const bad of [{ storeTimeoutMs: 3e9 }, { probeIntervalMs: -1 }, { shadowLogIntervalMs: Number.NaN }, { storeTimeoutMs: '250' }, { onStoreFailure: 'failSilently' }]) {
+      expect(() => createRateLimiter(bad as never), JSON.stringify(bad)).toThrow(RateLimitConfigError);
+    }
+    expect(() => createRateLimiter({ storeTimeoutMs: 3e9 })).toThrow(/storeTimeoutMs: must be a number of milliseconds from 0 to 2147483647, got 3000000000/);
+    expect(() => createRateLimiter({ storeTimeoutMs: 0, probeIntervalMs: 2 ** 31 - 1 })).not.toThrow();
+    const rl = createRateLimiter({ policies: [policy] });
+    expect(() => rl.block({ player: 'p' }, { durationMs: Number.NaN })).toThrow(RangeError);
   });
 
   it('rejects adjustments naming a policy that is not in force', async () => {
