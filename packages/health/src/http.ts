@@ -67,7 +67,8 @@ export function createHealthHttpHandler(health: HealthRegistry, options: HealthH
   };
 }
 
-function normaliseBase(base: string): string {
+/** `basePath` as routes use it: a leading slash, no trailing one, '' for the root. @internal */
+export function normaliseBase(base: string): string {
   if (base === '' || base === '/') return '';
   const withSlash = base.startsWith('/') ? base : `/${base}`;
   return withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;

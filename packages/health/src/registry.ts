@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { CheckTimeoutError, HealthConfigError } from './errors.js';
 import { createHealthMetrics, metricsTarget, type HealthMetrics } from './internal/metrics.js';
 import { silentLogger } from './internal/silent-logger.js';
+import { MAX_TIMER_MS, nonNegative } from './internal/options.js';
 import type {
   CheckDefinition,
   CheckHistoryEntry,
@@ -89,11 +90,6 @@ interface CheckState {
 
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-function nonNegative(option: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new HealthConfigError(option, `must be a finite number >= 0, got ${String(v)}`);
-  return v;
-}
 
 /**
  * Creates a health registry.
@@ -126,7 +122,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
     }
     if (checks.has(def.name)) throw new HealthConfigError(def.name, 'a check with this name is already registered');
     if (typeof def.check !== 'function') throw new HealthConfigError(`${def.name}.check`, 'must be a function');
-    const timeoutMs = nonNegative(`${def.name}.timeoutMs`, def.timeoutMs, 2000);
+    const timeoutMs = nonNegative(`${def.name}.timeoutMs`, def.timeoutMs, 2000, MAX_TIMER_MS);
     if (timeoutMs === 0) throw new HealthConfigError(`${def.name}.timeoutMs`, 'must be > 0');
     const state: CheckState = {
       def: {

@@ -1,6 +1,7 @@
 import type { Logger } from '@game/observability';
 import { HealthConfigError } from './errors.js';
 import { silentLogger } from './internal/silent-logger.js';
+import { MAX_TIMER_MS, nonNegative } from './internal/options.js';
 
 /** The part of a {@link HealthRegistry} the controller needs: the readiness flip. */
 export interface Drainable {
@@ -101,16 +102,11 @@ interface HookEntry {
   readonly seq: number;
 }
 
-function nonNegative(option: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new HealthConfigError(option, `must be a finite number >= 0, got ${String(v)}`);
-  return v;
-}
 
 /** Creates a shutdown controller (call `install()` to react to SIGTERM/SIGINT). */
 export function createShutdownController(options: ShutdownOptions = {}): ShutdownController {
-  const drainDelayMs = nonNegative('drainDelayMs', options.drainDelayMs, 5000);
-  const budgetMs = nonNegative('budgetMs', options.budgetMs, 25_000);
+  const drainDelayMs = nonNegative('drainDelayMs', options.drainDelayMs, 5000, MAX_TIMER_MS);
+  const budgetMs = nonNegative('budgetMs', options.budgetMs, 25_000, MAX_TIMER_MS);
   if (budgetMs <= drainDelayMs) {
     throw new HealthConfigError('budgetMs', `must be greater than drainDelayMs (${drainDelayMs}), got ${budgetMs}`);
   }

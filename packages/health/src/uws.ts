@@ -1,5 +1,5 @@
 import type { Logger } from '@game/observability';
-import { createHealthHttpHandler, statusText, type HealthHttpHandler, type HealthHttpOptions } from './http.js';
+import { createHealthHttpHandler, normaliseBase, statusText, type HealthHttpHandler, type HealthHttpOptions } from './http.js';
 import { silentLogger } from './internal/silent-logger.js';
 import type { HealthRegistry } from './registry.js';
 
@@ -22,6 +22,8 @@ export interface UwsRequestLike {
 export interface UwsAppLike {
   get(pattern: string, handler: (res: UwsResponseLike, req: UwsRequestLike) => void): unknown;
   head?(pattern: string, handler: (res: UwsResponseLike, req: UwsRequestLike) => void): unknown;
+  /** Every other method (answered 405 with `allow: GET, HEAD`, as by the node:http listener). */
+  any?(pattern: string, handler: (res: UwsResponseLike, req: UwsRequestLike) => void): unknown;
 }
 
 /** Options of {@link registerUwsHealthRoutes}. */
@@ -41,7 +43,7 @@ export function registerUwsHealthRoutes(
 ): void {
   const handler: HealthHttpHandler = createHealthHttpHandler(health, options);
   const logger = options.logger ?? silentLogger;
-  const base = (options.basePath ?? '/health').replace(/\/$/, '') || '';
+  const base = normaliseBase(options.basePath ?? '/health');
   const paths = [`${base}/live`, `${base}/ready`, `${base}/startup`];
   if (options.details ?? true) paths.push(base === '' ? '/' : base);
   const route = (res: UwsResponseLike, req: UwsRequestLike) => {
@@ -79,5 +81,8 @@ export function registerUwsHealthRoutes(
   for (const p of paths) {
     app.get(p, route);
     app.head?.(p, route);
+    // Other methods on a probe path get 405 here rather than the app's catch-all (uWS prefers the
+    // method-specific routes above for GET and HEAD).
+    app.any?.(p, route);
   }
 }

@@ -204,6 +204,8 @@ describe('health registry', () => {
       () => health.register({ name: 'has space', check: () => undefined }),
       () => health.register({ name: 'x', check: () => undefined, timeoutMs: 0 }),
       () => health.register({ name: 'y', check: () => undefined, cacheMs: -1 }),
+      // Node would fire such a timer after 1 ms: every check would time out at once.
+      () => health.register({ name: 'z', check: () => undefined, timeoutMs: 3e9 }),
       () => createHealthRegistry({ historySize: 0 }),
     ].map((f) => {
       try {
@@ -214,7 +216,7 @@ describe('health registry', () => {
         return (err as HealthConfigError).option;
       }
     });
-    expect(codes).toEqual(['db', 'name', 'x.timeoutMs', 'y.cacheMs', 'historySize']);
+    expect(codes).toEqual(['db', 'name', 'x.timeoutMs', 'y.cacheMs', 'z.timeoutMs', 'historySize']);
   });
 
   it('unregister removes a check from the probes', async () => {

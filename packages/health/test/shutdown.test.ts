@@ -151,5 +151,9 @@ describe('shutdown controller', () => {
   it('rejects a budget not larger than the drain delay', () => {
     expect(() => createShutdownController({ drainDelayMs: 5000, budgetMs: 5000 })).toThrow(HealthConfigError);
     expect(() => createShutdownController({ drainDelayMs: -1 })).toThrow(/drainDelayMs/);
+    // "No budget" spelt as a huge number: Node would fire the budget timer after 1 ms and force the exit.
+    expect(() => createShutdownController({ budgetMs: 2 ** 31 })).toThrow(/budgetMs: must be at most 2147483647 ms/);
+    expect(() => createShutdownController({ drainDelayMs: 3e9, budgetMs: 4e9 })).toThrow(/drainDelayMs/);
+    expect(() => createShutdownController({ drainDelayMs: 0, budgetMs: 2 ** 31 - 1 })).not.toThrow();
   });
 });

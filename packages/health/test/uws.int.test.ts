@@ -22,7 +22,7 @@ let port = 0;
 beforeAll(async () => {
   const app = uWS.App();
   registerUwsHealthRoutes(app, health); // the real TemplatedApp satisfies the structural type
-  app.get('/*', (res) => {
+  app.any('/*', (res) => {
     res.writeStatus('404 Not Found').end('app route');
   });
   await new Promise<void>((resolve, reject) => {
@@ -72,5 +72,29 @@ describe('uWebSockets.js adapter on a real uWS server', () => {
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
     expect(await get('/elsewhere')).toMatchObject({ status: 404, text: 'app route' });
+  });
+
+  it('other methods on a probe path get 405 with allow, as from the node:http listener (not the app catch-all)', async () => {
+    for (const method of ['POST', 'DELETE', 'PUT']) {
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect(await get('/elsewhere', 'POST')).toMatchObject({ status: 404, text: 'app route' });
+  });
+
+  it('takes a basePath without its leading slash, as the node:http listener does', async () => {
+    const app = uWS.App();
+    registerUwsHealthRoutes(app, health, { basePath: 'probes/' });
+    const socket = await new Promise<us_listen_socket>((resolve, reject) => {
+      app.listen('127.0.0.1', 0, (token) => (token ? resolve(token) : reject(new Error('uWS could not listen'))));
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${uWS.us_socket_local_port(socket)}/probes/live`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as HealthJson).status).toBe('pass');
+    } finally {
+      uWS.us_listen_socket_close(socket);
+    }
   });
 });
