@@ -85,6 +85,8 @@ interface CheckState {
   /** Monotonic time of the latest finished run. */
   finishedAt: number;
   inFlight: Promise<CheckResult> | undefined;
+  /** Monotonic start of a run that timed out and has not settled yet (a check that ignores its signal). */
+  stragglerSince: number | undefined;
   history: CheckHistoryEntry[];
 }
 
@@ -136,6 +138,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
       result: undefined,
       finishedAt: 0,
       inFlight: undefined,
+      stragglerSince: undefined,
       history: [],
     };
     checks.set(def.name, state);
@@ -147,6 +150,12 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
   const runOne = (state: CheckState): Promise<CheckResult> => {
     const { def } = state;
     const start = mono();
+    if (state.stragglerSince !== undefined) {
+      // The last run timed out and is still going (its check ignores the abort signal): starting another
+      // would pile up hung calls (a pool query per probe). Fail without calling it until that one settles.
+      const output = `check ${def.name} timed out after ${def.timeoutMs} ms and has not finished since (${round(start - state.stragglerSince)} ms): not run again until it does`;
+      return Promise.resolve(settle(state, { status: 'fail', output }, 0));
+    }
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -156,7 +165,13 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
         reject(err);
       }, def.timeoutMs);
     });
+    let settled = false;
     const attempt = Promise.resolve().then(() => def.check(controller.signal));
+    const done = (): void => {
+      settled = true;
+      if (state.stragglerSince === start) state.stragglerSince = undefined;
+    };
+    attempt.then(done, done); // also settles a late rejection after a timeout, which is already reported
     return Promise.race([attempt, timeout])
       .then(
         (outcome): CheckOutcome => outcome ?? {},
@@ -164,7 +179,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
       )
       .then((outcome) => {
         clearTimeout(timer);
-        attempt.catch(() => undefined); // a late rejection after a timeout is already reported
+        if (!settled) state.stragglerSince = start;
         return settle(state, outcome, mono() - start);
       });
   };

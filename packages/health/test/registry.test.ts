@@ -159,6 +159,45 @@ describe('health registry', () => {
     expect((aborted as { code?: string }).code).toBe('HEALTH_CHECK_TIMEOUT');
   });
 
+  it('a check that ignores its abort signal is not started again while its timed-out run is still going', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    let finish: () => void = () => undefined;
+    const health = createHealthRegistry({
+      started: true,
+      checks: [
+        {
+          name: 'stuck',
+          timeoutMs: 100,
+          cacheMs: 0,
+          check: () => {
+            calls++;
+            return new Promise<void>((resolve) => {
+              finish = resolve; // like pool.query: the signal is not looked at
+            });
+          },
+        },
+      ],
+    });
+    const first = health.readiness();
+    await vi.advanceTimersByTimeAsync(100);
+    expect((await first).httpStatus).toBe(503);
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      const again = await health.readiness();
+      expect(again.httpStatus).toBe(503);
+      expect(again.body.checks?.['stuck']?.[0]?.output).toMatch(/timed out after 100 ms and has not finished since/);
+    }
+    expect(calls).toBe(1);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    const after = health.readiness();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toBe(2); // the next probe runs the check again
+    finish();
+    expect((await after).httpStatus).toBe(200);
+  });
+
   it('records duration, observed values, last change and a bounded history', async () => {
     const c = clock();
     const db = controllable({ observedValue: 3, observedUnit: 'ms' });

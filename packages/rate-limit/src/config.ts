@@ -119,6 +119,8 @@ export function parsePolicies(
 
 /** Parses config text: JSON for `.json` files, YAML (a superset of JSON) otherwise. */
 export function parseRateLimitConfigText(text: string, source: string): RateLimitConfig {
+  // Editors on Windows may start the file with a byte-order mark; JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
     value = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createMemoryStore,
   createRateLimiter,
+  parseRateLimitConfigText,
   RateLimitConfigError,
   RateLimitStoreUnavailableError,
   RateLimitUnknownPolicyError,
@@ -68,6 +69,13 @@ describe('configuration', () => {
     expect(e.issues.join('\n')).toMatch(/policies\[1\]\.name: duplicate policy name "bad"/);
     expect(e.issues.join('\n')).toMatch(/policies\[2\]\.costs\.play: cost 5 exceeds capacity 2/);
     expect(rl.policies.map((p) => p.name)).toEqual(['p']);
+  });
+
+  it('reads a config file that starts with a byte-order mark (JSON and YAML)', () => {
+    const json = '\uFEFF' + JSON.stringify({ policies: [{ name: 'bom', key: 'player', capacity: 3, refillPerSecond: 1 }] });
+    expect(parseRateLimitConfigText(json, 'limits.json').policies[0]!.capacity).toBe(3);
+    const yaml = '\uFEFFpolicies:\n  - { name: bom, key: player, capacity: 4, refillPerSecond: 1 }\n';
+    expect(parseRateLimitConfigText(yaml, 'limits.yaml').policies[0]!.capacity).toBe(4);
   });
 
   it('rejects unknown key fields and unknown options', () => {

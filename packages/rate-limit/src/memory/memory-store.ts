@@ -77,7 +77,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           buckets.set(s.key, { tokens: t, at: now, capacity: s.capacity, refillPerMs: s.refillPerMs });
         } else {
           b.tokens = t;
-          b.at = now;
+          if (now > b.at) b.at = now; // a clock that stepped back keeps the later stamp
           b.capacity = s.capacity;
           b.refillPerMs = s.refillPerMs;
         }
@@ -101,7 +101,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       buckets.set(s.key, { tokens: t, at: now, capacity: s.capacity, refillPerMs: s.refillPerMs });
     else {
       b.tokens = t;
-      b.at = now;
+      if (now > b.at) b.at = now;
       b.capacity = s.capacity;
       b.refillPerMs = s.refillPerMs;
     }

@@ -15,6 +15,7 @@ local op = tonumber(ARGV[2])
 local eps = 1e-9
 local n = #KEYS
 local tokens = {}
+local stamps = {}
 local ok = true
 for i = 1, n do
   local b = 2 + (i - 1) * 4
@@ -23,9 +24,14 @@ for i = 1, n do
   local cost = tonumber(ARGV[b + 3])
   local st = redis.call('HMGET', KEYS[i], 't', 'ts')
   local tk = cap
+  stamps[i] = now
   if st[1] then
     local elapsed = now - tonumber(st[2])
-    if elapsed < 0 then elapsed = 0 end
+    -- A clock behind the last write (a step back, a skewed instance): no refill, and the later stamp stays.
+    if elapsed < 0 then
+      elapsed = 0
+      stamps[i] = tonumber(st[2])
+    end
     tk = tonumber(st[1]) + elapsed * rate
     if tk > cap then tk = cap end
   end
@@ -37,8 +43,8 @@ local function wait(tk, target, rate)
   if d <= eps then return 0 end
   return math.ceil(d / rate - eps)
 end
-local function save(key, tk, cap, rate)
-  redis.call('HSET', key, 't', string.format('%.17g', tk), 'ts', string.format('%.17g', now))
+local function save(key, tk, cap, rate, ts)
+  redis.call('HSET', key, 't', string.format('%.17g', tk), 'ts', string.format('%.17g', ts))
   redis.call('PEXPIRE', key, wait(tk, cap, rate) + 1000)
 end
 local out = {}
@@ -54,12 +60,12 @@ for i = 1, n do
     tk = tk + cost
     if tk > cap then tk = cap end
     if tk < -cap then tk = -cap end
-    save(KEYS[i], tk, cap, rate)
+    save(KEYS[i], tk, cap, rate, stamps[i])
     allowed = tk + eps >= 0
   else
     if op == 1 and ok and allowed and cost > 0 then
       tk = tk - cost
-      save(KEYS[i], tk, cap, rate)
+      save(KEYS[i], tk, cap, rate, stamps[i])
     end
     if not allowed then retry = wait(tk, cost, rate) end
   end

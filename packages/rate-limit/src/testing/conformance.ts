@@ -79,6 +79,19 @@ export function describeRateLimitStoreConformance(
       expect((await rl.consume({ player: 'p1' })).allowed).toBe(true);
     });
 
+    it('a clock that steps back and forward again mints no tokens', async () => {
+      const rl = limiter([perSecond('steps', 2)]);
+      const t0 = clock();
+      expect((await rl.consume({ player: 'p' })).remaining).toBe(1);
+      clock.set(t0 - 5000); // an NTP step back, or an instance whose clock is behind
+      expect((await rl.consume({ player: 'p' })).remaining).toBe(0);
+      clock.set(t0);
+      // No time has passed since the first request: nothing refilled.
+      expect((await rl.consume({ player: 'p' })).allowed).toBe(false);
+      clock.set(t0 + 1000);
+      expect(await rl.consume({ player: 'p' })).toMatchObject({ allowed: true, remaining: 0 });
+    });
+
     it('admits exactly the steady rate after the burst', async () => {
       const rl = limiter([perSecond('steady', 3)]);
       for (let i = 0; i < 3; i++) await rl.consume({ player: 'p' });
