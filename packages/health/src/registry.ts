@@ -111,7 +111,19 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
     throw new HealthConfigError('metrics', 'give either `metrics` or the deprecated `registry`/`metricsPrefix`, not both');
   }
   const target = options.metrics !== undefined ? metricsTarget(options.metrics) : options.registry ? { registry: options.registry, prefix: options.metricsPrefix ?? '' } : undefined;
-  const metrics: HealthMetrics | undefined = target ? createHealthMetrics(target.registry, target.prefix) : undefined;
+  // A scrape evaluates readiness (one at a time; checks' caches apply), so the gauges are current even
+  // where nothing requests the readiness probe (a plain `docker run` only probes liveness).
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (refreshing ??= readinessReport(false).then(
+      () => {
+        refreshing = undefined;
+      },
+      () => {
+        refreshing = undefined;
+      },
+    ));
+  const metrics: HealthMetrics | undefined = target ? createHealthMetrics(target.registry, target.prefix, refresh) : undefined;
   const checks = new Map<string, CheckState>();
   const startedAt = wall();
   let started = options.started ?? false;

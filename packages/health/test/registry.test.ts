@@ -314,11 +314,29 @@ describe('health metrics', () => {
     expect(text).toContain('game_health_check_status{check="db",status="fail"} 1');
     expect(text).toContain('game_health_check_status{check="db",status="pass"} 0');
     expect(text).toContain('game_health_check_status{check="redis",status="warn"} 1');
-    expect(text).toContain('game_health_check_duration_seconds_count{check="db"} 2');
+    // Two probes, and the scrape's own evaluation (cacheMs 0 runs the check again).
+    expect(text).toContain('game_health_check_duration_seconds_count{check="db"} 3');
     expect(text).toContain('game_health_ready 0');
     expect(text).toContain('game_health_draining 0');
     health.setDraining();
     expect(await registry.metrics()).toContain('game_health_draining 1');
+  });
+
+  it('a scrape reads the state as of now, with no probe requested (a plain docker run only probes liveness)', async () => {
+    const registry = new Registry();
+    const db = controllable();
+    const health = createHealthRegistry({ metrics: registry, checks: [{ name: 'db', check: db.check, cacheMs: 0 }] });
+    expect(await registry.metrics()).toContain('health_ready 0'); // not started yet
+    health.markStarted();
+    let text = await registry.metrics();
+    expect(text).toContain('health_ready 1');
+    expect(text).toContain('health_check_status{check="db",status="pass"} 1');
+    db.set(new Error('down'));
+    text = await registry.metrics();
+    expect(text).toContain('health_ready 0');
+    expect(text).toContain('health_check_status{check="db",status="fail"} 1');
+    db.set({});
+    expect(await registry.metrics()).toContain('health_ready 1');
   });
 
   it('two registries can share one prom-client registry', () => {

@@ -25,14 +25,20 @@ export function metricsTarget(option: MetricsOption): { registry: Registry; pref
   return sharedMetricsTarget(option, (problem) => new HealthConfigError('metrics', problem));
 }
 
-export function createHealthMetrics(registry: Registry, prefix: string): HealthMetrics {
+/**
+ * `refresh` runs at every scrape before the status gauges are read (a readiness evaluation, cached checks
+ * reused): the gauges say what the probes would answer now, not what the last probe request saw.
+ */
+export function createHealthMetrics(registry: Registry, prefix: string, refresh?: () => Promise<void>): HealthMetrics {
   const prom = requireOptional('prom-client') as typeof PromClient;
+  const collect = refresh === undefined ? {} : { collect: refresh };
   const status = getOrCreate<Gauge<'check' | 'status'>>(
     registry,
     `${prefix}health_check_status`,
     () =>
       new prom.Gauge({
         name: `${prefix}health_check_status`,
+        ...collect,
         help: 'Current status of each health check: 1 for the status it is in, 0 for the others',
         labelNames: ['check', 'status'],
         registers: [registry],
@@ -44,6 +50,7 @@ export function createHealthMetrics(registry: Registry, prefix: string): HealthM
     () =>
       new prom.Histogram({
         name: `${prefix}health_check_duration_seconds`,
+        ...collect,
         help: 'Duration of health check runs',
         labelNames: ['check'],
         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
@@ -56,6 +63,7 @@ export function createHealthMetrics(registry: Registry, prefix: string): HealthM
     () =>
       new prom.Gauge({
         name: `${prefix}health_ready`,
+        ...collect,
         help: '1 when the readiness probe passes, 0 otherwise',
         registers: [registry],
       }),
@@ -66,6 +74,7 @@ export function createHealthMetrics(registry: Registry, prefix: string): HealthM
     () =>
       new prom.Gauge({
         name: `${prefix}health_draining`,
+        ...collect,
         help: '1 once shutdown has started',
         registers: [registry],
       }),
