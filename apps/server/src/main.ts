@@ -92,14 +92,17 @@ export async function verifyRooms(storage: Storage, progress: (line: string) => 
     }
     const snap = await storage.events.loadSnapshot<LiapState>(s.streamId, { schemaVersion: STATE_SCHEMA_VERSION });
     if (snap) {
-      const atSnap = (await foldRoomStream(storage, roomId, { useSnapshot: false, until: snap.version })).state;
+      // Timers' due times follow the delays and time scale the server ran with, which the snapshot keeps:
+      // fold with those, not with this command's (a server at GAME_TIME_SCALE=0 and verify at 1 disagree).
+      const config = snap.state.config;
+      const atSnap = (await foldRoomStream(storage, roomId, { config, useSnapshot: false, until: snap.version })).state;
       // Structural comparison: a jsonb column (Postgres) does not keep object key order.
       const { config: _a, ...a } = atSnap;
       const { config: _b, ...b } = snap.state;
       if (!isDeepStrictEqual(a, b)) problems.push(`${roomId}: snapshot at v${snap.version} differs from the replay of the events`);
-      const viaSnap = (await foldRoomStream(storage, roomId)).state;
+      const viaSnap = (await foldRoomStream(storage, roomId, { config })).state;
       const { config: _c, ...c } = viaSnap;
-      const { config: _d, ...d } = full;
+      const { config: _d, ...d } = (await foldRoomStream(storage, roomId, { config, useSnapshot: false })).state;
       if (!isDeepStrictEqual(c, d)) problems.push(`${roomId}: snapshot + events differs from a full replay`);
     }
     const dir = directory.get(roomId);

@@ -76,3 +76,17 @@ describe('folding a room stream', () => {
     expect(await verifyRooms(srv.t.server.storage)).toContain(`${a.roomId}: missing from the lobby directory`);
   });
 });
+
+describe('verify against a server that ran with other delays', () => {
+  const srv = useSqliteServer({ GAME_TIME_SCALE: 0.5 });
+
+  it('compares a snapshot with pending timers to a replay under the snapshot\'s own delays (verify runs with the defaults)', async () => {
+    const { rooms } = srv.t.server;
+    const actor = await rooms.create('Alice', { sessionId: 'sid-alice-delays-0123456789' });
+    await actor.submit({ type: 'start_game', id: `start-${actor.roomId}`, seat: 0 });
+    await actor.pause('test'); // the dealing pause stays pending
+    expect(actor.state.timers.length).toBeGreaterThan(0);
+    await actor.snapshot();
+    expect(await verifyRooms(srv.t.server.storage)).toEqual([]);
+  });
+});
