@@ -115,6 +115,47 @@ describe('redaction', () => {
     expect(line['deep']).toEqual({ x: { sessionToken: '***' } });
   });
 
+  it('redacts properties of errors and class instances (pino serializes them after the formatter), keeps the error\'s type, message and stack', () => {
+    const { logger, raw, lines } = capture();
+    class HttpError extends Error {
+      config = { headers: { authorization: 'Bearer err-secret', accept: 'json' } };
+      token = 'err-token';
+    }
+    const err = new HttpError('request failed', { cause: Object.assign(new Error('inner'), { password: 'cause-secret' }) });
+    logger.error({ err }, 'call failed');
+    logger.error(err);
+    class Request {
+      headers = { cookie: 'instance-secret', host: 'h' };
+    }
+    logger.info({ req: new Request(), when: new Date(0) }, 'instance');
+    const text = raw.join('');
+    for (const secret of ['err-secret', 'err-token', 'cause-secret', 'instance-secret']) expect(text).not.toContain(secret);
+    const [first, second, third] = lines();
+    for (const line of [first!, second!]) {
+      expect(line['err']).toMatchObject({ type: 'HttpError', message: expect.stringContaining('request failed') as unknown, token: '[REDACTED]' });
+      expect(String((line['err'] as { stack: string }).stack)).toContain('request failed');
+      expect((line['err'] as { config: unknown }).config).toEqual({ headers: { authorization: '[REDACTED]', accept: 'json' } });
+    }
+    expect(third!['req']).toEqual({ headers: { cookie: '[REDACTED]', host: 'h' } });
+    expect(third!['when']).toBe(new Date(0).toISOString());
+    // The caller's error is untouched.
+    expect(err.token).toBe('err-token');
+    expect(err).toBeInstanceOf(HttpError);
+  });
+
+  it('writes [Circular] for a cycle (arrays too) and [Unreadable] for a throwing getter, instead of throwing', () => {
+    const { logger, lines } = capture();
+    const list: unknown[] = [];
+    list.push(list);
+    const obj: Record<string, unknown> = { name: 'x' };
+    obj['self'] = obj;
+    expect(() => logger.info({ list, obj, user: { get email(): string { throw new Error('boom'); } } })).not.toThrow();
+    const line = lines()[0]!;
+    expect(line['list']).toEqual(['[Circular]']);
+    expect((line['obj'] as Record<string, unknown>)['self']).toBe('[Circular]');
+    expect(line['user']).toEqual({ email: '[Unreadable]' });
+  });
+
   it('searches keys to the configured depth and no deeper', () => {
     const { logger, lines } = capture({ redact: { depth: 1 } });
     logger.info({ a: { password: 'one' }, b: { c: { password: 'two' } } });
