@@ -4,8 +4,8 @@
  * environment (see docs/configuration.md). Exit codes: 0 ok, 1 failure or problems found, 2 bad usage
  * or configuration.
  */
-import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { createShutdownController } from '@game/health';
 import { createLogger } from '@game/observability';
@@ -219,8 +219,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (invokedDirectly || process.argv[1]?.endsWith('/liap-tui-server')) {
+// Run as a program (directly, or through a symlink or a bin shim: npm links .bin/<name> to this file, pnpm's
+// shim runs it through symlinked node_modules), not imported by a test or another module.
+const invokedDirectly = ((): boolean => {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
   const code = await main(process.argv.slice(2));
   if (code !== 0) process.exit(code);
 }

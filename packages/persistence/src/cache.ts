@@ -76,6 +76,9 @@ export interface Cache<V> {
 export function createCache<V>(options: CacheOptions): Cache<V> {
   const name = options.name;
   if (!name || typeof name !== 'string') throw new RangeError('createCache needs a name');
+  // The name goes into Redis keys (`<prefix><name>:<key>`) and clear()'s SCAN pattern: a `:` would let cache
+  // `a:b` and cache `a` share keys, a glob character would let clear() reach other caches.
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new RangeError(`cache name must be 1-100 of [A-Za-z0-9_.-] (got ${JSON.stringify(name)})`);
   const ttlMs = options.ttlMs ?? 60_000;
   const jitter = options.jitter ?? 0.1;
   if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be > 0 (got ${ttlMs})`);
@@ -159,8 +162,17 @@ export function createCache<V>(options: CacheOptions): Cache<V> {
   };
 
   const store = async (key: string, value: V, ttl: number) => {
+    // Serialized first: a value JSON cannot carry is the caller's problem, not a Redis failure (it would
+    // switch the cache to memory only and skip the next invalidations).
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      throw new TypeError(`cache ${name}: the value for "${key}" cannot be stored as JSON (${describe(err)})`, { cause: err });
+    }
+    if (text === undefined) throw new TypeError(`cache ${name}: the value for "${key}" is undefined (JSON has no undefined; cache null instead)`);
     memory.set(key, { v: value }, { ttl: withJitter(Math.min(ttl, memoryTtlMs)) });
-    await redisCall((r) => r.set(prefix + key, JSON.stringify(value), 'PX', withJitter(ttl)));
+    await redisCall((r) => r.set(prefix + key, text, 'PX', withJitter(ttl)));
   };
 
   return {
@@ -175,16 +187,25 @@ export function createCache<V>(options: CacheOptions): Cache<V> {
       miss?.inc();
       const pending = inflight.get(key);
       if (pending) return pending;
-      const load = (async () => {
+      // Started after it is registered in `inflight` (a loader that throws at once must find it there).
+      const load: Promise<V> = Promise.resolve().then(async () => {
         try {
           stats.loads++;
           const value = await loader();
-          await store(key, value, opts?.ttlMs ?? ttlMs);
+          // An invalidate() or clear() while the loader ran removed this load from `inflight`: what it read
+          // may predate the write that invalidated, so it is returned but not cached.
+          if (inflight.get(key) !== load) return value;
+          try {
+            await store(key, value, opts?.ttlMs ?? ttlMs);
+          } catch (err) {
+            if (!(err instanceof TypeError)) throw err;
+            logger.warn({ key, err: err.message }, 'cache: loaded value not cached');
+          }
           return value;
         } finally {
-          inflight.delete(key);
+          if (inflight.get(key) === load) inflight.delete(key);
         }
-      })();
+      });
       inflight.set(key, load);
       return load;
     },

@@ -3,8 +3,10 @@
  * `game-persistence`: migrate a database with the migration sets that packages export, show what is
  * applied, check connectivity. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
+import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { createDatabase } from './create.js';
 import type { Database } from './database.js';
@@ -24,13 +26,16 @@ function isSet(x: unknown): x is MigrationSet {
 }
 
 /** Loads migration sets from modules: any exported MigrationSet, or array of them. */
-export async function loadMigrationSets(modules: string[]): Promise<MigrationSet[]> {
+export async function loadMigrationSets(modules: string[], cwd = process.cwd()): Promise<MigrationSet[]> {
   const sets: MigrationSet[] = [];
   for (const spec of modules) {
-    const target = spec.startsWith('.') || path.isAbsolute(spec) ? pathToFileURL(path.resolve(spec)).href : spec;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(target)) as Record<string, unknown>;
+      // A path (also `sets.mjs` without `./`, when such a file exists), or a package name resolved from the
+      // working directory (the app's node_modules), not from this CLI's own folder.
+      const local = spec.startsWith('.') || path.isAbsolute(spec) || existsSync(path.resolve(cwd, spec));
+      const file = local ? path.resolve(cwd, spec) : createRequire(path.join(cwd, 'package.json')).resolve(spec);
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (err) {
       throw new CommanderError(2, 'usage', `Cannot load migration module "${spec}": ${String(err)}`);
     }
@@ -107,7 +112,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (invokedDirectly || process.argv[1]?.endsWith('/game-persistence')) {
+// Run as a program (directly, or through a symlink or a bin shim: npm links .bin/<name> to this file, pnpm's
+// shim runs it through symlinked node_modules), not imported by a test or another module.
+/** Whether `script` (process.argv[1]) is the module at `moduleUrl`, also through symlinks. */
+export function isProgram(script: string | undefined, moduleUrl: string): boolean {
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram(process.argv[1], import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

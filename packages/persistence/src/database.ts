@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { MetricsOption } from './internal/metrics.js';
 import type { Capabilities } from './capabilities.js';
 import type { CheckpointStats } from './sqlite/checkpointer.js';
-import { InvalidDatabaseConfigError } from './errors.js';
+import { InvalidDatabaseConfigError, UnitOfWorkFailedError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Circuit-breaker state, for health checks. */
@@ -109,6 +109,13 @@ export interface UnitContext {
    * keeps this context after that, and must then count as outside any unit, not inside the next one.
    */
   open: boolean;
+  /** Set when the unit's function failed (it rolled back): queries from flows it started are refused. */
+  failed?: boolean;
+}
+
+/** Throws {@link UnitOfWorkFailedError} when the current async flow belongs to a unit of work that failed. */
+export function refuseFailedUnit(store: AsyncLocalStorage<UnitContext>): void {
+  if (store.getStore()?.failed === true) throw new UnitOfWorkFailedError();
 }
 
 /** Internal per-database state shared by transaction() and friends. */
@@ -179,13 +186,17 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   );
 }
 
-/** Hides the password in a URL for logs and messages. */
+/** Query parameters that carry a secret (pg reads `?password=`; TLS keys and passphrases may be given too). */
+const SECRET_PARAMS = /^(password|sslpassword|sslkey|passfile)$/i;
+
+/** Hides the password in a URL for logs and messages (in the user info and in the query string). */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    return u.toString();
+    for (const key of [...u.searchParams.keys()]) if (SECRET_PARAMS.test(key)) u.searchParams.set(key, '***');
+    return u.toString().replace(/%2A%2A%2A/g, '***');
   } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@').replace(/([?&](?:password|sslpassword|sslkey|passfile)=)[^&#]*/gi, '$1***');
   }
 }

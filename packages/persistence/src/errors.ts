@@ -94,3 +94,27 @@ export class InvalidPreparedQueryError extends PersistenceError {
     super('INVALID_PREPARED_QUERY', message);
   }
 }
+
+/**
+ * A query from work that a failed unit of work started (a branch of `Promise.all` still running when another
+ * branch threw, a retry's abandoned attempt): the unit rolled back, so its stragglers may not write either,
+ * inside a transaction or out of one.
+ */
+export class UnitOfWorkFailedError extends PersistenceError {
+  constructor() {
+    super(
+      'UNIT_OF_WORK_FAILED',
+      'This query comes from a unit of work that failed and was rolled back; its remaining work may not touch the database (await every branch before the unit ends, or start independent work outside transaction())',
+    );
+  }
+}
+
+/** SQLite: `db.kysely` used inside a running unit of work would wait for that unit's own connection for ever. */
+export class QueryOutsideUnitError extends PersistenceError {
+  constructor() {
+    super(
+      'QUERY_OUTSIDE_UNIT',
+      'db.kysely was used inside transaction() on SQLite: the unit holds the only connection, so the query would wait for the unit itself. Use the unit\'s trx (or currentExecutor(db))',
+    );
+  }
+}

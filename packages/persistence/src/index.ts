@@ -15,7 +15,7 @@ export { postgresCapabilities, sqliteCapabilities, type Capabilities } from './c
 export { transaction, currentExecutor, inTransaction, withRetry, type TransactionOptions } from './transaction.js';
 export { prepareQuery, type PreparedQuery } from './prepared.js';
 export { compareAndSet, type CompareAndSetArgs } from './optimistic.js';
-export { migrate, appliedMigrations, MIGRATIONS_TABLE, type Migration, type MigrationSet, type MigrationResult } from './migrate.js';
+export { migrate, appliedMigrations, MIGRATIONS_TABLE, type Migration, type MigrationSet, type MigrationResult, type MigrateOptions } from './migrate.js';
 export { createCache, cached, type Cache, type CacheOptions, type CacheStats } from './cache.js';
 export type { MetricsOption } from './internal/metrics.js';
 export {
@@ -26,5 +26,7 @@ export {
   OptimisticLockError,
   InvalidPreparedQueryError,
   MigrationError,
+  UnitOfWorkFailedError,
+  QueryOutsideUnitError,
 } from './errors.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';

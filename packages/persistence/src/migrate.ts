@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Capabilities } from './capabilities.js';
 import type { Database } from './database.js';
 import { MigrationError } from './errors.js';
+import { isSqliteRetryable } from './sqlite/open.js';
 import { transaction } from './transaction.js';
 
 /** One schema change. `up` runs inside the migration transaction. */
@@ -55,8 +56,34 @@ function validate(sets: readonly MigrationSet[]): void {
  * serialised: an advisory lock on Postgres, the write lock (`BEGIN IMMEDIATE`) on SQLite. A database
  * that has applied a migration the code does not know, or applied them in another order, is refused.
  */
-export async function migrate(db: Database, sets: readonly MigrationSet[]): Promise<MigrationResult> {
+export async function migrate(db: Database, sets: readonly MigrationSet[], options: MigrateOptions = {}): Promise<MigrationResult> {
   validate(sets);
+  const lockWaitMs = options.lockWaitMs ?? 120_000;
+  if (!Number.isFinite(lockWaitMs) || lockWaitMs < 0) throw new MigrationError(`lockWaitMs must be a number >= 0, got ${lockWaitMs}`);
+  // SQLite: another process migrating for longer than the busy timeout makes BEGIN IMMEDIATE fail with
+  // SQLITE_BUSY before anything ran here; wait for it (Postgres waits on the advisory lock itself).
+  const deadline = Date.now() + lockWaitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db, sets);
+    } catch (err) {
+      if (!isSqliteRetryable(err) || Date.now() >= deadline) throw err;
+      if (attempt === 1) db.logger.warn({ lockWaitMs }, 'another process holds the database write lock (migrating?); waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, 25 * attempt)));
+    }
+  }
+}
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /**
+   * SQLite: how long to keep waiting for another process's write lock (a migrator that runs longer than
+   * the busy timeout), in ms. Default 120 000.
+   */
+  readonly lockWaitMs?: number;
+}
+
+async function migrateOnce(db: Database, sets: readonly MigrationSet[]): Promise<MigrationResult> {
   const applied: Array<{ set: string; name: string }> = [];
   await transaction(db, async (trx) => {
     if (db.capabilities.advisoryLocks) await sql`select pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`.execute(trx);

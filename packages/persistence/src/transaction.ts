@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { IsolationLevel, Kysely, Transaction } from 'kysely';
-import { internalsOf, type Database, type UnitContext } from './database.js';
+import { internalsOf, refuseFailedUnit, type Database, type UnitContext } from './database.js';
 
 /** Options for {@link transaction}. */
 export interface TransactionOptions {
@@ -60,9 +60,17 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
     return builder.execute((trx) => {
       const unit: UnitContext = { trx, open: true };
       // async: a callback that throws synchronously still ends its unit (the flag below is always reset).
-      return internals.tx.run(unit, async () => fn(trx)).finally(() => {
-        unit.open = false;
-      });
+      return internals.tx.run(unit, async () => fn(trx)).then(
+        (result) => {
+          unit.open = false;
+          return result;
+        },
+        (err: unknown) => {
+          unit.open = false;
+          unit.failed = true;
+          throw err;
+        },
+      );
     });
   };
   if (maxAttempts === 1) return run();
@@ -76,9 +84,14 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
   return policy.execute(run);
 }
 
-/** The unit of work the current async flow is inside, if it is still running. */
+/**
+ * The unit of work the current async flow is inside, if it is still running. Work that a failed unit
+ * started gets {@link UnitOfWorkFailedError}: the unit rolled back, and its stragglers must not write.
+ */
 function openUnit(db: Database<any>): UnitContext | undefined {
-  const unit = internalsOf(db).tx.getStore();
+  const store = internalsOf(db).tx;
+  refuseFailedUnit(store);
+  const unit = store.getStore();
   return unit?.open ? unit : undefined;
 }
 

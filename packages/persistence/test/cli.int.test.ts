@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli.js';
+import { isProgram, loadMigrationSets, main } from '../src/cli.js';
 import { appliedMigrations, createDatabase } from '../src/index.js';
 
 let dir: string;
@@ -60,5 +61,29 @@ describe('game-persistence CLI', () => {
     expect(await run('ping', '--db', 'oracle://x')).toBe(1);
     expect(output.join('')).toContain('Unsupported database URL');
     expect(await run('frobnicate')).toBe(2);
+  });
+
+  it('runs when started through a symlink or a bin shim (npm links .bin/<name>, pnpm runs it through symlinked folders)', async () => {
+    const cli = path.resolve('src/cli.ts');
+    const url = pathToFileURL(cli).href;
+    await mkdir(path.join(dir, 'bin'), { recursive: true });
+    await symlink(cli, path.join(dir, 'bin', 'game-persistence'));
+    await symlink(path.resolve('src'), path.join(dir, 'linked-src'));
+    expect(isProgram(cli, url)).toBe(true);
+    expect(isProgram(path.join(dir, 'bin', 'game-persistence'), url)).toBe(true); // before: false, nothing ran
+    expect(isProgram(path.join(dir, 'linked-src', 'cli.ts'), url)).toBe(true);
+    expect(isProgram(path.join(dir, 'sets.mjs'), url)).toBe(false);
+    expect(isProgram(undefined, url)).toBe(false);
+  });
+
+  it("loads a package's migration sets from the app's node_modules, and a bare file name as a file", async () => {
+    const app = path.join(dir, 'app');
+    await mkdir(path.join(app, 'node_modules', 'app-sets'), { recursive: true });
+    await writeFile(path.join(app, 'node_modules', 'app-sets', 'package.json'), JSON.stringify({ name: 'app-sets', type: 'module', exports: './index.js' }));
+    await writeFile(path.join(app, 'node_modules', 'app-sets', 'index.js'), "export const set = { name: 'from-package', migrations: [] };");
+    await writeFile(path.join(app, 'local.mjs'), "export const set = { name: 'from-file', migrations: [] };");
+    // Before: the package was looked up next to the CLI (not found under pnpm), local.mjs as a package name.
+    expect((await loadMigrationSets(['app-sets', 'local.mjs'], app)).map((s) => s.name)).toEqual(['from-package', 'from-file']);
+    await expect(loadMigrationSets(['no-such-package'], app)).rejects.toThrow(/Cannot load migration module "no-such-package"/);
   });
 });

@@ -1,7 +1,7 @@
 import { createPgSchema, freePort, startPrivatePostgres, type PrivateServer } from '@game/test-services';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DatabaseConnectionError,
   DatabaseUnavailableError,
@@ -77,6 +77,10 @@ describe('postgres restarted while in use', () => {
     expect(errors.every((e) => e instanceof Error)).toBe(true);
     expect(db.breakerState()).toBe('open');
     expect(errors.at(-1)).toBeInstanceOf(DatabaseUnavailableError);
+    // No traffic: once halfOpenAfterMs has passed the next call is a trial, and the state says so (before: "open"
+    // for ever, so a health check reading it never recovered without traffic).
+    await vi.waitFor(() => expect(db.breakerState()).toBe('half-open'), { timeout: 5_000, interval: 20 });
+    expect(await registry.metrics()).toContain('db_breaker_state{db="restart"} 1');
     expect(lines.some((l) => l.level === 'error' && l.msg.includes('circuit breaker opened'))).toBe(true);
 
     await server.start();

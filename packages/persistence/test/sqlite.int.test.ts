@@ -134,5 +134,41 @@ describe('sqlite across processes', () => {
     expect(await db.kysely.selectFrom('t').select('x').orderBy('x').execute()).toEqual([{ x: 1 }, { x: 2 }]);
     await db.close();
   });
-});
 
+  it('migrate waits for another process that holds the write lock longer than the busy timeout (a slow migrator), then applies', async () => {
+    const file = path.join(dir, 'migrate-wait.db');
+    const holder: { child?: ChildProcess } = {};
+    let waits = 0;
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      // The first "waiting" line is the moment to let the other process go.
+      warn: (a: unknown, b?: string) => {
+        if ((typeof a === 'string' ? a : (b ?? '')).includes('holds the database write lock') && waits++ === 0) holder.child?.send('release');
+      },
+      error: () => undefined,
+      child: () => logger,
+    };
+    const script = path.join(dir, 'migrator.cjs');
+    await writeFile(
+      script,
+      `const D = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
+       const db = new D(process.argv[2]); db.pragma('journal_mode = WAL'); db.exec('begin immediate'); db.exec('create table other_migrator (x integer)');
+       process.send('locked'); process.on('message', () => { db.exec('commit'); db.close(); process.exit(0); });`,
+    );
+    const child = fork(script, [file], { stdio: 'ignore' });
+    holder.child = child;
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    const exited = new Promise((r) => child.once('exit', r));
+    const db = await createDatabase({ url: `sqlite:${file}`, busyTimeoutMs: 20, logger });
+    // Before: SQLITE_BUSY after busyTimeoutMs, and the second instance failed to start.
+    const result = await migrate(db, [
+      { name: 'w', migrations: [{ name: '1', up: async (k) => void (await k.schema.createTable('w').addColumn('x', 'integer').execute()) }] },
+    ]);
+    await exited;
+    expect(waits).toBe(1);
+    expect(result.applied).toEqual([{ set: 'w', name: '1' }]);
+    await expect(migrate(db, [], { lockWaitMs: -1 })).rejects.toThrow(/lockWaitMs/);
+    await db.close();
+  });
+});

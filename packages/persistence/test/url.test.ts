@@ -26,6 +26,10 @@ describe('parseDatabaseUrl', () => {
   it('never shows a password in errors', () => {
     expect(() => parseDatabaseUrl('redis://user:secret@host/0')).toThrow(/redis:\/\/user:\*\*\*@host/);
     expect(redactUrl('postgres://u:hunter2@h/db')).toBe('postgres://u:***@h/db');
+    // pg also takes the password from the query string.
+    expect(redactUrl('postgres://u@h/db?password=hunter2&sslmode=require')).toBe('postgres://u@h/db?password=***&sslmode=require');
+    expect(redactUrl('postgres://u@h/db?PassWord=hunter2')).not.toContain('hunter2');
+    expect(redactUrl('not a url ?password=hunter2')).not.toContain('hunter2');
   });
 
   it('createDatabase validates options before opening anything', async () => {

@@ -17,10 +17,12 @@ import { postgresCapabilities } from '../capabilities.js';
 import {
   parseDatabaseUrl,
   redactUrl,
+  refuseFailedUnit,
   registerInternals,
   type BreakerState,
   type Database,
   type PostgresDatabaseOptions,
+  type UnitContext,
 } from '../database.js';
 import { DatabaseConnectionError, DatabaseUnavailableError, InvalidDatabaseConfigError, describe } from '../errors.js';
 import { InstrumentedDriver } from '../internal/instrumented-driver.js';
@@ -198,7 +200,15 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
   const transitions = metrics
     ? counter(metrics, 'db_breaker_transitions_total', 'Circuit breaker state changes', ['db', 'to'])
     : undefined;
+  // cockatiel moves to half-open only inside the next call: without traffic it would say "open" for ever.
+  // Past halfOpenAfter the next call is a trial, so the state reported is half-open.
+  let openedAt = 0;
+  const breakerState = (): BreakerState => {
+    const s = STATE_NAMES[breaker.state];
+    return breaker.state === CircuitState.Open && Date.now() - openedAt >= halfOpenAfter ? 'half-open' : s;
+  };
   breaker.onStateChange((s) => {
+    if (s === CircuitState.Open) openedAt = Date.now();
     const to = STATE_NAMES[s];
     transitions?.inc({ db: name, to });
     if (to === 'open') logger.error({ breaker: to }, 'database circuit breaker opened: calls fail fast');
@@ -218,11 +228,14 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
         this.set({ db: dbName, state: 'waiting' }, p.waitingCount);
       }
     });
-    breakerReaders.set(name, () => ({ closed: 0, 'half-open': 1, open: 2 })[STATE_NAMES[breaker.state]]);
+    breakerReaders.set(name, () => ({ closed: 0, 'half-open': 1, open: 2 })[breakerState()]);
     poolReaders.set(name, pool);
   }
 
+  const tx = new AsyncLocalStorage<UnitContext>();
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    // A failed unit's stragglers may not write outside it either (the unit rolled back).
+    refuseFailedUnit(tx);
     try {
       return await breaker.execute(fn);
     } catch (err) {
@@ -251,7 +264,7 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     async ping() {
       await sql`select 1`.execute(kysely);
     },
-    breakerState: () => STATE_NAMES[breaker.state],
+    breakerState,
     async close() {
       if (closed) return;
       closed = true;
@@ -261,7 +274,7 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
     },
   };
   registerInternals(db, {
-    tx: new AsyncLocalStorage(),
+    tx,
     isRetryableTxError: isPostgresRetryable,
     isConnectionError: isPostgresConnectionError,
     nameStatement: statements.add,

@@ -59,7 +59,11 @@ export class CachedSqliteDriver implements Driver {
 
   async init(): Promise<void> {}
 
+  /** Runs before a caller waits for the connection; throws to refuse it (see the SQLite database). */
+  beforeAcquire: () => void = () => undefined;
+
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.beforeAcquire();
     const wait = this.lock();
     if (wait) await wait;
     return this.#connection;

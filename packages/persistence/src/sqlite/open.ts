@@ -19,8 +19,8 @@ import {
   type Dialect,
 } from 'kysely';
 import { sqliteCapabilities } from '../capabilities.js';
-import { registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
-import { InvalidDatabaseConfigError, DatabaseConnectionError } from '../errors.js';
+import { refuseFailedUnit, registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
+import { InvalidDatabaseConfigError, DatabaseConnectionError, QueryOutsideUnitError } from '../errors.js';
 import { metricsTarget } from '../internal/metrics.js';
 import { checkpointCounter, queryObserver } from '../internal/query-metrics.js';
 import { silentLogger } from '../logger.js';
@@ -108,6 +108,12 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
   const kysely = new Kysely<DB>({ dialect });
   const tx = new AsyncLocalStorage<UnitContext>();
   const runTransaction = sqliteUnitOfWork<DB>(driver, dialect, tx);
+  // db.kysely's queries: refused from a failed unit's stragglers, and from inside a running unit (on the one
+  // connection the unit holds, they would wait for the unit itself for ever).
+  driver.beforeAcquire = () => {
+    refuseFailedUnit(tx);
+    if (tx.getStore()?.open === true) throw new QueryOutsideUnitError();
+  };
 
   let closed = false;
   const db: Database<DB> = {
@@ -178,6 +184,7 @@ function sqliteUnitOfWork<DB>(
       return result;
     } catch (err) {
       connection.rollback();
+      unit.failed = true;
       throw err;
     } finally {
       unit.open = false;

@@ -9,7 +9,7 @@ import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache } from '../cache.js';
 import type { Database } from '../database.js';
-import { InvalidPreparedQueryError, MigrationError, OptimisticLockError } from '../errors.js';
+import { InvalidPreparedQueryError, MigrationError, OptimisticLockError, QueryOutsideUnitError, UnitOfWorkFailedError } from '../errors.js';
 import { appliedMigrations, migrate, type MigrationSet } from '../migrate.js';
 import { compareAndSet } from '../optimistic.js';
 import { prepareQuery } from '../prepared.js';
@@ -210,6 +210,46 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
       expect(ids).not.toContain('o2');
     });
 
+    it('a failed unit\'s stragglers may not write (a Promise.all branch still running when another threw), in or out of a transaction', async () => {
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      const attempts: Record<string, unknown> = {};
+      const straggle = (label: string, write: () => Promise<unknown>) =>
+        gate.then(write).then(
+          () => (attempts[label] = 'written'),
+          (err: unknown) => (attempts[label] = err),
+        );
+      let stragglers!: Promise<unknown>;
+      const failing = transaction(db, async (trx) => {
+        await trx.insertInto('items').values({ id: 's1', name: 'in the unit' }).execute();
+        stragglers = Promise.all([
+          straggle('executor', () => currentExecutor(db).insertInto('items').values({ id: 's2', name: 'late' }).execute()),
+          straggle('kysely', () => db.kysely.insertInto('items').values({ id: 's3', name: 'late' }).execute()),
+          straggle('transaction', () => transaction(db, (t) => t.insertInto('items').values({ id: 's4', name: 'late' }).execute())),
+        ]);
+        throw new Error('the other branch failed');
+      });
+      await expect(failing).rejects.toThrow('the other branch failed');
+      openGate();
+      await stragglers;
+      for (const label of ['executor', 'kysely', 'transaction']) expect(attempts[label], label).toBeInstanceOf(UnitOfWorkFailedError);
+      const ids = (await items()).map((r) => r.id);
+      for (const id of ['s1', 's2', 's3', 's4']) expect(ids).not.toContain(id);
+      // Work outside it is unaffected.
+      await transaction(db, (trx) => trx.insertInto('items').values({ id: 's5', name: 'fresh unit' }).execute());
+      expect((await items()).map((r) => r.id)).toContain('s5');
+    });
+
+    it('db.kysely inside a unit of work: on SQLite a clear error (the unit holds the one connection), never a hang', async () => {
+      const outcome = await transaction(db, async () => db.kysely.selectFrom('items').select('id').execute().then(
+        () => 'ran',
+        (err: unknown) => err,
+      ));
+      if (db.capabilities.multipleWriters) expect(outcome).toBe('ran');
+      else expect(outcome).toBeInstanceOf(QueryOutsideUnitError);
+      await db.ping(); // and the database is not wedged
+    });
+
     it('keeps concurrent units of work apart (one rolls back, the other commits)', async () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -386,6 +426,39 @@ export function describeCacheConformance(name: string, harnessFactory: () => Cac
         const fresh = make<number>();
         expect(await fresh.get('i')).toBeUndefined();
       }
+    });
+
+    it('an invalidate while a load runs wins: the load answers its caller but caches nothing', async () => {
+      const cache = make<string>();
+      let release: (v: string) => void = () => undefined;
+      let started: () => void = () => undefined;
+      const began = new Promise<void>((r) => (started = r));
+      const loading = cache.getOrLoad(
+        'race',
+        () =>
+          new Promise<string>((r) => {
+            release = r;
+            started();
+          }),
+      );
+      await began;
+      await cache.invalidate('race'); // a write happened after the loader read
+      release('old');
+      expect(await loading).toBe('old');
+      expect(await cache.get('race')).toBeUndefined();
+      if (h.redis) expect(await make<string>().get('race')).toBeUndefined();
+      expect(await cache.getOrLoad('race', async () => 'new')).toBe('new');
+    });
+
+    it('refuses a value JSON cannot carry without taking Redis out of use; a loader returning one is not cached', async () => {
+      const cache = make<unknown>();
+      await expect(cache.set('big', 10n)).rejects.toThrow(/cannot be stored as JSON/);
+      await expect(cache.set('u', undefined)).rejects.toThrow(/undefined/);
+      expect(await cache.getOrLoad('big', async () => 10n)).toBe(10n);
+      expect(await cache.get('big')).toBeUndefined();
+      expect(cache.degraded()).toBe(false);
+      expect(() => make({ name: 'a:b' })).toThrow(/cache name/);
+      expect(() => make({ name: 'rooms*' })).toThrow(/cache name/);
     });
 
     it('entries expire after their TTL (memory clock injected)', async () => {
