@@ -16,12 +16,15 @@ export interface ResumeRequest {
   readonly epoch: string;
 }
 
-/** The answer to a resume request. When not recovered, the app must send a snapshot. */
+/**
+ * The answer to a resume request. When not recovered, the app must send a snapshot; `closed`: the socket is
+ * closed (the replay closed it as a slow consumer, or it was closed before), it joined nothing.
+ */
 export type ResumeResult =
   | { readonly recovered: true; readonly replayed: number; readonly epoch: string; readonly offset: number }
   | {
       readonly recovered: false;
-      readonly reason: 'unknown_room' | 'epoch_changed' | 'too_old' | 'ahead';
+      readonly reason: 'unknown_room' | 'epoch_changed' | 'too_old' | 'ahead' | 'closed';
       readonly epoch: string | undefined;
       readonly offset: number;
     };

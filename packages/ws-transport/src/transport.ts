@@ -58,7 +58,7 @@ export interface WsRoute<A, I> {
   onClose?: (conn: Connection<A, I>, code: number, reason: string) => void | Promise<void>;
   /** The inbound pipeline (see `standardPipeline`). Frames of one connection run through it one at a time, in arrival order. */
   pipeline: readonly Middleware<A, I>[];
-  /** Seconds without traffic before uWS closes the socket (pings are sent before). 0 disables; otherwise at least 8. Default 120. */
+  /** Seconds without traffic before uWS closes the socket (pings are sent before). 0 disables; otherwise an integer from 8 to 960. Default 120. */
   idleTimeoutSeconds?: number;
   /** Hard cap on an inbound frame: uWS closes the socket (1009) above it. Keep it above the pipeline's size limit so ordinary oversize frames get an error frame. Default 1 MiB. */
   maxPayloadBytes?: number;
@@ -80,7 +80,7 @@ export interface BackpressureOptions {
 export interface TransportOptions {
   logger?: Logger;
   metrics?: MetricsHooks;
-  /** Clock in ms (for timestamps and dedupe windows). Default `Date.now`. */
+  /** Clock in ms (for timestamps, dedupe windows and resume history retention). Default `Date.now`. */
   now?: () => number;
   backpressure?: BackpressureOptions;
   /** Frames waiting per connection before new ones are refused with an `OVERLOADED` error frame. Default 64. */
@@ -95,6 +95,13 @@ export interface TransportOptions {
   resume?: {
     /** Reliable messages kept per room. */
     historySize: number;
+    /**
+     * How long a room's history is kept once the room has no members (ms, transport clock); a resume after
+     * that is not recovered (`unknown_room`, or `epoch_changed` once the room was published to again). Default 5 min.
+     */
+    retentionMs?: number;
+    /** Room histories kept at most; beyond it the least recently published-to room's history is dropped. Default 1,000. */
+    maxRooms?: number;
     /** Builds the frame that carries the position. Default: `{ ...message, offset, epoch }` for objects. */
     envelope?: (message: unknown, position: RoomPosition) => unknown;
   };
@@ -205,6 +212,8 @@ export interface Transport {
   position(room: string): RoomPosition | undefined;
   /** Drops a room's history and starts a new epoch (clients must then take a snapshot). */
   resetRoom(room: string): RoomPosition | undefined;
+  /** Forgets a room's resume history (e.g. when its game ended) until it is published to again; true when there was one. */
+  forgetRoom(room: string): boolean;
   /** Counters since start. */
   stats(): TransportStats;
   /** Graceful shutdown: refuse new connections, run `drain`, close every socket with 1001, wait for handlers, close the listen socket. */
@@ -308,6 +317,19 @@ function safeDecode(s: string): string {
 }
 
 /**
+ * A close reason that fits a close frame: at most 123 bytes of UTF-8, cut on a character boundary. uWS cuts
+ * at 123 bytes whatever they are, and a reason ending mid-character fails the client's close handshake (1006).
+ */
+function closeReasonOf(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  const bytes = Buffer.from(reason);
+  let end = 123;
+  // Back off continuation bytes (10xxxxxx) to the start of the character the cut would split.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
+/**
  * Creates a transport. Register WebSocket and HTTP routes, then `listen()`.
  *
  * @example
@@ -322,7 +344,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const volatileDropBytes = options.backpressure?.volatileDropBytes ?? 64 * 1024;
   const closeBytes = options.backpressure?.closeBytes ?? 1024 * 1024;
   const slowCloseCode = options.backpressure?.closeCode ?? 4008;
-  const slowCloseReason = options.backpressure?.closeReason ?? 'slow consumer';
+  const slowCloseReason = closeReasonOf(options.backpressure?.closeReason ?? 'slow consumer');
   const maxQueuedFrames = options.maxQueuedFrames ?? 64;
   const overloadedMessage =
     options.overloadedMessage ??
@@ -341,6 +363,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
   if (resumeOpts !== undefined && !(Number.isInteger(resumeOpts.historySize) && resumeOpts.historySize >= 0)) {
     throw new TransportError('INVALID_OPTIONS', `resume.historySize must be an integer >= 0, got ${resumeOpts.historySize}`);
   }
+  const historyRetentionMs = resumeOpts?.retentionMs ?? 5 * 60_000;
+  const maxHistories = resumeOpts?.maxRooms ?? 1000;
+  if (!(historyRetentionMs >= 0)) throw new TransportError('INVALID_OPTIONS', `resume.retentionMs must be >= 0, got ${historyRetentionMs}`);
+  if (!(maxHistories >= 1 && (Number.isInteger(maxHistories) || maxHistories === Infinity))) {
+    throw new TransportError('INVALID_OPTIONS', `resume.maxRooms must be an integer >= 1, got ${maxHistories}`);
+  }
 
   const app: TemplatedApp = uWS.App();
   const idPrefix = randomBytes(3).toString('hex');
@@ -350,7 +378,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
   let port = -1;
   const conns = new Set<AnyConn>();
   const rooms = new Map<string, Set<AnyConn>>();
+  /** In use order (oldest first): the `maxRooms` cap drops from the front. */
   const histories = new Map<string, RoomHistory>();
+  /** Rooms with a history and no members, with when they became empty; in that order. */
+  const emptyHistories = new Map<string, number>();
   const eventLabels = new LabelCap(64);
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
@@ -447,6 +478,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     if (members === undefined) {
       members = new Set();
       rooms.set(room, members);
+      if (emptyHistories.size > 0) emptyHistories.delete(room);
     }
     members.add(c);
     c.ws.subscribe(topicOf(room, c.codecImpl.binary));
@@ -456,7 +488,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
     const members = rooms.get(room);
     if (members !== undefined) {
       members.delete(c);
-      if (members.size === 0) rooms.delete(room);
+      if (members.size === 0) {
+        rooms.delete(room);
+        if (histories.has(room)) emptyHistories.set(room, now());
+      }
     }
     if (c.roomList !== undefined) {
       const i = c.roomList.indexOf(room);
@@ -472,13 +507,33 @@ export function createTransport(options: TransportOptions = {}): Transport {
     if (c.isOpen && c.ws !== undefined) c.ws.unsubscribe(topicOf(room, c.codecImpl.binary));
   }
 
-  function historyFor(room: string): RoomHistory | undefined {
-    if (resumeOpts === undefined) return undefined;
-    let h = histories.get(room);
-    if (h === undefined) {
-      h = new RoomHistory(resumeOpts.historySize);
-      histories.set(room, h);
+  function forgetRoom(room: string): boolean {
+    emptyHistories.delete(room);
+    return histories.delete(room);
+  }
+
+  /** Drops the histories of rooms that have had no members for longer than the retention. */
+  function expireHistories(): void {
+    if (emptyHistories.size === 0) return;
+    const t = now();
+    for (const [room, since] of emptyHistories) {
+      if (t - since <= historyRetentionMs) break;
+      forgetRoom(room);
     }
+  }
+
+  /** The history of a room, expiring old ones first; `create` makes one (and marks it used for the cap). */
+  function historyOf(room: string, create: boolean): RoomHistory | undefined {
+    if (resumeOpts === undefined) return undefined;
+    expireHistories();
+    let h = histories.get(room);
+    if (!create) return h;
+    if (h === undefined) {
+      if (histories.size >= maxHistories) forgetRoom(histories.keys().next().value!);
+      h = new RoomHistory(resumeOpts.historySize);
+      if (!rooms.has(room)) emptyHistories.set(room, now());
+    } else histories.delete(room);
+    histories.set(room, h);
     return h;
   }
 
@@ -488,7 +543,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     let frame = message;
     let position: RoomPosition | undefined;
     if (!volatile) {
-      const h = historyFor(room);
+      const h = historyOf(room, true);
       if (h !== undefined) {
         const offset = h.offset + 1;
         position = { room, offset, epoch: h.epoch };
@@ -533,14 +588,16 @@ export function createTransport(options: TransportOptions = {}): Transport {
         const buffered = ws.getBufferedAmount();
         if (buffered > 0 && buffered + (c.codecImpl.binary ? binarySize : textSize) > closeBytes) (slow ??= []).push(c);
       }
+      // Slow members leave the topic now and are closed once the broadcast is done: closing runs the app's
+      // onClose at once, and a publish from there must not reach the others before this message.
       if (slow !== undefined) {
         for (const c of slow) {
-          slowClose(c);
+          c.ws!.unsubscribe(topicOf(room, c.codecImpl.binary));
           if (c.codecImpl.binary) binarySubs--;
           else textSubs--;
         }
       }
-      const exceptWs = except !== undefined && except.isOpen && members.has(except) ? except.ws : undefined;
+      const exceptWs = except !== undefined && except.isOpen && members.has(except) && !(slow?.includes(except) ?? false) ? except.ws : undefined;
       if (text !== undefined && textSubs > 0) {
         const topic = topicOf(room, false);
         if (exceptWs !== undefined && !except!.codecImpl.binary) {
@@ -562,6 +619,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
         if (binarySubs > 0) metrics.frameOut?.(event, binarySize, binarySubs);
       }
       stats.framesOut += recipients;
+      if (slow !== undefined) for (const c of slow) slowClose(c);
     }
     metrics.broadcastDuration?.((performance.now() - t0) / 1000, recipients);
     return { recipients, position };
@@ -569,7 +627,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   function resume(conn: Connection<unknown, unknown>, request: ResumeRequest, ropts: { join?: boolean } = {}): ResumeResult {
     const c = conn as AnyConn;
-    const h = resumeOpts === undefined ? undefined : histories.get(request.room);
+    const h = historyOf(request.room, false);
     let result: ResumeResult;
     if (h === undefined) {
       result = { recovered: false, reason: 'unknown_room', epoch: undefined, offset: 0 };
@@ -578,10 +636,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
       if (!r.ok) {
         result = { recovered: false, reason: r.reason, epoch: h.epoch, offset: h.offset };
       } else {
-        for (const m of r.messages) send(c, m);
+        for (const m of r.messages) {
+          const sent = send(c, m);
+          if (sent === 'closed') break;
+          // A reliable message uWS refused leaves a gap: the socket cannot be resumed.
+          if (sent === 'dropped') slowClose(c);
+        }
         result = { recovered: true, replayed: r.messages.length, epoch: h.epoch, offset: h.offset };
       }
     }
+    // The replay may have closed the socket as a slow consumer (or it was closed before): nothing was recovered.
+    if (!c.isOpen) return { recovered: false, reason: 'closed', epoch: result.epoch, offset: result.offset };
     // Joining in the same tick as the replay: nothing published in between can be missed.
     if (ropts.join !== false) join(c, request.room);
     return result;
@@ -600,7 +665,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   function closeConnection(conn: Connection<unknown, unknown>, code = 1000, reason = ''): void {
     const c = conn as AnyConn;
     if (!c.isOpen || c.ws === undefined) return;
-    c.ws.end(code, reason.slice(0, 120));
+    c.ws.end(code, closeReasonOf(reason));
   }
 
   // ---------- inbound ----------
@@ -711,7 +776,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
   function ws<A, I>(pattern: string, route: WsRoute<A, I>): Transport {
     if (state !== 'created') throw new TransportError('ALREADY_LISTENING', 'register WebSocket routes before listen()');
     const idle = route.idleTimeoutSeconds ?? 120;
-    if (idle !== 0 && idle < 8) throw new TransportError('INVALID_OPTIONS', `idleTimeoutSeconds must be 0 or >= 8, got ${idle}`);
+    // uWS aborts the process (C++ terminate) above 960 s.
+    if (!(idle === 0 || (Number.isInteger(idle) && idle >= 8 && idle <= 960))) {
+      throw new TransportError('INVALID_OPTIONS', `idleTimeoutSeconds must be 0 or an integer from 8 to 960, got ${idle}`);
+    }
     const names = paramNamesOf(pattern);
     const rs: RouteState<A, I> = { pattern, route, run: compose(route.pipeline) };
     const maxPayload = route.maxPayloadBytes ?? 1024 * 1024;
@@ -1003,7 +1071,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
           clearTimeout(timer);
         }
       }
-      const reason = (copts.reason ?? 'server shutting down').slice(0, 120);
+      const reason = closeReasonOf(copts.reason ?? 'server shutting down');
       let closedSockets = 0;
       for (const c of [...conns]) {
         if (c.isOpen && c.ws !== undefined) {
@@ -1050,15 +1118,16 @@ export function createTransport(options: TransportOptions = {}): Transport {
     closeConnection,
     resume,
     position(room) {
-      const h = histories.get(room);
+      const h = historyOf(room, false);
       return h === undefined ? undefined : { room, offset: h.offset, epoch: h.epoch };
     },
     resetRoom(room) {
-      const h = historyFor(room);
+      const h = historyOf(room, true);
       if (h === undefined) return undefined;
       h.reset();
       return { room, offset: h.offset, epoch: h.epoch };
     },
+    forgetRoom,
     stats: () => ({ ...stats, connections: conns.size, rooms: rooms.size, inFlightFrames: inFlight }),
     close,
   };

@@ -103,4 +103,34 @@ describe('backpressure', () => {
     expect(t.stats().backpressureCloses).toBe(0);
     await t.close({ budgetMs: 1000 });
   });
+
+  it("delivers a broadcast before what a slow member's onClose publishes (regression: player_left reached the room before move)", async () => {
+    const conns: Connection<unknown, unknown>[] = [];
+    const { t, url } = await startTransport(
+      (t) =>
+        t.ws('/ws', {
+          upgrade: () => ({ rooms: ['r'] }),
+          onOpen: (c) => void conns.push(c),
+          onClose: (c, code) => void t.publish('r', { type: 'player_left', who: c.id, code }),
+          pipeline: [],
+        }),
+      { backpressure: { closeBytes: 256 * 1024 } },
+    );
+    const slow = await connectTestClient(`${url}/ws`);
+    const healthy = await connectTestClient(`${url}/ws`);
+    await until(() => conns.length === 2 && t.roomSize('r') === 2);
+    (slow.socket as unknown as { _socket: Socket })._socket.pause();
+    // personal frames until the slow socket is behind (something buffered, well under the bound)
+    const results: SendResult[] = [];
+    for (let i = 0; i < 4000 && !results.includes('buffered'); i++) results.push(t.send(conns[0]!, chunk));
+    expect(results.at(-1)).toBe('buffered');
+    const r = t.publish('r', { type: 'move', data: 'y'.repeat(300 * 1024) });
+    expect(r.recipients).toBe(1);
+    expect(conns[0]!.isOpen).toBe(false);
+    await healthy.waitFor((f) => f['type'] === 'player_left');
+    const order = healthy.frames.map((f) => (f as Record<string, unknown>)['type']).filter((type) => type !== 'blob');
+    expect(order).toEqual(['move', 'player_left']);
+    expect(healthy.frames.at(-1)).toMatchObject({ type: 'player_left', who: conns[0]!.id, code: 4008 });
+    await t.close({ budgetMs: 1000 });
+  });
 });

@@ -30,4 +30,23 @@ describe('heartbeat', () => {
       expect(() => t.ws('/ws', { idleTimeoutSeconds: 3, pipeline: [] })).toThrow(/idleTimeoutSeconds/);
     }).then(({ t }) => t.close());
   });
+
+  it('rejects idle timeouts above 960 s and non-integers (regression: 961 aborted the process in uWS at listen)', async () => {
+    const { t } = await startTransport((t) => {
+      for (const idle of [8.5, Number.NaN, 961, 3600, -1]) {
+        let error: unknown;
+        try {
+          t.ws(`/ws/${idle}`, { idleTimeoutSeconds: idle, pipeline: [] });
+        } catch (e) {
+          error = e;
+        }
+        expect(error, String(idle)).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining(`from 8 to 960, got ${idle}`) as unknown });
+      }
+      t.ws('/max', { idleTimeoutSeconds: 960, pipeline: [] });
+      t.ws('/off', { idleTimeoutSeconds: 0, pipeline: [] });
+    });
+    const c = await connectTestClient(`ws://127.0.0.1:${t.port}/max`);
+    await c.close();
+    await t.close();
+  });
 });

@@ -16,6 +16,8 @@ const bigJs = `console.log(${JSON.stringify('game '.repeat(2000))});\n`;
 let abortedCtx: HttpContext | undefined;
 let headStreamClosed: boolean | undefined;
 let releaseSlow!: () => void;
+const uploads: { settled: 'resolved' | 'rejected' | undefined; error: unknown }[] = [];
+const requests: { route: string; status: number }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ws-transport-static-'));
@@ -54,6 +56,18 @@ beforeAll(async () => {
         await new Promise<void>((r) => (releaseSlow = r));
         await ctx.json(200, { late: true });
       });
+      t.http.post('/api/upload', async (ctx) => {
+        const upload: (typeof uploads)[number] = { settled: undefined, error: undefined };
+        uploads.push(upload);
+        try {
+          await ctx.body();
+          upload.settled = 'resolved';
+        } catch (error) {
+          upload.error = error;
+          upload.settled = 'rejected';
+        }
+        await ctx.json(200, { ok: true });
+      });
       t.http.get('/api/both', (ctx) => ctx.json(200, { via: 'get' }));
       t.http.head('/api/both', (ctx) => {
         ctx.header('x-via', 'head');
@@ -70,7 +84,7 @@ beforeAll(async () => {
       t.http.static({ root: dir, exclude: ['/api/', '/ws', '/raw/'] });
       t.ws('/ws', { pipeline: [] });
     },
-    { http: { maxBodyBytes: 1024 } },
+    { http: { maxBodyBytes: 1024 }, metrics: { httpRequest: (_method, route, status) => void requests.push({ route, status }) } },
   );
   t = s.t;
   base = s.http;
@@ -154,6 +168,19 @@ describe('HTTP routes', () => {
     const after = await fetch(`${base}/api/rooms/1`);
     expect(after.status).toBe(200);
   });
+
+  it('rejects a pending body() with 499 CLOSED when the client aborts the upload (regression: it never settled)', async () => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n' + 'a'.repeat(100)));
+    s.on('error', () => undefined);
+    await until(() => uploads.length === 1, 5000, 'the handler to start');
+    s.destroy();
+    await until(() => uploads[0]!.settled !== undefined, 5000, 'the body promise to settle');
+    expect(uploads[0]!.settled).toBe('rejected');
+    expect(uploads[0]!.error).toBeInstanceOf(HttpError);
+    expect(uploads[0]!.error).toMatchObject({ status: 499, code: 'CLOSED' });
+    await until(() => requests.some((r) => r.route === '/api/upload'), 5000, 'the request metric');
+    expect(requests.filter((r) => r.route === '/api/upload')).toEqual([{ route: '/api/upload', status: 499 }]);
+  });
 });
 
 describe('HEAD on routes', () => {
@@ -207,6 +234,16 @@ describe('static files', () => {
     const spelt = await fetch(`${base}/%61pi/nothing`);
     expect(spelt.status).toBe(404);
     expect(await spelt.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('keeps excluded prefixes for paths that normalise into them (regression: //api/nope got index.html)', async () => {
+    for (const p of ['//api/nope', '/./api/nope', '/x/../api/nope', '//ws', '/%2e/api/nope', '//raw/x']) {
+      const res = await raw(`GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(res.split('\r\n')[0], p).toBe('HTTP/1.1 404 Not Found');
+      expect(res.toLowerCase(), p).toContain('content-type: application/json');
+    }
+    const file = await raw('GET /x/../favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(file.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 
   it('never follows a link out of the root, never serves hidden files; .well-known and links inside the root are served', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { connectTestClient, type TestClient } from '../src/testing/index.js';
-import { standardPipeline, type ResumeResult } from '../src/index.js';
+import type { Socket } from 'node:net';
+import { createTransport, standardPipeline, type Connection, type ResumeResult, type TransportOptions } from '../src/index.js';
 import { startTransport, until } from './helpers.js';
 
 type Frame = Record<string, unknown>;
 
-async function setup(historySize: number) {
+async function setup(historySize: number, options: Omit<TransportOptions, 'resume'> & { resume?: Partial<NonNullable<TransportOptions['resume']>> } = {}) {
   const s = await startTransport(
     (t) => {
       t.ws('/ws/:room', {
@@ -25,7 +26,7 @@ async function setup(historySize: number) {
         }),
       });
     },
-    { resume: { historySize } },
+    { ...options, resume: { historySize, ...options.resume } },
   );
   return s;
 }
@@ -117,5 +118,74 @@ describe('resume', () => {
     expect(await c.waitFor((f) => f['type'] === 'snapshot')).toMatchObject({ reason: 'epoch_changed' });
     await c.close();
     await second.t.close({ budgetMs: 1000 });
+  });
+
+  it('drops the history of a room that has had no members for longer than the retention (regression: histories were never freed)', async () => {
+    let clock = 1_000;
+    const { t, url } = await setup(10, { now: () => clock, resume: { retentionMs: 60_000 } });
+    t.publish('nobody', { type: 'move', n: 1 });
+    const a = await connectTestClient(`${url}/ws/busy`);
+    a.send({ type: 'join' });
+    await a.waitFor((f) => f['type'] === 'joined');
+    const before = t.publish('busy', { type: 'move', n: 1 }).position!;
+
+    clock += 60_001;
+    expect(t.position('nobody')).toBeUndefined();
+    // a room with members keeps its history however long
+    expect(t.position('busy')).toEqual(before);
+
+    await a.close();
+    await until(() => t.roomSize('busy') === 0);
+    clock += 60_000;
+    expect(t.position('busy')).toEqual(before);
+    clock += 1;
+    expect(t.position('busy')).toBeUndefined();
+    const b = await connectTestClient(`${url}/ws/busy`);
+    b.send({ type: 'resume', since: before.offset, epoch: before.epoch });
+    expect(await b.waitFor((f) => f['type'] === 'snapshot')).toEqual({ type: 'snapshot', offset: 0, reason: 'unknown_room' });
+    await b.close();
+    await t.close({ budgetMs: 1000 });
+  });
+
+  it('keeps at most maxRooms histories, dropping the least recently published-to; forgetRoom drops one at once', async () => {
+    const t = createTransport({ resume: { historySize: 10, maxRooms: 2 } });
+    t.publish('a', { type: 'move' });
+    t.publish('b', { type: 'move' });
+    t.publish('a', { type: 'move' });
+    t.publish('c', { type: 'move' });
+    expect(t.position('b')).toBeUndefined();
+    expect([t.position('a')?.offset, t.position('c')?.offset]).toEqual([2, 1]);
+    const old = t.position('a')!;
+    expect(t.forgetRoom('a')).toBe(true);
+    expect(t.forgetRoom('a')).toBe(false);
+    expect(t.position('a')).toBeUndefined();
+    const again = t.publish('a', { type: 'move' }).position!;
+    expect(again.offset).toBe(1);
+    expect(again.epoch).not.toBe(old.epoch);
+    expect(() => createTransport({ resume: { historySize: 1, maxRooms: 0 } })).toThrow(/maxRooms/);
+    expect(() => createTransport({ resume: { historySize: 1, retentionMs: Number.NaN } })).toThrow(/retentionMs/);
+    await t.close({ budgetMs: 1000 });
+  });
+
+  it('answers closed, not recovered, when the replay closes the socket as a slow consumer (regression: reported recovered)', async () => {
+    let conn: Connection<unknown, unknown> | undefined;
+    const closes: number[] = [];
+    const { t, url } = await startTransport(
+      (t) => t.ws('/ws', { onOpen: (c) => void (conn = c), onClose: (_c, code) => void closes.push(code), pipeline: [] }),
+      { resume: { historySize: 512 }, backpressure: { closeBytes: 256 * 1024 } },
+    );
+    const first = t.publish('g', { type: 'move', n: 0 }).position!;
+    for (let n = 1; n < 512; n++) t.publish('g', { type: 'move', n, data: 'z'.repeat(32 * 1024) });
+    const c = await connectTestClient(`${url}/ws`);
+    await until(() => conn !== undefined);
+    (c.socket as unknown as { _socket: Socket })._socket.pause();
+    const r = t.resume(conn!, { room: 'g', since: first.offset, epoch: first.epoch });
+    expect(r).toEqual({ recovered: false, reason: 'closed', epoch: first.epoch, offset: 512 });
+    expect(conn!.isOpen).toBe(false);
+    expect(t.roomSize('g')).toBe(0);
+    expect(closes).toEqual([4008]);
+    (c.socket as unknown as { _socket: Socket })._socket.resume();
+    expect((await c.closed).code).toBe(4008);
+    await t.close({ budgetMs: 1000 });
   });
 });

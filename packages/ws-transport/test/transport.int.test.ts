@@ -240,6 +240,32 @@ describe('rooms and sends', () => {
     expect(t.connectionCount()).toBe(0);
   });
 
+  it('cuts a long non-ASCII close reason to 123 bytes on a character boundary (regression: the client saw 1006)', async () => {
+    const { t, url } = await start((t) => {
+      t.ws('/ws', {
+        pipeline: standardPipeline({
+          handler: (ctx) => {
+            t.closeConnection(ctx.conn, 4000, String(ctx.message['reason']));
+          },
+        }),
+      });
+    });
+    const accented = await connectTestClient(`${url}/ws`);
+    accented.send({ type: 'bye', reason: 'é'.repeat(100) });
+    expect(await accented.closed).toEqual({ code: 4000, reason: 'é'.repeat(61) });
+    const emoji = await connectTestClient(`${url}/ws`);
+    emoji.send({ type: 'bye', reason: `x${'😀'.repeat(40)}` });
+    expect(await emoji.closed).toEqual({ code: 4000, reason: `x${'😀'.repeat(30)}` });
+    const shutdown = await connectTestClient(`${url}/ws`);
+    await until(() => t.connectionCount() === 1);
+    await t.close({ budgetMs: 1000, reason: 'redémarrage '.repeat(20) });
+    const closed = await shutdown.closed;
+    expect(closed.code).toBe(1001);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+    expect('redémarrage '.repeat(20).startsWith(closed.reason)).toBe(true);
+    expect(Buffer.byteLength(closed.reason)).toBeGreaterThan(120);
+  });
+
   it('speaks msgpack binary frames to clients that choose it, JSON to the others, in one room', async () => {
     const { url } = await start((t) => {
       t.ws('/ws', {

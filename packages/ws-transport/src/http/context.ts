@@ -36,7 +36,7 @@ export interface HttpContext {
   readonly responded: boolean;
   /** The status that was (or will be) sent. */
   readonly statusCode: number;
-  /** The request body (bounded by `maxBodyBytes`; a 413 is sent when it is exceeded). */
+  /** The request body (bounded by `maxBodyBytes`; a 413 is sent when it is exceeded). Rejects with a 499 `CLOSED` `HttpError` when the client aborts. */
   body(): Promise<Buffer>;
   /** The request body parsed as JSON (400 `INVALID_BODY` when it is not). */
   readJson<T = unknown>(): Promise<T>;
@@ -55,10 +55,19 @@ export interface HttpContext {
   stream(status: number, contentType: string): HttpStream;
 }
 
-/** A response written in chunks. */
+/**
+ * A response written in chunks. Mind backpressure: when `write` returns false, wait for `drain()` before
+ * writing more, or the unsent chunks pile up in memory for a client that does not read.
+ *
+ * @example
+ * for (const chunk of chunks) if (!stream.write(chunk)) await stream.drain();
+ * stream.end();
+ */
 export interface HttpStream {
-  /** Writes a chunk; false once the stream is closed (the client left, `end()`, or shutdown). */
+  /** Writes a chunk; false when it had to be buffered (the client is behind: await `drain()`) or the stream is closed (nothing written). */
   write(chunk: string | Uint8Array): boolean;
+  /** Resolves when the client can take more after a `write` returned false (at once when nothing waits), or when the stream closes. */
+  drain(): Promise<void>;
   /** Ends the response (idempotent). */
   end(): void;
   /** True once the stream closed. */
@@ -109,6 +118,7 @@ export class HttpContextImpl implements HttpContext {
   /** Writes started asynchronously (gzip) that the router waits for. */
   pending: Promise<void> | undefined;
   private abortHooks: (() => void)[] = [];
+  private rejectBody: ((error: HttpError) => void) | undefined;
 
   constructor(
     private readonly res: HttpResponse,
@@ -135,7 +145,11 @@ export class HttpContextImpl implements HttpContext {
     this.log = settings.logger.child({ correlationId: this.correlationId });
     res.onAborted(() => {
       this.aborted = true;
+      if (!this.responded) this.statusCode = 499;
       this.responded = true;
+      // A body still arriving never will: fail the promise a handler may be awaiting (no-op once it settled).
+      this.rejectBody?.(new HttpError(499, 'CLOSED', 'request aborted'));
+      this.rejectBody = undefined;
       const hooks = this.abortHooks;
       this.abortHooks = [];
       for (const h of hooks) h();
@@ -164,6 +178,7 @@ export class HttpContextImpl implements HttpContext {
       return;
     }
     this.bodyPromise = new Promise<Buffer>((resolve, reject) => {
+      this.rejectBody = reject;
       const chunks: Buffer[] = [];
       let size = 0;
       let failed = false;
@@ -270,10 +285,19 @@ export class HttpContextImpl implements HttpContext {
     this.responded = true;
     this.statusCode = status;
     const listeners: (() => void)[] = [];
+    /** The last write was buffered and uWS has not said the socket is writable since. */
+    let backpressured = false;
+    let drainWaiters: (() => void)[] = [];
+    const drained = (): void => {
+      const waiters = drainWaiters;
+      drainWaiters = [];
+      for (const w of waiters) w();
+    };
     let closed = this.aborted;
     const close = () => {
       if (closed) return;
       closed = true;
+      drained();
       for (const l of listeners.splice(0)) l();
     };
     this.abortHooks.push(close);
@@ -286,7 +310,14 @@ export class HttpContextImpl implements HttpContext {
         this.res.writeHeader('cache-control', 'no-cache');
         // HEAD: the headers are the whole answer; the stream is closed at once (writes return false).
         if (head) this.res.endWithoutBody(undefined, this.settings.closing());
-        else this.res.write('');
+        else {
+          this.res.write('');
+          this.res.onWritable(() => {
+            backpressured = false;
+            drained();
+            return true;
+          });
+        }
       });
     }
     if (head) close();
@@ -295,9 +326,13 @@ export class HttpContextImpl implements HttpContext {
       write: (chunk) => {
         if (closed || this.aborted) return false;
         res.cork(() => {
-          res.write(chunk);
+          backpressured = !res.write(chunk);
         });
-        return true;
+        return !backpressured;
+      },
+      drain: () => {
+        if (closed || !backpressured) return Promise.resolve();
+        return new Promise<void>((resolve) => drainWaiters.push(resolve));
       },
       end: () => {
         if (closed) return;

@@ -13,7 +13,7 @@ export interface StaticFilesOptions {
   root: string;
   /** File served for unknown paths that look like app routes (no extension); `false` for none. Default `'index.html'`. */
   spaFallback?: string | false;
-  /** Path prefixes never answered by the static handler or the SPA fallback (404 JSON instead). Default `['/api/', '/ws']`. */
+  /** Path prefixes never answered by the static handler or the SPA fallback (404 JSON instead), matched on the raw, decoded and normalised path. Default `['/api/', '/ws']`. */
   exclude?: readonly string[];
   /** Cache-Control per file (path relative to root). Default: `no-cache` for HTML, a year `immutable` for hashed names, an hour otherwise. */
   cacheControl?: (relativePath: string) => string;
@@ -112,8 +112,8 @@ export class StaticFiles {
   async serve(ctx: HttpContextImpl): Promise<boolean> {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return false;
     const decoded = decodePath(ctx.path);
-    // Excluded prefixes hold however they are spelt (`/%61pi/` is `/api/`).
-    if (decoded === undefined || this.excluded(ctx.path) || this.excluded(decoded)) return false;
+    // Excluded prefixes hold however they are spelt (`/%61pi/` is `/api/`, and so are `//api/` and `/x/../api/`).
+    if (decoded === undefined || this.excluded(ctx.path) || this.excluded(decoded) || this.excluded(path.posix.normalize(decoded))) return false;
     const rel = this.resolve(decoded);
     if (rel === undefined) return false;
     let file = await this.load(rel);
