@@ -96,20 +96,30 @@ export async function loadState<State, Event>(
   options: LoadStateOptions<State, Event>,
 ): Promise<LoadedState<State>> {
   const codec = options.codec ?? defaultCodec<Event>();
-  let state = initial(options.decider.initialState);
-  let version = 0;
-  let fromSnapshot = false;
   if (options.useSnapshots !== false) {
     const snap = await options.store.loadSnapshot<State>(options.streamId, {
       schemaVersion: options.snapshotSchemaVersion ?? 1,
     });
     if (snap) {
-      state = snap.state;
-      version = snap.version;
-      fromSnapshot = true;
+      const loaded = await catchUp(options, codec, {
+        state: snap.state,
+        version: snap.version,
+        fromSnapshot: true,
+      });
+      // A snapshot ahead of the stream (saved for versions never appended, or the stream restored from an
+      // older export) would make every append conflict: it is checked only when no event followed it.
+      if (
+        loaded.version > snap.version ||
+        (await options.store.streamVersion(options.streamId)) >= snap.version
+      )
+        return loaded;
     }
   }
-  return catchUp(options, codec, { state, version, fromSnapshot });
+  return catchUp(options, codec, {
+    state: initial(options.decider.initialState),
+    version: 0,
+    fromSnapshot: false,
+  });
 }
 
 async function catchUp<State, Event>(

@@ -8,6 +8,8 @@ export const eventStoreTables = {
   snapshots: 'es_snapshots',
   checkpoints: 'es_checkpoints',
   deadLetters: 'es_dead_letters',
+  /** PostgreSQL only: the transaction ids of events removed by compaction, by position. */
+  compactedPositions: 'es_compacted_positions',
 } as const;
 
 async function init(db: Kysely<unknown>, caps: Capabilities): Promise<void> {
@@ -79,10 +81,25 @@ async function init(db: Kysely<unknown>, caps: Capabilities): Promise<void> {
 }
 
 /**
+ * PostgreSQL: where removed events stood in the (transaction id, position) order, so a checkpoint or a
+ * reader's `after` naming one still resumes at the right place (nothing skipped).
+ */
+async function compactedPositions(db: Kysely<unknown>, caps: Capabilities): Promise<void> {
+  if (!caps.transactionIds) return;
+  await sql`create table es_compacted_positions (
+    position bigint primary key,
+    transaction_id xid8 not null
+  )`.execute(db);
+}
+
+/**
  * The event store's migrations, to run with `migrate(db, [eventStoreMigrations, ...yours])` from
  * `@game/persistence` (the set is named `event-store`).
  */
 export const eventStoreMigrations: MigrationSet = {
   name: 'event-store',
-  migrations: [{ name: '001_init', up: init }],
+  migrations: [
+    { name: '001_init', up: init },
+    { name: '002_compacted_positions', up: compactedPositions },
+  ],
 };

@@ -180,7 +180,11 @@ export interface SubscriptionHealth {
 /** A running catch-up subscription. */
 export interface Subscription {
   readonly name: string;
-  /** Resolves once every event up to `position` (default: the current head) has been processed. */
+  /**
+   * Resolves once every event up to `position` in the global order (e.g. an append's `lastPosition`) has
+   * been processed, waiting for it to be written if need be; without a position, once every event committed
+   * before the call has. Rejects when the subscription stops first.
+   */
   waitFor(position?: number): Promise<void>;
   health(): Promise<SubscriptionHealth>;
   /** Stops after the event in hand; resolves when stopped. */
@@ -246,7 +250,7 @@ export interface EventStore {
   listStreams(options?: { after?: string; limit?: number; prefix?: string }): Promise<StreamInfo[]>;
   /** The highest global position written (0: empty store). */
   headPosition(): Promise<number>;
-  /** Saves (replaces) the stream's snapshot. */
+  /** Saves (replaces) the stream's snapshot; refuses a version above the stream's. */
   saveSnapshot(snapshot: SnapshotInput): Promise<void>;
   /** The stream's snapshot, or null when there is none or its schema version differs. */
   loadSnapshot<State = unknown>(

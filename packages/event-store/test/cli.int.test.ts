@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,9 @@ async function cli(...argv: string[]) {
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'es-cli-'));
   url = `sqlite:${path.join(dir, 'events.db')}`;
-  expect((await cli('migrate')).stdout).toBe('applied event-store/001_init\n');
+  expect((await cli('migrate')).stdout).toBe(
+    'applied event-store/001_init\napplied event-store/002_compacted_positions\n',
+  );
   db = await createDatabase(url);
   store = createEventStore({ db });
   await store.append(
@@ -197,5 +199,26 @@ describe('game-events CLI', () => {
     expect(help.stdout).toContain('replay');
     expect((await cli('dlq', '--help')).stdout).toContain('retry');
     expect(existsSync(path.join(dir, 'events.db'))).toBe(true);
+  });
+
+  it('read-only commands on a mistyped sqlite: path create nothing (exit 2); an unsupported URL is bad usage', async () => {
+    const typo = path.join(dir, 'typo', 'evnets.db');
+    for (const argv of [['read', 'room-1'], ['verify'], ['streams'], ['export']]) {
+      const r = await cli('--db', `sqlite:${typo}`, ...argv);
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.stderr).toContain(`no database at ${typo}`);
+    }
+    expect(existsSync(path.join(dir, 'typo'))).toBe(false);
+    const mysql = await cli('--db', 'mysql://x', 'streams');
+    expect(mysql.code).toBe(2);
+    expect(mysql.stderr).toContain('Unsupported database URL');
+  });
+
+  it('import names the line that is not an event', async () => {
+    writeFileSync(path.join(dir, 'bad.ndjson'), '\nnull\n');
+    const r = await cli('import', 'bad.ndjson');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bad.ndjson:2: not an event object (got null)');
+    expect(await store.headPosition()).toBe(5);
   });
 });

@@ -119,6 +119,60 @@ describe('gap-safe global order on PostgreSQL', () => {
     expect(tailOnly(await readEverything(seen[cut]!.position))).toEqual(ids.slice(cut + 1));
   });
 
+  it('resuming after a position that compaction removed, or that was rolled back, skips no event of an overlapping transaction', async () => {
+    const own = await createPgSchema('es_gap_compact');
+    const odb = await createDatabase(own.url);
+    const s = createEventStore({ db: odb });
+    try {
+      await migrate(odb, [eventStoreMigrations]);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let began!: () => void;
+      const begun = new Promise<void>((r) => (began = r));
+      let c2 = 0;
+      // An older transaction that writes again after a younger one committed: positions and transaction
+      // ids then disagree about the order.
+      const older = transaction(odb, async () => {
+        await s.append('C', [{ id: 'c1', type: 't', data: {} }]);
+        began();
+        await gate;
+        await s.append('E', [{ id: 'e2', type: 't', data: {} }]);
+        c2 = (await s.append('C', [{ id: 'c2', type: 't', data: {} }])).lastPosition;
+      });
+      await begun;
+      await s.append('R', [{ id: 'r', type: 't', data: {} }]);
+      let rolledBack = 0;
+      await transaction(odb, async () => {
+        rolledBack = (await s.append('X', [{ id: 'x', type: 't', data: {} }])).lastPosition;
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      release();
+      await older;
+      await s.append('C', [{ id: 'c3', type: 't', data: {} }]);
+      const ids = (events: RecordedEvent[]) => events.map((e) => e.id);
+      expect(ids(await s.readAll())).toEqual(['c1', 'e2', 'c2', 'r', 'c3']);
+      expect(rolledBack).toBeLessThan(c2);
+      // A position never stored resumes conservatively: everything stored after it, perhaps some again.
+      expect(ids(await s.readAll({ after: rolledBack }))).toEqual(['e2', 'c2', 'r', 'c3']);
+
+      // c2 is its transaction's last event, and every later position belongs to a younger transaction than
+      // r's: only the transaction id recorded at compaction tells that r comes after c2.
+      await s.compact('C', { fold: () => ({}), archive: () => undefined });
+      const rest = ['r', 'C:compacted:3'];
+      expect(ids(await s.readAll({ after: c2 }))).toEqual(rest);
+      // A subscription whose checkpoint is the removed c2.
+      const seen: string[] = [];
+      const sub = s.subscribe({ name: 'resume', from: c2, handler: (e) => void seen.push(e.id) });
+      await sub.waitFor();
+      expect(seen).toEqual(rest);
+      expect((await sub.health()).lag).toBe(0);
+    } finally {
+      await s.close();
+      await odb.close();
+      await own.drop();
+    }
+  });
+
   it('a subscription following concurrent writers delivers each event once', async () => {
     const delivered: string[] = [];
     const sub = store.subscribe({

@@ -24,7 +24,7 @@ afterAll(async () => {
 describeEventStoreConformance(
   'postgres',
   async (options) => {
-    await sql`truncate es_events, es_streams, es_snapshots, es_checkpoints, es_dead_letters restart identity`.execute(
+    await sql`truncate es_events, es_streams, es_snapshots, es_checkpoints, es_dead_letters, es_compacted_positions restart identity`.execute(
       db.kysely,
     );
     return {

@@ -14,16 +14,17 @@ function flakyPort(log: RecordedEvent[]) {
       }
       return Promise.resolve({ events: log.filter((e) => e.position > after).slice(0, limit), fence: 0n });
     },
-    mark: () => Promise.resolve(0n),
+    waitTarget: () => Promise.resolve({ position: log.length }),
+    reached: (c, target) => Promise.resolve(!('position' in target) || c >= target.position),
     head: () => (state.down ? fail() : Promise.resolve(log.length)),
     tail: () => Promise.resolve(log.length),
     lag: (c) => (state.down ? fail() : Promise.resolve(log.filter((e) => e.position > c).length)),
     loadCheckpoint: () => Promise.resolve(state.checkpoint),
-    saveCheckpoint: (_n, p) => {
-      state.checkpoint = p;
-      return Promise.resolve();
+    createCheckpoint: (_n, p) => {
+      state.checkpoint ??= p;
+      return Promise.resolve(state.checkpoint);
     },
-    deliver: async (_n, p, handle) => {
+    deliver: async (_n, _from, p, handle) => {
       await handle();
       state.checkpoint = p;
     },

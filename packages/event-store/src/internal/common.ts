@@ -8,6 +8,7 @@ import type {
   EventMetadata,
   EventStoreOptions,
   ExpectedVersion,
+  ExportedEvent,
   ReadStreamOptions,
 } from '../types.js';
 
@@ -22,13 +23,31 @@ export interface PreparedEvent {
   schemaVersion: number;
 }
 
-export function validateStreamId(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 500) {
+// PostgreSQL text and jsonb cannot hold U+0000 nor a lone surrogate (pg would fail, or silently store U+FFFD):
+// every backend refuses them, so a store behaves the same on all three.
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string) => text.includes('\u0000') || loneSurrogate.test(text);
+// In JSON.stringify's output both appear only as escapes: \u0000, or \ud800-\udfff (pairs are written as is).
+const unstorableEscape = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
+
+/** Throws unless `value` is a non-empty string PostgreSQL can store as text. */
+export function validateText(value: unknown, what: string, maxLength = Infinity): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     throw new InvalidArgumentError(
-      'streamId',
-      `must be a non-empty string of at most 500 characters, got ${JSON.stringify(streamId)}`,
+      what,
+      `must be a non-empty string${maxLength < Infinity ? ` of at most ${maxLength} characters` : ''}, got ${JSON.stringify(value)}`,
     );
   }
+  if (unstorable(value)) {
+    throw new InvalidArgumentError(
+      what,
+      `must not contain U+0000 or a lone surrogate, got ${JSON.stringify(value)}`,
+    );
+  }
+}
+
+export function validateStreamId(streamId: unknown): asserts streamId is string {
+  validateText(streamId, 'streamId', 500);
 }
 
 export function validateExpected(expected: unknown): asserts expected is ExpectedVersion {
@@ -64,12 +83,8 @@ export function prepareEvents(
   return events.map((e, i) => {
     if (e === null || typeof e !== 'object')
       throw new InvalidArgumentError(`events[${i}]`, 'must be an object');
-    if (typeof e.type !== 'string' || e.type.length === 0) {
-      throw new InvalidArgumentError(`events[${i}].type`, 'must be a non-empty string');
-    }
-    if (e.id !== undefined && (typeof e.id !== 'string' || e.id.length === 0)) {
-      throw new InvalidArgumentError(`events[${i}].id`, 'must be a non-empty string when given');
-    }
+    validateText(e.type, `events[${i}].type`);
+    if (e.id !== undefined) validateText(e.id, `events[${i}].id`);
     const id = e.id ?? randomUUID();
     if (seen.has(id)) throw new InvalidArgumentError(`events[${i}].id`, `duplicate id "${id}" in one batch`);
     seen.add(id);
@@ -91,7 +106,8 @@ export function prepareEvents(
   });
 }
 
-function toJson(value: unknown, what: string): string {
+/** JSON text of a payload, metadata or snapshot state, refused when JSON or PostgreSQL's jsonb cannot hold it. */
+export function toJson(value: unknown, what: string): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -100,7 +116,49 @@ function toJson(value: unknown, what: string): string {
   }
   if (json === undefined)
     throw new InvalidArgumentError(what, 'must be JSON-serialisable (got undefined or a function)');
+  // `includes` first: the regular expression runs only for the rare text with a \u escape.
+  if (json.includes('\\u') && unstorableEscape.test(json)) {
+    throw new InvalidArgumentError(what, 'strings must not contain U+0000 or a lone surrogate');
+  }
   return json;
+}
+
+/** An imported event's checked fields (the version is checked by the backend against the stream). */
+export interface CheckedImport {
+  dataJson: string;
+  metadataJson: string;
+  recordedAt: Date;
+}
+
+/**
+ * Checks a batch of exported events as every backend stores them: an object, stream id, id, type,
+ * integer schema version, JSON data and metadata, an ISO time, no id twice in one stream.
+ */
+export function checkImport(events: readonly ExportedEvent[]): CheckedImport[] {
+  if (!(events instanceof Array)) throw new InvalidArgumentError('events', 'must be an array');
+  const ids = new Map<string, Set<string>>();
+  return events.map((e: unknown, i) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      throw new InvalidArgumentError(`events[${i}]`, `must be an event object, got ${JSON.stringify(e)}`);
+    const ex = e as ExportedEvent;
+    validateStreamId(ex.streamId);
+    validateText(ex.id, `events[${i}].id`);
+    validateText(ex.type, `events[${i}].type`);
+    if (!Number.isSafeInteger(ex.schemaVersion) || ex.schemaVersion < 1)
+      throw new InvalidArgumentError(`events[${i}].schemaVersion`, 'must be an integer >= 1');
+    if (ex.data === undefined) throw new InvalidArgumentError(`events[${i}].data`, 'missing');
+    const dataJson = toJson(ex.data, `events[${i}].data`);
+    const metadataJson = toJson(ex.metadata ?? {}, `events[${i}].metadata`);
+    const recordedAt = new Date(typeof ex.recordedAt === 'string' ? ex.recordedAt : Number.NaN);
+    if (Number.isNaN(recordedAt.getTime()))
+      throw new InvalidArgumentError(`events[${i}].recordedAt`, 'must be an ISO time');
+    const seen = ids.get(ex.streamId) ?? new Set<string>();
+    ids.set(ex.streamId, seen);
+    if (seen.has(ex.id))
+      throw new InvalidArgumentError(`events[${i}].id`, `duplicate id "${ex.id}" in stream "${ex.streamId}"`);
+    seen.add(ex.id);
+    return { dataJson, metadataJson, recordedAt };
+  });
 }
 
 export function validateReadStream(options: ReadStreamOptions | undefined): void {
@@ -126,6 +184,52 @@ export function validatePositionAndLimit(after: unknown, limit: unknown): void {
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
     throw new InvalidArgumentError('limit', `must be an integer >= 1, got ${JSON.stringify(limit)}`);
   }
+}
+
+export function validateListStreams(
+  options: { after?: unknown; limit?: unknown; prefix?: unknown } | undefined,
+): void {
+  if (!options) return;
+  if (
+    options.limit !== undefined &&
+    (typeof options.limit !== 'number' || !Number.isSafeInteger(options.limit) || options.limit < 0)
+  ) {
+    throw new InvalidArgumentError('limit', `must be an integer >= 0, got ${JSON.stringify(options.limit)}`);
+  }
+  for (const k of ['after', 'prefix'] as const) {
+    const v = options[k];
+    if (v !== undefined && (typeof v !== 'string' || unstorable(v)))
+      throw new InvalidArgumentError(
+        k,
+        `must be a string without U+0000 or a lone surrogate, got ${JSON.stringify(v)}`,
+      );
+  }
+}
+
+export function validateUpToVersion(upToVersion: unknown): void {
+  if (
+    upToVersion !== undefined &&
+    (typeof upToVersion !== 'number' || !Number.isSafeInteger(upToVersion) || upToVersion < 0)
+  ) {
+    throw new InvalidArgumentError(
+      'upToVersion',
+      `must be a version >= 0, got ${JSON.stringify(upToVersion)}`,
+    );
+  }
+}
+
+/** Splits `items` into runs of at most `size` (a statement's bind parameters are limited: 65,535 on PostgreSQL). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The largest of `values` (no spread: a batch may hold more values than a call takes arguments). */
+export function maxOf(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
 }
 
 export function defaultBackoff(attempt: number): number {

@@ -21,14 +21,25 @@ import type {
   Subscription,
 } from '../types.js';
 import {
+  checkImport,
+  chunks,
+  maxOf,
   prepareEvents,
+  toJson,
   validateExpected,
+  validateListStreams,
   validatePositionAndLimit,
   validateReadStream,
   validateStreamId,
+  validateUpToVersion,
   type PreparedEvent,
 } from './common.js';
-import { startSubscription, type FencedBatch, type SubscriptionPort } from './subscription-runner.js';
+import {
+  CheckpointConflictError,
+  startSubscription,
+  type FencedBatch,
+  type SubscriptionPort,
+} from './subscription-runner.js';
 import { createPgListener, type AppendListener } from '../postgres/listener.js';
 import { createFastPostgresAppend, fastPostgresAppendApplies } from '../postgres/fast-append.js';
 import { createFastSqliteAppend } from '../sqlite/fast-append.js';
@@ -88,6 +99,9 @@ const eventColumns = [
   'schema_version',
   'recorded_at',
 ] as const;
+
+// Rows per statement: 8 parameters a row stays far below PostgreSQL's 65,535 bind parameters (and SQLite's 32,766).
+const ROWS_PER_STATEMENT = 1000;
 
 // In-process wake-ups, per database: subscriptions on any store over the same database hear appends.
 const localListeners = new WeakMap<Database, Set<() => void>>();
@@ -151,14 +165,20 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     return row ? Number(row.version) : 0;
   };
 
-  const existingRows = async (streamId: string, ids: string[]): Promise<EventRow[]> =>
-    await x()
-      .selectFrom('es_events')
-      .select(eventColumns)
-      .where('stream_id', '=', streamId)
-      .where('event_id', 'in', ids)
-      .orderBy('version')
-      .execute();
+  const existingRows = async (streamId: string, ids: string[]): Promise<EventRow[]> => {
+    const rows: EventRow[] = [];
+    for (const part of chunks(ids, ROWS_PER_STATEMENT)) {
+      rows.push(
+        ...((await x()
+          .selectFrom('es_events')
+          .select(eventColumns)
+          .where('stream_id', '=', streamId)
+          .where('event_id', 'in', part)
+          .execute()) as EventRow[]),
+      );
+    }
+    return rows.sort((a, b) => Number(a.version) - Number(b.version));
+  };
 
   /** The result of an append that stored `prepared` as the versions up to `newVersion`, at `positions` (in order). */
   const writtenResult = (
@@ -172,7 +192,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     return {
       streamId,
       nextExpectedVersion: newVersion,
-      lastPosition: Math.max(...positions),
+      lastPosition: maxOf(positions),
       events: prepared.map((e, i) =>
         upcasters.apply({
           id: e.id,
@@ -233,7 +253,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     return {
       streamId,
       nextExpectedVersion: await streamVersionIn(streamId),
-      lastPosition: Math.max(...events.map((e) => e.position)),
+      lastPosition: maxOf(events.map((e) => e.position)),
       events,
       duplicate: true,
     };
@@ -262,33 +282,39 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     }
     const first = newVersion - count + 1;
     const recordedAt = timeIn(now);
-    let insert = x()
-      .insertInto('es_events')
-      .values(
-        prepared.map((e, i) => ({
-          stream_id: streamId,
-          version: first + i,
-          event_id: e.id,
-          type: e.type,
-          data: jsonIn(e.dataJson),
-          metadata: jsonIn(e.metadataJson),
-          schema_version: e.schemaVersion,
-          recorded_at: recordedAt,
-        })),
-      );
-    // With caller ids, a retry is recognised by the insert itself (no separate look-up round trip): ids
-    // already stored are skipped, and then the claim and any rows written are undone. The stream row is
-    // locked by the claim, so a concurrent retry has committed or waits.
-    if (callerIds.length > 0) insert = insert.onConflict((oc) => oc.columns(['stream_id', 'event_id']).doNothing());
-    const inserted = (await insert.returning(['position', 'version']).execute()) as Array<{
-      position: number | string;
-      version: number | string;
-    }>;
+    const inserted: Array<{ position: number | string; version: number | string }> = [];
+    // In runs of rows (one statement's bind parameters are limited), all inside this transaction.
+    for (const [k, part] of chunks(prepared, ROWS_PER_STATEMENT).entries()) {
+      let insert = x()
+        .insertInto('es_events')
+        .values(
+          part.map((e, i) => ({
+            stream_id: streamId,
+            version: first + k * ROWS_PER_STATEMENT + i,
+            event_id: e.id,
+            type: e.type,
+            data: jsonIn(e.dataJson),
+            metadata: jsonIn(e.metadataJson),
+            schema_version: e.schemaVersion,
+            recorded_at: recordedAt,
+          })),
+        );
+      // With caller ids, a retry is recognised by the insert itself (no separate look-up round trip): ids
+      // already stored are skipped, and then the claim and any rows written are undone. The stream row is
+      // locked by the claim, so a concurrent retry has committed or waits.
+      if (callerIds.length > 0)
+        insert = insert.onConflict((oc) => oc.columns(['stream_id', 'event_id']).doNothing());
+      inserted.push(...((await insert.returning(['position', 'version']).execute()) as typeof inserted));
+    }
     if (inserted.length < count) {
-      if (inserted.length > 0) {
+      for (const part of chunks(inserted, ROWS_PER_STATEMENT)) {
         await x()
           .deleteFrom('es_events')
-          .where('position', 'in', inserted.map((r) => Number(r.position)))
+          .where(
+            'position',
+            'in',
+            part.map((r) => Number(r.position)),
+          )
           .execute();
       }
       await x()
@@ -313,11 +339,24 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     );
   };
 
-  /** The (transaction id, position) pair `after` stands for in the fenced global order. */
-  const afterTx = (after: number) =>
+  /** The transaction id of the event at `position`, also when compaction removed it (null: never stored). */
+  const storedTx = (position: number) =>
     sql`coalesce(
-      (select transaction_id from es_events where position = ${after}),
-      (select max(transaction_id) from es_events where position <= ${after}),
+      (select transaction_id from es_events where position = ${position}),
+      (select transaction_id from es_compacted_positions where position = ${position}))`;
+
+  /**
+   * The transaction id `after` stands for in the fenced global order. A position never stored (a rolled-back
+   * append) resolves at or before every later stored position: a resume may deliver again, never skip.
+   */
+  const afterTx = (after: number) =>
+    after <= 0
+      ? sql`'0'::xid8`
+      : sql`coalesce(
+      ${storedTx(after)},
+      least(
+        (select max(transaction_id) from es_events where position <= ${after}),
+        (select min(transaction_id) from es_events where position > ${after})),
       '0'::xid8)`;
 
   const readFenced = async (after: number, limit: number): Promise<FencedBatch> => {
@@ -357,13 +396,28 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     return row?.p === null || row?.p === undefined ? 0 : Number(row.p);
   };
 
-  const saveCheckpoint = async (name: string, position: number) => {
-    const t = timeIn(clock());
-    await x()
-      .insertInto('es_checkpoints')
-      .values({ name, position, updated_at: t })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ position, updated_at: t }))
-      .execute();
+  /**
+   * Compare-and-set of a checkpoint, first in its delivery's transaction: it locks the row (PostgreSQL) or
+   * takes the write lock (SQLite), so a second instance of the subscription waits, then finds the checkpoint
+   * moved and runs nothing. The checkpoint never moves backwards.
+   */
+  const moveCheckpoint = async (name: string, from: number, to: number) => {
+    const r = await x()
+      .updateTable('es_checkpoints')
+      .set({ position: to, updated_at: timeIn(clock()) })
+      .where('name', '=', name)
+      .where('position', '=', from)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new CheckpointConflictError(name, from);
+  };
+
+  const loadCheckpoint = async (name: string) => {
+    const row = await x()
+      .selectFrom('es_checkpoints')
+      .select('position')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? Number(row.position) : null;
   };
 
   const toDeadLetter = (r: Selectable<Tables['es_dead_letters']>): DeadLetter => ({
@@ -382,12 +436,36 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
 
   const port: SubscriptionPort = {
     read: readFenced,
-    async mark() {
-      if (!fenced) return 0n;
+    async waitTarget() {
+      // Position order is commit order on a single writer; on PostgreSQL every transaction committed
+      // before this call has an id below the snapshot's xmax.
+      if (!fenced) return { position: await head() };
       const r = await sql<{
         xmax: string;
       }>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`.execute(x());
-      return BigInt(r.rows[0]!.xmax);
+      return { mark: BigInt(r.rows[0]!.xmax) };
+    },
+    async reached(checkpoint, target) {
+      if ('position' in target) {
+        if (!fenced || target.position === 0) return checkpoint >= target.position;
+        // The checkpoint's event is at or after the target's in (transaction id, position) order: it was read
+        // under a fence above both, so everything before it has been delivered. An event not yet stored
+        // (or never) is not reached.
+        const r = await sql<{ reached: boolean | null }>`
+          select (${afterTx(checkpoint)}, ${checkpoint}::bigint) >= (${storedTx(target.position)}, ${target.position}::bigint)
+            as reached`.execute(x());
+        return r.rows[0]?.reached === true;
+      }
+      // Every transaction below the mark has ended, and none of their events lies after the checkpoint.
+      const mark = target.mark.toString();
+      const r = await sql<{ reached: boolean }>`
+        select pg_snapshot_xmin(pg_current_snapshot()) >= ${mark}::xid8
+          and not exists (
+            select 1 from es_events
+            where (transaction_id, position) > (${afterTx(checkpoint)}, ${checkpoint}::bigint)
+              and transaction_id < ${mark}::xid8
+          ) as reached`.execute(x());
+      return r.rows[0]?.reached === true;
     },
     head,
     async tail() {
@@ -412,27 +490,29 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       const row = await q.executeTakeFirst();
       return Number(row?.n ?? 0);
     },
-    async loadCheckpoint(name) {
-      const row = await x()
-        .selectFrom('es_checkpoints')
-        .select('position')
-        .where('name', '=', name)
-        .executeTakeFirst();
-      return row ? Number(row.position) : null;
+    loadCheckpoint,
+    async createCheckpoint(name, position) {
+      await x()
+        .insertInto('es_checkpoints')
+        .values({ name, position, updated_at: timeIn(clock()) })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      return (await loadCheckpoint(name)) ?? position;
     },
-    saveCheckpoint,
-    deliver: (name, position, handle) =>
+    deliver: (name, from, position, handle) =>
       transaction(db, async () => {
+        await moveCheckpoint(name, from, position);
         await handle();
-        await saveCheckpoint(name, position);
       }),
-    deliverBatch: (name, run) =>
+    deliverBatch: (name, from, run) =>
       transaction(db, async () => {
+        await moveCheckpoint(name, from, from);
         const position = await run();
-        if (position > 0) await saveCheckpoint(name, position);
+        if (position > 0) await moveCheckpoint(name, from, position);
       }),
-    deadLetter: (name, event, error, attempts) =>
+    deadLetter: (name, from, event, error, attempts) =>
       transaction(db, async () => {
+        await moveCheckpoint(name, from, event.position);
         await x()
           .insertInto('es_dead_letters')
           .values({
@@ -448,7 +528,6 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
             failed_at: timeIn(clock()),
           })
           .execute();
-        await saveCheckpoint(name, event.position);
       }),
     async pendingRetries(name) {
       const rows = await x()
@@ -472,8 +551,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     },
     resolveDeadLetter: (id, handle) =>
       transaction(db, async () => {
-        await handle();
-        await x().deleteFrom('es_dead_letters').where('id', '=', id).execute();
+        // Taken first (locks the row): another instance re-driving the same letter finds it gone and skips it.
+        const r = await x()
+          .deleteFrom('es_dead_letters')
+          .where('id', '=', id)
+          .where('status', '=', 'retry')
+          .executeTakeFirst();
+        if (Number(r.numDeletedRows) === 1) await handle();
       }),
     async failDeadLetter(id, error, attempts) {
       await x()
@@ -524,7 +608,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           return {
             streamId,
             nextExpectedVersion: out.version,
-            lastPosition: Math.max(...events.map((e) => e.position)),
+            lastPosition: maxOf(events.map((e) => e.position)),
             events,
             duplicate: true,
           };
@@ -567,9 +651,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     },
 
     async listStreams(o) {
+      validateListStreams(o);
       let q = x().selectFrom('es_streams').select(['stream_id', 'version', 'live']).where('version', '>', 0);
       if (o?.after !== undefined) q = q.where('stream_id', '>', o.after);
-      if (o?.prefix) q = q.where(sql<boolean>`substr(stream_id, 1, ${o.prefix.length}) = ${o.prefix}`);
+      // substr counts code points, not UTF-16 units.
+      if (o?.prefix) q = q.where(sql<boolean>`substr(stream_id, 1, ${[...o.prefix].length}) = ${o.prefix}`);
       const rows = await q
         .orderBy('stream_id')
         .limit(o?.limit ?? 1000)
@@ -589,8 +675,14 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         throw new InvalidArgumentError('version', 'must be an integer >= 0');
       if (!Number.isSafeInteger(s.schemaVersion))
         throw new InvalidArgumentError('schemaVersion', 'must be an integer');
-      const stateJson = JSON.stringify(s.state);
-      if (stateJson === undefined) throw new InvalidArgumentError('state', 'must be JSON-serialisable');
+      const stateJson = toJson(s.state, 'state');
+      // A snapshot ahead of its stream would be folded as if those events existed.
+      const head = await streamVersionIn(s.streamId);
+      if (s.version > head)
+        throw new InvalidArgumentError(
+          'version',
+          `stream "${s.streamId}" is at version ${head}; a snapshot cannot be ahead of it (got ${s.version})`,
+        );
       const row = {
         version: s.version,
         schema_version: s.schemaVersion,
@@ -633,6 +725,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
 
     async compact(streamId, o) {
       validateStreamId(streamId);
+      validateUpToVersion(o.upToVersion);
       return transaction(db, async () => {
         // Lock the stream row (a no-op update) so no append or live flag changes underneath.
         const s = await x()
@@ -659,6 +752,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
           throw new InvalidArgumentError('fold', 'must return a JSON-serialisable state');
         const last = rows[rows.length - 1]!;
         const lastVersion = Number(last.version);
+        if (fenced) {
+          // A checkpoint (or a reader's `after`) may still name a removed position: keep its place in the
+          // (transaction id, position) order.
+          await sql`insert into es_compacted_positions (position, transaction_id)
+            select position, transaction_id from es_events where stream_id = ${streamId} and version < ${lastVersion}
+            on conflict (position) do nothing`.execute(x());
+        }
         await x()
           .deleteFrom('es_events')
           .where('stream_id', '=', streamId)
@@ -710,11 +810,17 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     },
 
     async importEvents(exported) {
+      const checked = checkImport(exported);
       if (exported.length === 0) return 0;
+      const idsByStream = new Map<string, string[]>();
+      for (const e of exported) {
+        const ids = idsByStream.get(e.streamId) ?? [];
+        ids.push(e.id);
+        idsByStream.set(e.streamId, ids);
+      }
       await transaction(db, async () => {
         const last = new Map<string, number>();
         for (const [i, e] of exported.entries()) {
-          validateStreamId(e.streamId);
           const prev = last.get(e.streamId) ?? (await streamVersionIn(e.streamId));
           if (!Number.isSafeInteger(e.version) || e.version <= prev) {
             throw new InvalidArgumentError(
@@ -722,11 +828,15 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
               `stream "${e.streamId}" is at ${prev}, got ${e.version}`,
             );
           }
-          const dataJson = JSON.stringify(e.data);
-          if (dataJson === undefined) throw new InvalidArgumentError(`events[${i}].data`, 'missing');
-          const at = new Date(e.recordedAt);
-          if (Number.isNaN(at.getTime()))
-            throw new InvalidArgumentError(`events[${i}].recordedAt`, 'must be an ISO time');
+          if (!last.has(e.streamId)) {
+            const stored = await existingRows(e.streamId, idsByStream.get(e.streamId)!);
+            if (stored.length > 0)
+              throw new EventIdConflictError(
+                e.streamId,
+                stored.map((r) => r.event_id),
+              );
+          }
+          const { dataJson, metadataJson, recordedAt } = checked[i]!;
           await x()
             .insertInto('es_events')
             .values({
@@ -735,9 +845,9 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
               event_id: e.id,
               type: e.type,
               data: jsonIn(dataJson),
-              metadata: jsonIn(JSON.stringify(e.metadata ?? {})),
+              metadata: jsonIn(metadataJson),
               schema_version: e.schemaVersion,
-              recorded_at: timeIn(at),
+              recorded_at: timeIn(recordedAt),
             })
             .execute();
           last.set(e.streamId, e.version);

@@ -13,6 +13,26 @@ export interface FencedBatch {
   fence: bigint;
 }
 
+/**
+ * What `waitFor` waits for: a position (every event up to it, in global order, processed), or on a fenced
+ * backend a transaction mark (every event of a transaction older than it processed).
+ */
+export type WaitTarget = { position: number } | { mark: bigint };
+
+/**
+ * The stored checkpoint is not the one this instance delivered from: another instance of the subscription
+ * moved it (or a commit this instance saw fail went through). The delivery was not applied.
+ */
+export class CheckpointConflictError extends Error {
+  constructor(name: string, from: number) {
+    super(
+      `the checkpoint of subscription "${name}" is no longer at ${from}: another instance of it is running ` +
+        `(run one per name) or a failed commit went through; reloading it`,
+    );
+    this.name = 'CheckpointConflictError';
+  }
+}
+
 /** A dead letter marked for redelivery, with its event (null when the event no longer exists). */
 export interface PendingRetry {
   id: number;
@@ -23,26 +43,42 @@ export interface PendingRetry {
 /** What a backend gives the shared subscription loop. */
 export interface SubscriptionPort {
   read(after: number, limit: number): Promise<FencedBatch>;
-  /** A mark such that a read whose fence is >= it has seen every transaction committed before this call. */
-  mark(): Promise<bigint>;
+  /** What `waitFor()` without a position waits for: every event committed before this call. */
+  waitTarget(): Promise<WaitTarget>;
+  /** Whether a subscription at `checkpoint` has processed every event up to `target`. */
+  reached(checkpoint: number, target: WaitTarget): Promise<boolean>;
   head(): Promise<number>;
   /** The position of the last event in read order (where a subscription `from: 'end'` starts). */
   tail(): Promise<number>;
   /** Events after the checkpoint. */
   lag(checkpoint: number): Promise<number>;
   loadCheckpoint(name: string): Promise<number | null>;
-  saveCheckpoint(name: string, position: number): Promise<void>;
-  /** Runs `handle`, then saves the checkpoint, atomically where the backend can. */
-  deliver(name: string, position: number, handle: () => Promise<void>): Promise<void>;
+  /** Stores `position` as the checkpoint unless one is stored already; returns the stored one. */
+  createCheckpoint(name: string, position: number): Promise<number>;
+  /**
+   * Moves the checkpoint from `from` to `position` and runs `handle`, atomically where the backend can.
+   * Throws {@link CheckpointConflictError}, having run nothing, when the checkpoint is not at `from`.
+   */
+  deliver(name: string, from: number, position: number, handle: () => Promise<void>): Promise<void>;
   /**
    * Optional: runs handlers for a whole batch, then saves the checkpoint `run` returns, in one
    * transaction. A failure rolls everything back and the loop falls back to one event at a time.
+   * Throws {@link CheckpointConflictError}, having run nothing, when the checkpoint is not at `from`.
    */
-  deliverBatch?(name: string, run: () => Promise<number>): Promise<void>;
-  /** Records a dead letter and moves the checkpoint past it, atomically where the backend can. */
-  deadLetter(name: string, event: RecordedEvent, error: string, attempts: number): Promise<void>;
+  deliverBatch?(name: string, from: number, run: () => Promise<number>): Promise<void>;
+  /** Records a dead letter and moves the checkpoint from `from` past it, atomically where the backend can. */
+  deadLetter(
+    name: string,
+    from: number,
+    event: RecordedEvent,
+    error: string,
+    attempts: number,
+  ): Promise<void>;
   pendingRetries(name: string): Promise<PendingRetry[]>;
-  /** Runs `handle`, then removes the dead letter, atomically where the backend can. */
+  /**
+   * Runs `handle` and removes the dead letter, atomically where the backend can; runs nothing when the
+   * letter is no longer marked for retry (another instance took it).
+   */
   resolveDeadLetter(id: number, handle: () => Promise<void>): Promise<void>;
   failDeadLetter(id: number, error: string, attempts: number): Promise<void>;
   countDeadLetters(name: string): Promise<number>;
@@ -51,7 +87,7 @@ export interface SubscriptionPort {
 }
 
 interface Waiter {
-  mark: bigint;
+  target: WaitTarget;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -119,7 +155,7 @@ export function startSubscription(
 
   const deliverWithRetries = async (event: RecordedEvent, priorFailure?: { error: unknown }) => {
     const deadLetter = async (err: unknown, attempts: number) => {
-      await port.deadLetter(name, event, errorMessage(err), attempts);
+      await port.deadLetter(name, checkpoint, event, errorMessage(err), attempts);
       log.error(
         { position: event.position, streamId: event.streamId, attempts },
         'event moved to the dead-letter table',
@@ -128,9 +164,10 @@ export function startSubscription(
     if (priorFailure && maxAttempts <= 1) return deadLetter(priorFailure.error, 1);
     for (let attempt = priorFailure ? 2 : 1; ; attempt++) {
       try {
-        await port.deliver(name, event.position, () => handle(event, attempt));
+        await port.deliver(name, checkpoint, event.position, () => handle(event, attempt));
         return;
       } catch (err) {
+        if (err instanceof CheckpointConflictError) throw err;
         noteError(err, event.position);
         log.warn(
           { err, position: event.position, streamId: event.streamId, attempt },
@@ -165,10 +202,25 @@ export function startSubscription(
     if (stored !== null) checkpoint = stored;
     else {
       const from = options.from ?? 'start';
-      checkpoint = from === 'start' ? 0 : from === 'end' ? await port.tail() : from;
-      await port.saveCheckpoint(name, checkpoint);
+      // Another instance may have created it meanwhile: go on from the one stored.
+      checkpoint = await port.createCheckpoint(
+        name,
+        from === 'start' ? 0 : from === 'end' ? await port.tail() : from,
+      );
     }
     started = true;
+  };
+
+  /** After a conflict (nothing of the delivery was applied): go on from the stored checkpoint. */
+  const reloadCheckpoint = async (err: CheckpointConflictError): Promise<boolean> => {
+    noteError(err, checkpoint);
+    log.warn({ err }, 'checkpoint moved underneath this subscription');
+    try {
+      checkpoint = (await port.loadCheckpoint(name)) ?? checkpoint;
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   const loop = async () => {
@@ -178,6 +230,7 @@ export function startSubscription(
         await step();
         failures = 0;
       } catch (err) {
+        if (err instanceof CheckpointConflictError && running && (await reloadCheckpoint(err))) continue;
         // The database is unreachable or a dead letter could not be stored: keep the checkpoint, back off, retry.
         failures++;
         noteError(err, checkpoint);
@@ -189,8 +242,8 @@ export function startSubscription(
 
   const step = async () => {
     if (!started) await start();
+    let before = waiters.length;
     await redrive();
-    const before = waiters.length;
     const batch = await port.read(checkpoint, batchSize);
     let done = 0;
     let failedAt = -1;
@@ -198,7 +251,7 @@ export function startSubscription(
     if (port.deliverBatch && batch.events.length > 1) {
       let last = 0;
       try {
-        await port.deliverBatch(name, async () => {
+        await port.deliverBatch(name, checkpoint, async () => {
           for (const event of batch.events) {
             if (!running) break;
             failedAt = done;
@@ -214,6 +267,7 @@ export function startSubscription(
           lastProgressAt = new Date();
         }
       } catch (err) {
+        if (err instanceof CheckpointConflictError) throw err;
         // Rolled back: the events before the failing one are delivered again (at-least-once), and
         // the failed delivery counts as the failing event's first attempt.
         log.debug({ err }, 'batch delivery failed; delivering one event at a time');
@@ -228,15 +282,17 @@ export function startSubscription(
       checkpoint = event.position;
       lastProgressAt = new Date();
     }
+    // Only waiters registered before this step began: a step begins with re-driving dead letters, so a
+    // waitFor() after retryDeadLetters() covers those too.
+    for (let i = 0; i < Math.min(before, waiters.length);) {
+      const w = waiters[i]!;
+      if (await port.reached(checkpoint, w.target)) {
+        waiters.splice(i, 1);
+        before--;
+        w.resolve();
+      } else i++;
+    }
     if (batch.events.length === 0) {
-      // Waiters registered before this read are satisfied once the fence passed their mark.
-      for (let i = 0; i < Math.min(before, waiters.length);) {
-        const w = waiters[i]!;
-        if (batch.fence >= w.mark) {
-          waiters.splice(i, 1);
-          w.resolve();
-        } else i++;
-      }
       await pause(idle);
       idle = Math.min(poll.max, idle * 2);
     } else idle = poll.min;
@@ -257,11 +313,17 @@ export function startSubscription(
 
   return {
     name,
-    async waitFor() {
+    async waitFor(position) {
+      if (position !== undefined && (!Number.isSafeInteger(position) || position < 0))
+        throw new InvalidArgumentError(
+          'position',
+          `must be a position >= 0, got ${JSON.stringify(position)}`,
+        );
       if (!running) throw new Error(`subscription "${name}" is ${state}`);
-      const mark = await port.mark();
+      const target = position === undefined ? await port.waitTarget() : { position };
+      if (!running) throw new Error(`subscription "${name}" is ${state}`);
       await new Promise<void>((resolve, reject) => {
-        waiters.push({ mark, resolve, reject });
+        waiters.push({ target, resolve, reject });
         woken = true;
         wake?.();
       });

@@ -6,14 +6,23 @@ import {
   UnreadableEventError,
 } from '../errors.js';
 import {
+  checkImport,
+  maxOf,
   prepareEvents,
+  toJson,
   validateExpected,
+  validateListStreams,
   validatePositionAndLimit,
   validateReadStream,
   validateStreamId,
+  validateUpToVersion,
   versionMatches,
 } from '../internal/common.js';
-import { startSubscription, type SubscriptionPort } from '../internal/subscription-runner.js';
+import {
+  CheckpointConflictError,
+  startSubscription,
+  type SubscriptionPort,
+} from '../internal/subscription-runner.js';
 import { createUpcasterChain } from '../upcasting.js';
 import type {
   AppendResult,
@@ -119,22 +128,42 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     return log.slice(start, start + limit).map(decode);
   };
 
+  /** Compare-and-set of a checkpoint: another instance of the subscription may have moved it. */
+  const moveCheckpoint = (name: string, from: number, to: number) => {
+    if (checkpoints.get(name) !== from) throw new CheckpointConflictError(name, from);
+    checkpoints.set(name, to);
+  };
+
   const port: SubscriptionPort = {
     read: (after, limit) => Promise.resolve({ events: readAllSync(after, limit), fence: 0n }),
-    mark: () => Promise.resolve(0n),
+    // Position order is append order here: a checkpoint at or past a position has processed all before it.
+    waitTarget: () => Promise.resolve({ position: lastPosition }),
+    reached: (checkpoint, target) =>
+      Promise.resolve(!('position' in target) || checkpoint >= target.position),
     head: () => Promise.resolve(lastPosition),
     tail: () => Promise.resolve(log[log.length - 1]?.position ?? 0),
     lag: (checkpoint) => Promise.resolve(log.length - indexOfPositionAfter(checkpoint)),
     loadCheckpoint: (name) => Promise.resolve(checkpoints.get(name) ?? null),
-    saveCheckpoint: (name, position) => {
-      checkpoints.set(name, position);
-      return Promise.resolve();
+    createCheckpoint: (name, position) => {
+      if (!checkpoints.has(name)) checkpoints.set(name, position);
+      return Promise.resolve(checkpoints.get(name)!);
     },
-    async deliver(name, position, handle) {
-      await handle();
-      checkpoints.set(name, position);
+    async deliver(name, from, position, handle) {
+      // Claimed before the handler runs, so a second instance does not run it too; undone if it fails.
+      moveCheckpoint(name, from, position);
+      try {
+        await handle();
+      } catch (err) {
+        if (checkpoints.get(name) === position) checkpoints.set(name, from);
+        throw err;
+      }
     },
-    deadLetter(name, event, error, attempts) {
+    deadLetter(name, from, event, error, attempts) {
+      try {
+        moveCheckpoint(name, from, event.position);
+      } catch (err) {
+        return rejected(err);
+      }
       const id = ++lastDeadLetterId;
       deadLetters.set(id, {
         id,
@@ -149,7 +178,6 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
         failedAt: clock(),
         status: 'failed',
       });
-      checkpoints.set(name, event.position);
       return Promise.resolve();
     },
     pendingRetries(name) {
@@ -162,8 +190,16 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       return Promise.resolve(out);
     },
     async resolveDeadLetter(id, handle) {
-      await handle();
+      const letter = deadLetters.get(id);
+      if (letter?.status !== 'retry') return;
+      // Taken before the handler runs (another instance skips it); put back if the handler fails.
       deadLetters.delete(id);
+      try {
+        await handle();
+      } catch (err) {
+        deadLetters.set(id, letter);
+        throw err;
+      }
     },
     failDeadLetter(id, error, attempts) {
       const d = deadLetters.get(id);
@@ -200,7 +236,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
           return Promise.resolve<AppendResult>({
             streamId,
             nextExpectedVersion: s!.version,
-            lastPosition: Math.max(...recorded.map((e) => e.position)),
+            lastPosition: maxOf(recorded.map((e) => e.position)),
             events: recorded,
             duplicate: true,
           });
@@ -273,6 +309,11 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     },
 
     listStreams(listOptions) {
+      try {
+        validateListStreams(listOptions);
+      } catch (err) {
+        return rejected(err);
+      }
       const after = listOptions?.after;
       const prefix = listOptions?.prefix;
       const out = [...streams.entries()]
@@ -296,8 +337,13 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
         }
         if (!Number.isSafeInteger(snapshot.schemaVersion))
           throw new InvalidArgumentError('schemaVersion', 'must be an integer');
-        const stateJson = JSON.stringify(snapshot.state);
-        if (stateJson === undefined) throw new InvalidArgumentError('state', 'must be JSON-serialisable');
+        const head = streams.get(snapshot.streamId)?.version ?? 0;
+        if (snapshot.version > head)
+          throw new InvalidArgumentError(
+            'version',
+            `stream "${snapshot.streamId}" is at version ${head}; a snapshot cannot be ahead of it (got ${snapshot.version})`,
+          );
+        const stateJson = toJson(snapshot.state, 'state');
         snapshots.set(snapshot.streamId, {
           version: snapshot.version,
           schemaVersion: snapshot.schemaVersion,
@@ -324,13 +370,18 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     },
 
     setStreamLive(streamId, live) {
-      validateStreamId(streamId);
+      try {
+        validateStreamId(streamId);
+      } catch (err) {
+        return rejected(err);
+      }
       stream(streamId).live = live;
       return Promise.resolve();
     },
 
     async compact(streamId, compactOptions) {
       validateStreamId(streamId);
+      validateUpToVersion(compactOptions.upToVersion);
       const s = streams.get(streamId);
       if (s?.live) throw new StreamLiveError(streamId, 'compaction');
       const upTo = Math.min(compactOptions.upToVersion ?? s?.version ?? 0, s?.version ?? 0);
@@ -402,9 +453,9 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     importEvents(exported) {
       try {
         // Check everything first so a bad file writes nothing.
+        const checked = checkImport(exported);
         const byStream = new Map<string, number>();
         for (const [i, e] of exported.entries()) {
-          validateStreamId(e.streamId);
           const s = streams.get(e.streamId);
           const prev = byStream.get(e.streamId) ?? s?.version ?? 0;
           if (!Number.isSafeInteger(e.version) || e.version <= prev) {
@@ -416,7 +467,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
           if (s?.ids.has(e.id)) throw new EventIdConflictError(e.streamId, [e.id]);
           byStream.set(e.streamId, e.version);
         }
-        for (const e of exported) {
+        for (const [i, e] of exported.entries()) {
           const s = stream(e.streamId);
           const row: Row = {
             position: ++lastPosition,
@@ -424,10 +475,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
             version: e.version,
             id: e.id,
             type: e.type,
-            dataJson: JSON.stringify(e.data),
-            metadataJson: JSON.stringify(e.metadata ?? {}),
+            dataJson: checked[i]!.dataJson,
+            metadataJson: checked[i]!.metadataJson,
             schemaVersion: e.schemaVersion,
-            recordedAt: new Date(e.recordedAt),
+            recordedAt: checked[i]!.recordedAt,
           };
           s.version = e.version;
           s.rows.push(row);

@@ -1,9 +1,16 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { createDatabase, migrate, transaction, type Database } from '@game/persistence';
+import {
+  createDatabase,
+  InvalidDatabaseConfigError,
+  migrate,
+  parseDatabaseUrl,
+  transaction,
+  type Database,
+} from '@game/persistence';
 import { sql, type Kysely } from 'kysely';
 import { EventStoreError, InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations } from '../../migrations.js';
@@ -269,13 +276,32 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let db: Database | null = null;
   let store: EventStore | null = null;
   let code: number = exitCodes.ok;
-  const open = async (opts: { db?: string }): Promise<{ db: Database; store: EventStore }> => {
+  /** Opens the database; only `migrate` (`create`) may create a SQLite file that does not exist. */
+  const open = async (
+    opts: { db?: string },
+    create = false,
+  ): Promise<{ db: Database; store: EventStore }> => {
     const url = opts.db ?? io.env['DATABASE_URL'];
     if (!url)
       throw new UsageError(
         'no database: pass --db <url> or set DATABASE_URL (sqlite:<file> or postgres://...)',
       );
-    db = await createDatabase(url);
+    try {
+      const target = parseDatabaseUrl(url);
+      if (
+        !create &&
+        target.kind === 'sqlite' &&
+        target.filename !== ':memory:' &&
+        !existsSync(target.filename)
+      )
+        throw new UsageError(
+          `no database at ${path.resolve(target.filename)} (a typo? "game-events migrate" creates one)`,
+        );
+      db = await createDatabase(url);
+    } catch (err) {
+      if (err instanceof InvalidDatabaseConfigError) throw new UsageError(err.message);
+      throw err;
+    }
     store = createSqlEventStore({ db });
     return { db, store };
   };
@@ -292,7 +318,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('migrate')
     .description('create or update the event store tables')
     .action(async () => {
-      const { db } = await open(globals());
+      const { db } = await open(globals(), true);
       const r = await migrate(db, [eventStoreMigrations]);
       io.stdout(
         r.applied.length === 0
@@ -414,11 +440,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       for await (const line of lines) {
         lineNo++;
         if (line.trim() === '') continue;
+        let event: unknown;
         try {
-          events.push(JSON.parse(line) as ExportedEvent);
+          event = JSON.parse(line);
         } catch (err) {
           throw new UsageError(`${file}:${lineNo}: not JSON (${(err as Error).message})`);
         }
+        if (event === null || typeof event !== 'object' || Array.isArray(event))
+          throw new UsageError(`${file}:${lineNo}: not an event object (got ${JSON.stringify(event)})`);
+        events.push(event as ExportedEvent);
       }
       let n = 0;
       await transaction(db, async () => {
