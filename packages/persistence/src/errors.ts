@@ -96,9 +96,8 @@ export class InvalidPreparedQueryError extends PersistenceError {
 }
 
 /**
- * A query from work that a failed unit of work started (a branch of `Promise.all` still running when another
- * branch threw, a retry's abandoned attempt): the unit rolled back, so its stragglers may not write either,
- * inside a transaction or out of one.
+ * `currentExecutor(db)` called from work that a failed unit of work started (a branch of `Promise.all` still
+ * running when another branch threw): that work meant to write in the unit, which rolled back.
  */
 export class UnitOfWorkFailedError extends PersistenceError {
   constructor() {

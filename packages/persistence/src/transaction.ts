@@ -84,20 +84,24 @@ function unitOfWork<DB, T>(db: Database<DB>, fn: (trx: Transaction<DB>) => Promi
   return policy.execute(run);
 }
 
-/**
- * The unit of work the current async flow is inside, if it is still running. Work that a failed unit
- * started gets {@link UnitOfWorkFailedError}: the unit rolled back, and its stragglers must not write.
- */
+/** The unit of work the current async flow is inside, if it is still running. */
 function openUnit(db: Database<any>): UnitContext | undefined {
-  const store = internalsOf(db).tx;
-  refuseFailedUnit(store);
-  const unit = store.getStore();
+  const unit = internalsOf(db).tx.getStore();
   return unit?.open ? unit : undefined;
 }
 
-/** The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the database. */
+/**
+ * The Kysely instance to run statements on: the ambient transaction if inside {@link transaction}, else the
+ * database. From work that a failed unit started (a `Promise.all` branch still running when another threw)
+ * it throws {@link UnitOfWorkFailedError}: such work meant to write in the unit, which rolled back. Work
+ * that says it is independent (`db.kysely`, a new `transaction()`) runs.
+ */
 export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
-  return (openUnit(db)?.trx as Transaction<DB> | undefined) ?? db.kysely;
+  const store = internalsOf(db).tx;
+  const unit = store.getStore();
+  if (unit?.open) return unit.trx as Transaction<DB>;
+  refuseFailedUnit(store);
+  return db.kysely;
 }
 
 /**

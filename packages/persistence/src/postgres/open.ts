@@ -17,7 +17,6 @@ import { postgresCapabilities } from '../capabilities.js';
 import {
   parseDatabaseUrl,
   redactUrl,
-  refuseFailedUnit,
   registerInternals,
   type BreakerState,
   type Database,
@@ -234,8 +233,6 @@ export async function createPostgresDatabase<DB = any>(options: PostgresDatabase
 
   const tx = new AsyncLocalStorage<UnitContext>();
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-    // A failed unit's stragglers may not write outside it either (the unit rolled back).
-    refuseFailedUnit(tx);
     try {
       return await breaker.execute(fn);
     } catch (err) {

@@ -19,7 +19,7 @@ import {
   type Dialect,
 } from 'kysely';
 import { sqliteCapabilities } from '../capabilities.js';
-import { refuseFailedUnit, registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
+import { registerInternals, type Database, type SqliteDatabaseOptions, type UnitContext, parseDatabaseUrl } from '../database.js';
 import { InvalidDatabaseConfigError, DatabaseConnectionError, QueryOutsideUnitError } from '../errors.js';
 import { metricsTarget } from '../internal/metrics.js';
 import { checkpointCounter, queryObserver } from '../internal/query-metrics.js';
@@ -108,10 +108,9 @@ export async function createSqliteDatabase<DB = any>(options: SqliteDatabaseOpti
   const kysely = new Kysely<DB>({ dialect });
   const tx = new AsyncLocalStorage<UnitContext>();
   const runTransaction = sqliteUnitOfWork<DB>(driver, dialect, tx);
-  // db.kysely's queries: refused from a failed unit's stragglers, and from inside a running unit (on the one
-  // connection the unit holds, they would wait for the unit itself for ever).
+  // db.kysely's queries from inside a running unit are refused: on the one connection the unit holds, a
+  // query the unit awaits would wait for the unit itself, and every later query behind it, for ever.
   driver.beforeAcquire = () => {
-    refuseFailedUnit(tx);
     if (tx.getStore()?.open === true) throw new QueryOutsideUnitError();
   };
 

@@ -210,7 +210,7 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
       expect(ids).not.toContain('o2');
     });
 
-    it('a failed unit\'s stragglers may not write (a Promise.all branch still running when another threw), in or out of a transaction', async () => {
+    it('a failed unit\'s stragglers cannot write through currentExecutor (a Promise.all branch still running when another threw); explicitly independent work runs', async () => {
       let openGate!: () => void;
       const gate = new Promise<void>((resolve) => (openGate = resolve));
       const attempts: Record<string, unknown> = {};
@@ -232,9 +232,13 @@ export function describePersistenceConformance(name: string, harnessFactory: () 
       await expect(failing).rejects.toThrow('the other branch failed');
       openGate();
       await stragglers;
-      for (const label of ['executor', 'kysely', 'transaction']) expect(attempts[label], label).toBeInstanceOf(UnitOfWorkFailedError);
+      expect(attempts['executor']).toBeInstanceOf(UnitOfWorkFailedError);
+      // db.kysely and a new transaction() say they are outside the unit: a retry set up in a catch block, say.
+      expect(attempts['kysely']).toBe('written');
+      expect(attempts['transaction']).toBe('written');
       const ids = (await items()).map((r) => r.id);
-      for (const id of ['s1', 's2', 's3', 's4']) expect(ids).not.toContain(id);
+      for (const id of ['s1', 's2']) expect(ids).not.toContain(id);
+      for (const id of ['s3', 's4']) expect(ids).toContain(id);
       // Work outside it is unaffected.
       await transaction(db, (trx) => trx.insertInto('items').values({ id: 's5', name: 'fresh unit' }).execute());
       expect((await items()).map((r) => r.id)).toContain('s5');
