@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '@game/observability';
 import { parseRateLimitConfigText } from './config.js';
 import { RateLimitConfigError } from './errors.js';
@@ -47,6 +47,7 @@ export interface ConfigWatchWiring extends WatchConfigOptions {
  */
 export function watchConfigFile(file: string, wiring: ConfigWatchWiring): ConfigWatcher {
   const path = resolve(file);
+  const name = basename(path);
   const debounceMs = wiring.debounceMs ?? 50;
   const { logger, metrics } = wiring;
   let closed = false;
@@ -103,9 +104,17 @@ export function watchConfigFile(file: string, wiring: ConfigWatchWiring): Config
     return next;
   };
 
+  // Trailing debounce, but never postponed for longer than maxWaitMs: a neighbour written all the time (a
+  // log, a database's WAL) must not keep a change of the limits file from being read.
+  const maxWaitMs = Math.max(debounceMs * 10, 500);
+  let firstEventAt = 0;
   const schedule = (): void => {
     if (closed) return;
-    if (timer) clearTimeout(timer);
+    const now = Date.now();
+    if (timer) {
+      if (now - firstEventAt >= maxWaitMs) return; // already waited long enough: let the pending read fire
+      clearTimeout(timer);
+    } else firstEventAt = now;
     timer = setTimeout(() => {
       timer = undefined;
       void reload(true);
@@ -115,10 +124,13 @@ export function watchConfigFile(file: string, wiring: ConfigWatchWiring): Config
   let watcher: FSWatcher | undefined;
   if (wiring.watch !== false)
     try {
-      // Any entry of the directory, not only the file's own name: a Kubernetes ConfigMap volume updates by
-      // swapping a `..data` symlink, and the file's name never appears in an event. The file is read
-      // again and applied only if it changed.
-      watcher = watch(dirname(path), { persistent: false }, () => schedule());
+      // Not only the file's own name: a Kubernetes ConfigMap volume updates by swapping a `..data` symlink,
+      // and the file's name never appears in an event. The file is read again and applied only if it changed.
+      watcher = watch(dirname(path), { persistent: false }, (_event, filename) => {
+        // The file itself, a Kubernetes `..data` swap (`..`-names), or an event without a name.
+        const n = filename?.toString();
+        if (n === undefined || n === name || n.startsWith('..')) schedule();
+      });
       watcher.on('error', (err) =>
         logger.error({ err, path }, 'rate-limit config watch failed; SIGHUP still reloads'),
       );

@@ -216,4 +216,28 @@ describe('limits from a config file, reloaded without restart', () => {
     expect(reloads).toEqual([2, 9]);
     watcher.close();
   });
+
+  it('a neighbour written all the time (a log beside the file) does not hold back a change of the limits', async () => {
+    const file = path.join(dir, 'limits.yaml');
+    await writeFile(file, yamlPolicy(2));
+    const ev = events();
+    limiter = createRateLimiter({ clock: createManualClock() });
+    const watcher = limiter.watchConfigFile(file, { onReload: ev.onReload, onError: ev.onError, sighup: false, debounceMs: 20 });
+    expect(await watcher.ready).toBe(true);
+    const log = path.join(dir, 'server.log');
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) await writeFile(log, `line ${i}\n`, { flag: 'a' });
+    })();
+    try {
+      const reloaded = ev.reloadWith(9);
+      await writeAtomically(file, yamlPolicy(9));
+      await reloaded;
+      expect(limiter.policies[0]!.capacity).toBe(9);
+    } finally {
+      writing = false;
+      await writer;
+      watcher.close();
+    }
+  });
 });
