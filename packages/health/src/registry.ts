@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger, MetricsOption } from '@game/observability';
 import type { Registry } from 'prom-client';
 import { CheckTimeoutError, HealthConfigError } from './errors.js';
@@ -92,6 +93,9 @@ interface CheckState {
 
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
+/** Set while a check runs (in its async flow): a scrape from inside a check does not wait for readiness. */
+const insideCheck = new AsyncLocalStorage<boolean>();
+
 
 /**
  * Creates a health registry.
@@ -114,15 +118,15 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
   // A scrape evaluates readiness (one at a time; checks' caches apply), so the gauges are current even
   // where nothing requests the readiness probe (a plain `docker run` only probes liveness).
   let refreshing: Promise<void> | undefined;
-  const refresh = (): Promise<void> =>
-    (refreshing ??= readinessReport(false).then(
-      () => {
-        refreshing = undefined;
-      },
-      () => {
-        refreshing = undefined;
-      },
-    ));
+  const refresh = (): Promise<void> => {
+    // A check that reads the registry itself (scrapes it) must not wait for the evaluation it is part of.
+    if (insideCheck.getStore() === true) return Promise.resolve();
+    const done = (): void => {
+      refreshing = undefined;
+    };
+    refreshing ??= readinessReport(false).then(done, done);
+    return refreshing;
+  };
   const metrics: HealthMetrics | undefined = target ? createHealthMetrics(target.registry, target.prefix, refresh) : undefined;
   const checks = new Map<string, CheckState>();
   const startedAt = wall();
@@ -178,7 +182,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
       }, def.timeoutMs);
     });
     let settled = false;
-    const attempt = Promise.resolve().then(() => def.check(controller.signal));
+    const attempt = Promise.resolve().then(() => insideCheck.run(true, () => def.check(controller.signal)));
     const done = (): void => {
       settled = true;
       if (state.stragglerSince === start) state.stragglerSince = undefined;

@@ -339,6 +339,18 @@ describe('health metrics', () => {
     expect(await registry.metrics()).toContain('health_ready 1');
   });
 
+  it('a check that scrapes the registry itself does not wait for the evaluation it is part of', async () => {
+    const registry = new Registry();
+    const health = createHealthRegistry({
+      metrics: registry,
+      started: true,
+      checks: [{ name: 'reads-metrics', timeoutMs: 5_000, cacheMs: 0, check: async () => void (await registry.getMetricsAsJSON()) }],
+    });
+    // Before: the check waited on the scrape, which waited on the check, until the timeout (503 after 5 s).
+    expect((await health.readiness()).httpStatus).toBe(200);
+    expect(await registry.metrics()).toContain('health_ready 1');
+  });
+
   it('two registries can share one prom-client registry', () => {
     const registry = new Registry();
     createHealthRegistry({ metrics: registry });
