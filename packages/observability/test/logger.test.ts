@@ -143,7 +143,23 @@ describe('redaction', () => {
     expect(err).toBeInstanceOf(HttpError);
   });
 
-  it('writes [Circular] for a cycle (arrays too) and [Unreadable] for a throwing getter, instead of throwing', () => {
+  it('copes with errors whose class has getters (DOMException) and keeps inner errors of an AggregateError', () => {
+    const { logger, raw, lines } = capture();
+    const dom = Object.assign(new DOMException('aborted', 'AbortError'), { token: 'dom-secret' });
+    expect(() => logger.warn({ err: dom }, 'dom')).not.toThrow();
+    const agg = Object.assign(new AggregateError([new Error('a'), new Error('b')], 'all failed'), { token: 'agg-secret' });
+    logger.error({ err: agg }, 'agg');
+    logger.info({ frame: new Uint8Array([1, 2, 3]) }, 'bytes');
+    expect(raw.join('')).not.toContain('dom-secret');
+    expect(raw.join('')).not.toContain('agg-secret');
+    const [d, a, b] = lines();
+    expect(d!['err']).toMatchObject({ type: 'DOMException', message: 'aborted', token: '[REDACTED]' });
+    expect(a!['err']).toMatchObject({ type: 'AggregateError', message: 'all failed', token: '[REDACTED]' });
+    expect((a!['err'] as { aggregateErrors: unknown[] }).aggregateErrors).toHaveLength(2);
+    expect(b!['frame']).toEqual({ 0: 1, 1: 2, 2: 3 });
+  });
+
+  it('never throws on a cycle (arrays too: pino writes [Circular]) nor on a throwing getter ([Unreadable])', () => {
     const { logger, lines } = capture();
     const list: unknown[] = [];
     list.push(list);
