@@ -100,7 +100,10 @@ export interface TransportOptions {
      * that is not recovered (`unknown_room`, or `epoch_changed` once the room was published to again). Default 5 min.
      */
     retentionMs?: number;
-    /** Room histories kept at most; beyond it the least recently published-to room's history is dropped. Default 1,000. */
+    /**
+     * Room histories kept at most; beyond it the history of the room that has had no members longest is
+     * dropped (rooms with members keep theirs, so more rooms in use than this keep all). Default 1,000.
+     */
     maxRooms?: number;
     /** Builds the frame that carries the position. Default: `{ ...message, offset, epoch }` for objects. */
     envelope?: (message: unknown, position: RoomPosition) => unknown;
@@ -378,7 +381,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
   let port = -1;
   const conns = new Set<AnyConn>();
   const rooms = new Map<string, Set<AnyConn>>();
-  /** In use order (oldest first): the `maxRooms` cap drops from the front. */
   const histories = new Map<string, RoomHistory>();
   /** Rooms with a history and no members, with when they became empty; in that order. */
   const emptyHistories = new Map<string, number>();
@@ -529,11 +531,13 @@ export function createTransport(options: TransportOptions = {}): Transport {
     let h = histories.get(room);
     if (!create) return h;
     if (h === undefined) {
-      if (histories.size >= maxHistories) forgetRoom(histories.keys().next().value!);
+      // The cap drops the history of a room nobody is in (the one empty longest); rooms with members keep
+      // theirs (their resume must work), so the cap can be exceeded while more rooms than it are in use.
+      if (histories.size >= maxHistories && emptyHistories.size > 0) forgetRoom(emptyHistories.keys().next().value!);
       h = new RoomHistory(resumeOpts.historySize);
       if (!rooms.has(room)) emptyHistories.set(room, now());
-    } else histories.delete(room);
-    histories.set(room, h);
+      histories.set(room, h);
+    }
     return h;
   }
 

@@ -147,23 +147,32 @@ describe('resume', () => {
     await t.close({ budgetMs: 1000 });
   });
 
-  it('keeps at most maxRooms histories, dropping the least recently published-to; forgetRoom drops one at once', async () => {
-    const t = createTransport({ resume: { historySize: 10, maxRooms: 2 } });
+  it('keeps at most maxRooms histories of rooms nobody is in (the one empty longest goes first), never a room with members; forgetRoom drops one at once', async () => {
+    const { t, url } = await setup(10, { resume: { maxRooms: 2 } });
+    const member = await connectTestClient(`${url}/ws/live`);
+    member.send({ type: 'join' });
+    await member.waitFor((f) => (f as Frame)['type'] === 'joined');
+    t.publish('live', { type: 'move' }); // a room with a member: first in, but never dropped by the cap
     t.publish('a', { type: 'move' });
-    t.publish('b', { type: 'move' });
-    t.publish('a', { type: 'move' });
-    t.publish('c', { type: 'move' });
-    expect(t.position('b')).toBeUndefined();
-    expect([t.position('a')?.offset, t.position('c')?.offset]).toEqual([2, 1]);
-    const old = t.position('a')!;
-    expect(t.forgetRoom('a')).toBe(true);
-    expect(t.forgetRoom('a')).toBe(false);
+    t.publish('b', { type: 'move' }); // over the cap: 'a' (empty longest) goes
     expect(t.position('a')).toBeUndefined();
-    const again = t.publish('a', { type: 'move' }).position!;
+    t.publish('c', { type: 'move' }); // 'b' goes
+    expect(t.position('b')).toBeUndefined();
+    expect([t.position('live')?.offset, t.position('c')?.offset]).toEqual([1, 1]);
+    // More rooms with members than the cap: none loses its history (regression: the cap took the least
+    // recently published room even with players in it, so its resume never worked).
+    for (let i = 0; i < 5; i++) t.publish('c', { type: 'move' });
+    expect(t.position('live')?.offset).toBe(1);
+    const old = t.position('c')!;
+    expect(t.forgetRoom('c')).toBe(true);
+    expect(t.forgetRoom('c')).toBe(false);
+    expect(t.position('c')).toBeUndefined();
+    const again = t.publish('c', { type: 'move' }).position!;
     expect(again.offset).toBe(1);
     expect(again.epoch).not.toBe(old.epoch);
     expect(() => createTransport({ resume: { historySize: 1, maxRooms: 0 } })).toThrow(/maxRooms/);
     expect(() => createTransport({ resume: { historySize: 1, retentionMs: Number.NaN } })).toThrow(/retentionMs/);
+    await member.close();
     await t.close({ budgetMs: 1000 });
   });
 
