@@ -113,6 +113,22 @@ export async function loadState<State, Event>(
         (await options.store.streamVersion(options.streamId)) >= snap.version
       )
         return loaded;
+      const folded = await catchUp(options, codec, {
+        state: initial(options.decider.initialState),
+        version: 0,
+        fromSnapshot: false,
+      });
+      // Replace it with the state folded from the events: left in place, it would be taken as valid once
+      // the stream grew past its version.
+      await options.store
+        .saveSnapshot({
+          streamId: options.streamId,
+          version: folded.version,
+          schemaVersion: options.snapshotSchemaVersion ?? 1,
+          state: folded.state,
+        })
+        .catch(() => undefined);
+      return folded;
     }
   }
   return catchUp(options, codec, {

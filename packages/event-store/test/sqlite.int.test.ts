@@ -20,6 +20,27 @@ describeEventStoreConformance(
 );
 
 describe('sqlite specifics', () => {
+  it('a checkpoint row deleted by hand is created again where the subscription stands (before: it spun, freezing the process)', async () => {
+    const db = await createDatabase('sqlite::memory:');
+    try {
+      await migrate(db, [eventStoreMigrations]);
+      const store = createEventStore({ db });
+      await store.append('s', [{ type: 't', data: 1 }]);
+      const seen: unknown[] = [];
+      const sub = store.subscribe({ name: 'reset-by-hand', pollInterval: { min: 5, max: 20 }, handler: (e) => void seen.push(e.data) });
+      await sub.waitFor();
+      await sql`delete from es_checkpoints`.execute(db.kysely);
+      const r = await store.append('s', [{ type: 't', data: 2 }]);
+      await sub.waitFor(r.lastPosition);
+      expect(seen).toEqual([1, 2]);
+      const row = await sql<{ position: number }>`select position from es_checkpoints where name = 'reset-by-hand'`.execute(db.kysely);
+      expect(row.rows.map((x) => Number(x.position))).toEqual([r.lastPosition]);
+      await sub.stop();
+    } finally {
+      await db.close();
+    }
+  });
+
   it('keeps upcast rows untouched in the table', async () => {
     const db = await createDatabase('sqlite::memory:');
     try {

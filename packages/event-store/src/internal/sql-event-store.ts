@@ -451,19 +451,29 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         // The checkpoint's event is at or after the target's in (transaction id, position) order: it was read
         // under a fence above both, so everything before it has been delivered. An event not yet stored
         // (or never) is not reached.
+        // A position that is not stored but lies below the head (a rolled-back append's gap: PostgreSQL leaves
+        // one for every rollback) is reached once the checkpoint has passed it, as on the other backends.
         const r = await sql<{ reached: boolean | null }>`
-          select (${afterTx(checkpoint)}, ${checkpoint}::bigint) >= (${storedTx(target.position)}, ${target.position}::bigint)
-            as reached`.execute(x());
+          select case
+            when ${storedTx(target.position)} is not null
+              then (${afterTx(checkpoint)}, ${checkpoint}::bigint) >= (${storedTx(target.position)}, ${target.position}::bigint)
+            else ${checkpoint}::bigint >= ${target.position}::bigint
+              and exists (select 1 from es_events where position > ${target.position})
+          end as reached`.execute(x());
         return r.rows[0]?.reached === true;
       }
-      // Every transaction below the mark has ended, and none of their events lies after the checkpoint.
+      // Every transaction below the mark has ended, and none of their events lies after the checkpoint. The
+      // checkpoint's transaction id is read first, so that the search is a range of the (transaction id,
+      // position) index rather than a scan of the table.
       const mark = target.mark.toString();
+      const tx = await sql<{ tx: string }>`select (${afterTx(checkpoint)})::text as tx`.execute(x());
+      const from = tx.rows[0]!.tx;
       const r = await sql<{ reached: boolean }>`
         select pg_snapshot_xmin(pg_current_snapshot()) >= ${mark}::xid8
           and not exists (
             select 1 from es_events
-            where (transaction_id, position) > (${afterTx(checkpoint)}, ${checkpoint}::bigint)
-              and transaction_id < ${mark}::xid8
+            where transaction_id >= ${from}::xid8 and transaction_id < ${mark}::xid8
+              and (transaction_id, position) > (${from}::xid8, ${checkpoint}::bigint)
           ) as reached`.execute(x());
       return r.rows[0]?.reached === true;
     },

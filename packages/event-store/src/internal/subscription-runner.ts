@@ -211,12 +211,19 @@ export function startSubscription(
     started = true;
   };
 
-  /** After a conflict (nothing of the delivery was applied): go on from the stored checkpoint. */
+  /**
+   * After a conflict (nothing of the delivery was applied): go on from the stored checkpoint. A checkpoint
+   * row that is gone (deleted by hand) is created again where this instance stands.
+   */
   const reloadCheckpoint = async (err: CheckpointConflictError): Promise<boolean> => {
     noteError(err, checkpoint);
     log.warn({ err }, 'checkpoint moved underneath this subscription');
     try {
-      checkpoint = (await port.loadCheckpoint(name)) ?? checkpoint;
+      const stored = await port.loadCheckpoint(name);
+      if (stored === null) {
+        log.warn({ checkpoint }, 'checkpoint row is gone; created again at this instance\'s position');
+        checkpoint = await port.createCheckpoint(name, checkpoint);
+      } else checkpoint = stored;
       return true;
     } catch {
       return false;
@@ -225,12 +232,21 @@ export function startSubscription(
 
   const loop = async () => {
     let failures = 0;
+    let conflicts = 0;
     while (running) {
       try {
         await step();
         failures = 0;
+        conflicts = 0;
       } catch (err) {
-        if (err instanceof CheckpointConflictError && running && (await reloadCheckpoint(err))) continue;
+        if (err instanceof CheckpointConflictError && running && (await reloadCheckpoint(err))) {
+          // Let timers and I/O run (a synchronous SQLite driver never yields otherwise), and back off when
+          // conflicts keep coming (another instance busy with the same name).
+          conflicts++;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (conflicts > 3) await pause(backoff(Math.min(conflicts - 3, 8)));
+          continue;
+        }
         // The database is unreachable or a dead letter could not be stored: keep the checkpoint, back off, retry.
         failures++;
         noteError(err, checkpoint);
