@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { MetricsOption } from './internal/metrics.js';
 import type { Capabilities } from './capabilities.js';
 import type { CheckpointStats } from './sqlite/checkpointer.js';
-import { InvalidDatabaseConfigError, UnitOfWorkFailedError } from './errors.js';
+import { InvalidDatabaseConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Circuit-breaker state, for health checks. */
@@ -113,10 +113,6 @@ export interface UnitContext {
   failed?: boolean;
 }
 
-/** Throws {@link UnitOfWorkFailedError} when the current async flow belongs to a unit of work that failed. */
-export function refuseFailedUnit(store: AsyncLocalStorage<UnitContext>): void {
-  if (store.getStore()?.failed === true) throw new UnitOfWorkFailedError();
-}
 
 /** Internal per-database state shared by transaction() and friends. */
 export interface DatabaseInternals {

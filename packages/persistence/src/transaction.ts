@@ -1,6 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { IsolationLevel, Kysely, Transaction } from 'kysely';
-import { internalsOf, refuseFailedUnit, type Database, type UnitContext } from './database.js';
+import { internalsOf, type Database, type UnitContext } from './database.js';
+import { UnitOfWorkFailedError } from './errors.js';
 
 /** Options for {@link transaction}. */
 export interface TransactionOptions {
@@ -97,10 +98,9 @@ function openUnit(db: Database<any>): UnitContext | undefined {
  * that says it is independent (`db.kysely`, a new `transaction()`) runs.
  */
 export function currentExecutor<DB>(db: Database<DB>): Kysely<DB> {
-  const store = internalsOf(db).tx;
-  const unit = store.getStore();
+  const unit = internalsOf(db).tx.getStore();
   if (unit?.open) return unit.trx as Transaction<DB>;
-  refuseFailedUnit(store);
+  if (unit?.failed === true) throw new UnitOfWorkFailedError();
   return db.kysely;
 }
 

@@ -455,11 +455,12 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         // one for every rollback) is reached once the checkpoint has passed it, as on the other backends.
         const r = await sql<{ reached: boolean | null }>`
           select case
-            when ${storedTx(target.position)} is not null
-              then (${afterTx(checkpoint)}, ${checkpoint}::bigint) >= (${storedTx(target.position)}, ${target.position}::bigint)
+            when t.tx is not null
+              then (${afterTx(checkpoint)}, ${checkpoint}::bigint) >= (t.tx, ${target.position}::bigint)
             else ${checkpoint}::bigint >= ${target.position}::bigint
               and exists (select 1 from es_events where position > ${target.position})
-          end as reached`.execute(x());
+          end as reached
+          from (select ${storedTx(target.position)} as tx) t`.execute(x());
         return r.rows[0]?.reached === true;
       }
       // Every transaction below the mark has ended, and none of their events lies after the checkpoint. The
